@@ -1,0 +1,410 @@
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// StepStatus is how a step of a flow ended.
+type StepStatus string
+
+const (
+	StatusOK      StepStatus = "ok"
+	StatusFailed  StepStatus = "failed"
+	StatusSkipped StepStatus = "skipped"
+)
+
+// StepReport is one step of a flow as it happened.
+type StepReport struct {
+	Name      string
+	Status    StepStatus
+	Started   time.Time
+	Duration  time.Duration
+	Exchanges []Exchange
+	Err       error
+	// Notes are facts worth showing that are not failures (e.g. "refresh token rotated").
+	Notes []string
+}
+
+// HTTPStatus is the status of the step's last HTTP answer, 0 when there was none.
+func (s StepReport) HTTPStatus() int {
+	for i := len(s.Exchanges) - 1; i >= 0; i-- {
+		if s.Exchanges[i].Response != nil {
+			return s.Exchanges[i].Response.Status
+		}
+	}
+	if e, ok := AsError(s.Err); ok {
+		return e.Status
+	}
+	return 0
+}
+
+// FlowOptions steer RunFlow.
+type FlowOptions struct {
+	// Discover reads the provider configuration from Issuer (or DiscoveryURL) first.
+	Discover     bool
+	Issuer       string
+	DiscoveryURL string
+	// Browser takes the user through the authorization URL; nil means SystemBrowser.
+	Browser Browser
+	// Listen runs the loopback listener for the redirect (needed unless the browser returns it).
+	Listen          bool
+	CallbackTimeout time.Duration
+	ExtraAuthParams url.Values
+	// APIRequest, when URL is set, is made after userinfo as the "api-call" step.
+	APIRequest APIRequest
+	// SkipRevoke leaves the tokens alive (they are the user's to keep).
+	SkipRevoke bool
+	// OnStep, if set, is called as each step finishes (for live output).
+	OnStep func(StepReport)
+	// Observe, if set, is told about the browser legs the flow does not make itself:
+	// the authorization URL the user is sent to and the redirect that came back.
+	Observe func(step, kind, rawURL string)
+}
+
+// FlowResult is a whole flow: every step and what it produced.
+type FlowResult struct {
+	OK                       bool
+	Steps                    []StepReport
+	Provider                 Provider
+	ClaimedIssuer            string
+	AuthRequest              *AuthRequest
+	Callback                 *Callback
+	Token                    *Token
+	Refreshed                *Token
+	Userinfo                 *APIResponse
+	API                      *APIResponse
+	Introspection            *Introspection
+	IntrospectionAfterRevoke *Introspection
+}
+
+// FailedStep returns the first failed step, or nil.
+func (f *FlowResult) FailedStep() *StepReport {
+	for i := range f.Steps {
+		if f.Steps[i].Status == StatusFailed {
+			return &f.Steps[i]
+		}
+	}
+	return nil
+}
+
+// CurrentToken is the newest token of the flow (refreshed if a refresh happened). A refresh that
+// sent no refresh token keeps the previous one.
+func (f *FlowResult) CurrentToken() *Token {
+	if f.Refreshed == nil {
+		return f.Token
+	}
+	t := *f.Refreshed
+	if t.RefreshToken == "" && f.Token != nil {
+		t.RefreshToken = f.Token.RefreshToken
+		t.RefreshExpiry = f.Token.RefreshExpiry
+	}
+	return &t
+}
+
+// RunFlow walks the whole Authorization Code flow: discovery, authorization, callback, code
+// exchange, userinfo, an API call, introspection, refresh, revocation and introspection after it.
+// It stops at the first failure; the remaining steps are reported as skipped.
+func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
+	fr := &FlowResult{Provider: r.cfg.Provider}
+	failed := false
+	report := func(name string, started time.Time, trace *Trace, err error, notes ...string) bool {
+		s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(), Err: err, Notes: notes}
+		if err != nil {
+			s.Status = StatusFailed
+			failed = true
+		}
+		fr.Steps = append(fr.Steps, s)
+		if opts.OnStep != nil {
+			opts.OnStep(s)
+		}
+		return err == nil
+	}
+	skip := func(name, why string) {
+		s := StepReport{Name: name, Status: StatusSkipped, Started: r.now(), Notes: []string{why}}
+		fr.Steps = append(fr.Steps, s)
+		if opts.OnStep != nil {
+			opts.OnStep(s)
+		}
+	}
+	skipRest := func(names ...string) {
+		for _, n := range names {
+			skip(n, "not run: an earlier step failed")
+		}
+	}
+	observe := func(step, kind, u string) {
+		if opts.Observe != nil {
+			opts.Observe(step, kind, u)
+		}
+	}
+	allAfter := func(step string) []string {
+		order := []string{StepDiscovery, StepAuthorize, StepCallback, StepExchange, StepUserinfo, StepAPICall, StepIntrospect, StepRefresh, StepRevoke, StepIntrospectAfter}
+		for i, s := range order {
+			if s == step {
+				return order[i+1:]
+			}
+		}
+		return nil
+	}
+
+	// Discovery.
+	if opts.Discover {
+		started := r.now()
+		res, trace, err := r.Discover(ctx, opts.Issuer, opts.DiscoveryURL)
+		var notes []string
+		if err == nil {
+			fr.ClaimedIssuer = res.ClaimedIssuer
+			merged := MergeDiscovered(r.cfg.Provider, res.Provider)
+			if merged.Issuer != "" && res.ClaimedIssuer != "" && !sameIssuer(merged.Issuer, res.ClaimedIssuer) {
+				notes = append(notes, "the document claims issuer "+res.ClaimedIssuer+", but "+merged.Issuer+" is configured: ID tokens will be checked against the configured one")
+			}
+			r.SetProvider(merged)
+			fr.Provider = merged
+		}
+		if !report(StepDiscovery, started, trace, err, notes...) {
+			skipRest(allAfter(StepDiscovery)...)
+			return fr
+		}
+	} else {
+		skip(StepDiscovery, "endpoints given explicitly")
+	}
+	if err := r.cfg.Validate(); err != nil {
+		report(StepAuthorize, r.now(), &Trace{}, withStep(err, StepAuthorize))
+		skipRest(allAfter(StepAuthorize)...)
+		return fr
+	}
+
+	// Authorization: build the URL, start the listener, hand the URL to the browser.
+	started := r.now()
+	ar, err := r.AuthorizationRequest(opts.ExtraAuthParams)
+	if err != nil {
+		report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+		skipRest(allAfter(StepAuthorize)...)
+		return fr
+	}
+	fr.AuthRequest = ar
+	observe(StepAuthorize, "authorization-url", ar.URL)
+	var listener *Listener
+	if opts.Listen {
+		if listener, err = Listen(ar.RedirectURI); err != nil {
+			report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+			skipRest(allAfter(StepAuthorize)...)
+			return fr
+		}
+		defer listener.Close()
+	}
+	browser := opts.Browser
+	if browser == nil {
+		browser = SystemBrowser{}
+	}
+	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
+	if err != nil {
+		report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+		skipRest(allAfter(StepAuthorize)...)
+		return fr
+	}
+	report(StepAuthorize, started, &Trace{}, nil, "authorization URL: "+ar.URL)
+
+	// Callback.
+	started = r.now()
+	if redirect == "" {
+		if listener == nil {
+			report(StepCallback, started, &Trace{}, &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
+				Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"})
+			skipRest(allAfter(StepCallback)...)
+			return fr
+		}
+		timeout := opts.CallbackTimeout
+		if timeout == 0 {
+			timeout = 5 * time.Minute
+		}
+		if redirect, err = listener.Wait(ctx, timeout); err != nil {
+			report(StepCallback, started, &Trace{}, err)
+			skipRest(allAfter(StepCallback)...)
+			return fr
+		}
+	}
+	observe(StepCallback, "redirect", redirect)
+	cb, err := ParseRedirect(ar, r.cfg.Provider.Issuer, redirect)
+	fr.Callback = cb
+	var cbNotes []string
+	if cb != nil && cb.Iss != "" && err == nil {
+		cbNotes = append(cbNotes, "iss on the redirect matches (RFC 9207)")
+	}
+	if !report(StepCallback, started, &Trace{}, err, cbNotes...) {
+		skipRest(allAfter(StepCallback)...)
+		return fr
+	}
+
+	// Code exchange.
+	started = r.now()
+	tok, trace, err := r.ExchangeCode(ctx, ar, cb)
+	fr.Token = tok
+	var exNotes []string
+	if tok != nil {
+		exNotes = tokenNotes(tok, ar.Scopes)
+	}
+	if !report(StepExchange, started, trace, err, exNotes...) {
+		skipRest(allAfter(StepExchange)...)
+		return fr
+	}
+
+	// Userinfo: only for OpenID Connect requests with a known endpoint.
+	if r.cfg.Provider.Endpoints.Userinfo != "" && hasScope(ar.Scopes, "openid") {
+		started = r.now()
+		ui, trace, err := r.Userinfo(ctx, tok.AccessToken)
+		fr.Userinfo = ui
+		if !report(StepUserinfo, started, trace, err) {
+			skipRest(allAfter(StepUserinfo)...)
+			return fr
+		}
+	} else {
+		skip(StepUserinfo, "no userinfo endpoint or no openid scope")
+	}
+
+	if opts.APIRequest.URL != "" || r.cfg.Provider.Endpoints.API != "" {
+		req := opts.APIRequest
+		if req.URL == "" {
+			req.URL = r.cfg.Provider.Endpoints.API
+		}
+		started = r.now()
+		api, trace, err := r.CallAPI(ctx, tok.AccessToken, req)
+		fr.API = api
+		if !report(StepAPICall, started, trace, err) {
+			skipRest(allAfter(StepAPICall)...)
+			return fr
+		}
+	} else {
+		skip(StepAPICall, "no API URL given (--api-url)")
+	}
+
+	if r.cfg.Provider.Endpoints.Introspection != "" {
+		started = r.now()
+		in, trace, err := r.Introspect(ctx, tok.AccessToken, "access_token")
+		fr.Introspection = in
+		var notes []string
+		if err == nil && !in.Active {
+			err = &Error{Step: StepIntrospect, Kind: KindValidation, Code: "token_inactive",
+				Description: "the access token just issued is reported inactive" + statusSuffix(in),
+				Hint:        "the provider already considers the token unusable; see the diagnosis"}
+		}
+		if !report(StepIntrospect, started, trace, err, notes...) {
+			skipRest(allAfter(StepIntrospect)...)
+			return fr
+		}
+	} else {
+		skip(StepIntrospect, "no introspection endpoint (--introspect-url)")
+	}
+
+	started = r.now()
+	refreshed, trace, err := r.Refresh(ctx, tok.RefreshToken)
+	fr.Refreshed = refreshed
+	var rNotes []string
+	if refreshed != nil {
+		switch {
+		case refreshed.RefreshToken == "":
+			rNotes = append(rNotes, "no new refresh token sent: keep using the old one")
+		case refreshed.RefreshToken != tok.RefreshToken:
+			rNotes = append(rNotes, "refresh token rotated: the old one is replaced")
+		default:
+			rNotes = append(rNotes, "refresh token not rotated")
+		}
+		if !tok.RefreshExpiry.IsZero() && !refreshed.RefreshExpiry.IsZero() && refreshed.RefreshExpiry.After(tok.RefreshExpiry.Add(time.Minute)) {
+			rNotes = append(rNotes, "refresh token lifetime was extended by the refresh (sliding)")
+		}
+	}
+	if !report(StepRefresh, started, trace, err, rNotes...) {
+		skipRest(allAfter(StepRefresh)...)
+		return fr
+	}
+
+	current := fr.CurrentToken()
+	if opts.SkipRevoke {
+		skip(StepRevoke, "revocation not requested")
+		skip(StepIntrospectAfter, "revocation not requested")
+	} else if r.cfg.Provider.Endpoints.Revocation == "" {
+		skip(StepRevoke, "no revocation endpoint (--revoke-url)")
+		skip(StepIntrospectAfter, "no revocation endpoint")
+	} else {
+		started = r.now()
+		trace, err := r.Revoke(ctx, current.AccessToken, "access_token")
+		all := trace.Exchanges()
+		if err == nil && current.RefreshToken != "" {
+			var t2 *Trace
+			t2, err = r.Revoke(ctx, current.RefreshToken, "refresh_token")
+			all = append(all, t2.Exchanges()...)
+		}
+		merged := &Trace{exchanges: all}
+		if !report(StepRevoke, started, merged, err) {
+			skipRest(StepIntrospectAfter)
+			return fr
+		}
+		if r.cfg.Provider.Endpoints.Introspection != "" {
+			started = r.now()
+			in, trace, err := r.IntrospectAs(ctx, StepIntrospectAfter, current.AccessToken, "access_token")
+			fr.IntrospectionAfterRevoke = in
+			if err == nil && in.Active {
+				err = &Error{Step: StepIntrospectAfter, Kind: KindValidation, Code: "revoked_token_active",
+					Description: "the revoked access token is still reported active",
+					Hint:        "the provider did not revoke it (RFC 7009 §2.2 says it must be invalidated): do not rely on revocation with this provider"}
+			}
+			report(StepIntrospectAfter, started, trace, err, "introspection after revocation"+statusSuffix(in))
+		} else {
+			skip(StepIntrospectAfter, "no introspection endpoint")
+		}
+	}
+	fr.OK = !failed
+	return fr
+}
+
+func statusSuffix(in *Introspection) string {
+	if in == nil {
+		return ""
+	}
+	if in.Status != "" {
+		return ": status " + in.Status
+	}
+	if in.Active {
+		return ": active"
+	}
+	return ": inactive"
+}
+
+func tokenNotes(t *Token, requested []string) []string {
+	var notes []string
+	if t.ExpiresIn > 0 {
+		notes = append(notes, "access token expires in "+(time.Duration(t.ExpiresIn)*time.Second).String())
+	} else {
+		notes = append(notes, "no expires_in: the access token's lifetime is unknown")
+	}
+	if t.RefreshToken == "" {
+		notes = append(notes, "no refresh token issued")
+	} else if t.RefreshTokenExpiresIn > 0 {
+		notes = append(notes, "refresh token expires in "+(time.Duration(t.RefreshTokenExpiresIn)*time.Second).String())
+	}
+	if t.Scope != "" {
+		var missing []string
+		granted := t.GrantedScopes()
+		for _, s := range requested {
+			if !hasScope(granted, s) {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) > 0 {
+			notes = append(notes, "requested but not granted: "+strings.Join(missing, " "))
+		}
+	}
+	return notes
+}
+
+// withStep sets the step on an *Error that has none.
+func withStep(err error, step string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Step == "" {
+		e.Step = step
+	}
+	return err
+}
