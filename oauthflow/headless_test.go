@@ -623,7 +623,9 @@ func TestHeadlessBrowserGivenClient(t *testing.T) {
 // TestHeadlessBrowserHonoursContext: a cancelled context stops the walk with the context's error.
 func TestHeadlessBrowserHonoursContext(t *testing.T) {
 	f := newHeadlessFixture(t, func(f *headlessFixture, mux *http.ServeMux) {
-		mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/authorize?again", http.StatusFound) })
+		mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/authorize?again", http.StatusFound)
+		})
 	})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
