@@ -3,6 +3,7 @@ package oauthflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -188,32 +189,42 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	fr.AuthRequest = ar
 	observe(StepAuthorize, "authorization-url", ar.URL)
 	var listener *Listener
-	if opts.Listen {
-		if listener, err = Listen(ar.RedirectURI); err != nil {
-			report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
-			skipRest(allAfter(StepAuthorize)...)
-			return fr
-		}
-		defer listener.Close()
-	}
+	var listenErr error
 	browser := opts.Browser
 	if browser == nil {
 		browser = SystemBrowser{}
 	}
+	if opts.Listen {
+		listener, listenErr = Listen(ar.RedirectURI)
+		if listenErr != nil {
+			// A browser command may still print the redirect itself; only a real browser needs the port.
+			if _, isCmd := browser.(CommandBrowser); !isCmd {
+				report(StepAuthorize, started, &Trace{}, withStep(listenErr, StepAuthorize))
+				skipRest(allAfter(StepAuthorize)...)
+				return fr
+			}
+		} else {
+			defer listener.Close()
+		}
+	}
 	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
 	if err != nil {
-		report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+		report(StepAuthorize, started, &Trace{}, browserError(err))
 		skipRest(allAfter(StepAuthorize)...)
 		return fr
 	}
-	report(StepAuthorize, started, &Trace{}, nil, "authorization URL: "+ar.URL)
+	report(StepAuthorize, started, &Trace{}, nil, "authorization URL sent to the browser")
 
 	// Callback.
 	started = r.now()
 	if redirect == "" {
 		if listener == nil {
-			report(StepCallback, started, &Trace{}, &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
-				Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"})
+			err := listenErr
+			if err == nil {
+				err = &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
+					Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"}
+			}
+			report(StepCallback, started, &Trace{}, withStep(err, StepCallback))
 			skipRest(allAfter(StepCallback)...)
 			return fr
 		}
@@ -398,6 +409,25 @@ func tokenNotes(t *Token, requested []string) []string {
 		}
 	}
 	return notes
+}
+
+// browserError types what a Browser returned: a page the browser stopped on (an unregistered
+// redirect URI, an unknown client) becomes a KindBrowser *Error with the page's status and text.
+func browserError(err error) error {
+	if e, ok := AsError(err); ok {
+		if e.Step == "" {
+			e.Step = StepAuthorize
+		}
+		return e
+	}
+	var pe *PageError
+	if errors.As(err, &pe) {
+		return &Error{Step: StepAuthorize, Kind: KindBrowser, Code: CodeBrowserStopped, Status: pe.Status, Body: pe.Text,
+			Description: fmt.Sprintf("the authorization page stopped with HTTP %d instead of redirecting back: %s", pe.Status, pe.Text),
+			Hint:        "the provider refused the request before login: check that the client_id is right and the redirect URI is registered exactly (scheme, host, port, path, trailing slash)",
+			Err:         err}
+	}
+	return &Error{Step: StepAuthorize, Kind: KindBrowser, Code: CodeBrowserStopped, Description: err.Error(), Err: err}
 }
 
 // withStep sets the step on an *Error that has none.

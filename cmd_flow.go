@@ -1,0 +1,539 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
+	"oauthdiag/sandbox"
+)
+
+type flowFlags struct {
+	pf               providerFlags
+	sandbox          string
+	compliance       string
+	browserCmd       string
+	paste            bool
+	noListen         bool
+	callbackTimeout  time.Duration
+	params           multiFlag
+	keepTokens       bool
+	jsonOut          bool
+	verbose          bool
+	reveal           bool
+	browseUser       string
+	browsePassword   string
+	sandboxSlowDelay time.Duration
+}
+
+func flowCommand() command {
+	return command{
+		name:    "flow",
+		summary: "walk the whole Authorization Code flow headless and show every request and response",
+		run:     runFlow,
+	}
+}
+
+func runFlow(ctx context.Context, env *cliEnv, args []string) error {
+	var ff flowFlags
+	fs := flag.NewFlagSet("flow", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	ff.pf.register(fs)
+	fs.StringVar(&ff.sandbox, "sandbox", "", "run against the embedded sandbox with this scenario ("+scenarioNames()+")")
+	fs.StringVar(&ff.compliance, "sandbox-compliance", "linkedin", "sandbox behaviour: linkedin, strict or lenient")
+	fs.StringVar(&ff.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
+	fs.BoolVar(&ff.paste, "paste", false, "do not open a browser: print the URL and read the pasted redirect URL from stdin")
+	fs.BoolVar(&ff.noListen, "no-listen", false, "do not run the loopback listener for the redirect")
+	fs.DurationVar(&ff.callbackTimeout, "callback-timeout", 5*time.Minute, "how long to wait for the browser to come back")
+	fs.Var(&ff.params, "param", "extra authorization request parameter K=V (repeatable), e.g. prompt=consent")
+	fs.BoolVar(&ff.keepTokens, "keep-tokens", false, "skip revocation at the end (the tokens stay valid)")
+	fs.BoolVar(&ff.jsonOut, "json", false, "print one JSON document instead of text")
+	fs.BoolVar(&ff.verbose, "v", false, "show whole bodies (text output cuts long ones)")
+	fs.BoolVar(&ff.reveal, "reveal", false, "show secrets unredacted (DANGER: tokens and the client secret appear in the output)")
+	fs.DurationVar(&ff.sandboxSlowDelay, "sandbox-delay", 0, "with --sandbox slow: how long the API stalls (default: longer than --timeout)")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (flags go before nothing else; see oauthdiag flow -h)", fs.Arg(0))
+	}
+	extra := url.Values{}
+	for _, p := range ff.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return usagef("--param %q: write it as name=value", p)
+		}
+		extra.Add(k, v)
+	}
+
+	var browser oauthflow.Browser
+	listen := !ff.noListen
+	var sb *sandbox.Server
+	var res *resolved
+	if ff.sandbox != "" {
+		scenario, err := sandbox.ParseScenario(ff.sandbox)
+		if err != nil {
+			return usagef("--sandbox: %v", err)
+		}
+		compliance, err := parseCompliance(ff.compliance)
+		if err != nil {
+			return err
+		}
+		timeoutSet := false
+		fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
+		if !timeoutSet {
+			ff.pf.timeout = 10 * time.Second
+		}
+		delay := ff.sandboxSlowDelay
+		if delay == 0 {
+			delay = ff.pf.timeout + 2*time.Second
+		}
+		sb = sandbox.New(sandbox.WithScenario(scenario), sandbox.WithCompliance(compliance), sandbox.WithAutoConsent(true),
+			sandbox.WithSlowDelay(delay))
+		base, err := sb.Start("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("starting the sandbox: %w", err)
+		}
+		defer sb.Close()
+		res, err = sandboxConfig(&ff.pf, base, sb.Issuer())
+		if err != nil {
+			return err
+		}
+		if ff.browserCmd == "" && !ff.paste {
+			browser = &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "sandbox"}
+			listen = false
+		}
+	} else {
+		var err error
+		if res, err = ff.pf.resolve(env, !ff.paste); err != nil {
+			return err
+		}
+	}
+	switch {
+	case browser != nil:
+	case ff.browserCmd != "":
+		browser = oauthflow.CommandBrowser{Command: ff.browserCmd, Stderr: env.stderr}
+	case ff.paste:
+		browser = oauthflow.PasteBrowser{In: env.stdin, Prompt: env.stderr}
+		listen = false
+	default:
+		browser = oauthflow.SystemBrowser{}
+	}
+
+	labels := map[string]string{"command": "flow"}
+	if sb != nil {
+		labels["sandbox_scenario"] = string(sb.Scenario())
+	}
+	rec, err := openRecording(env, res.cfg, labels)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	redactor := rec.red
+	runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(rec.client(ff.pf.timeout)))
+
+	out := newFlowPrinter(env.stdout, redactor, ff.verbose, ff.reveal)
+	opts := oauthflow.FlowOptions{
+		Discover:        res.discover,
+		Issuer:          res.issuer,
+		DiscoveryURL:    res.discoveryURL,
+		Browser:         browser,
+		Listen:          listen,
+		CallbackTimeout: ff.callbackTimeout,
+		ExtraAuthParams: extra,
+		SkipRevoke:      ff.keepTokens,
+		Observe:         rec.observe,
+	}
+	if !ff.jsonOut {
+		out.header(res, sb, rec.sessionID())
+		opts.OnStep = func(s oauthflow.StepReport) { out.step(s, runner) }
+	}
+	fr := runner.RunFlow(ctx, opts)
+	learnSecrets(redactor, fr)
+	diags := diagnoseFlow(fr, runner.Config(), runner.Now())
+	if ff.jsonOut {
+		if err := writeFlowJSON(env.stdout, fr, runner.Config(), diags, rec.sessionID(), redactor, ff.reveal); err != nil {
+			return err
+		}
+	} else {
+		out.summary(fr, diags, rec.sessionID())
+	}
+	if !fr.OK {
+		return &exitError{code: 1, err: fmt.Errorf("the flow failed at step %s", failedStepName(fr))}
+	}
+	return nil
+}
+
+func failedStepName(fr *oauthflow.FlowResult) string {
+	if s := fr.FailedStep(); s != nil {
+		return s.Name
+	}
+	return "?"
+}
+
+// sandboxConfig is the LinkedIn preset pointed at the embedded sandbox with its built-in client.
+func sandboxConfig(pf *providerFlags, base, issuer string) (*resolved, error) {
+	p := oauthflow.LinkedInAt(base, base)
+	p.Name = "linkedin-sandbox"
+	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
+		ID: "sandbox-client", Secret: "sandbox-secret", RedirectURI: oauthflow.DefaultRedirectURI, PKCE: !pf.noPKCE,
+	}}
+	cfg.Provider.Endpoints = overlayEndpoints(cfg.Provider.Endpoints, pf.endpoints)
+	if pf.scope != "" {
+		cfg.Client.Scopes = oauthflow.SplitScopes(pf.scope)
+	}
+	if pf.authMethod != "" {
+		m, err := oauthflow.ParseAuthMethod(pf.authMethod)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		cfg.Client.AuthMethod = m
+	}
+	return &resolved{cfg: cfg, discover: true, issuer: issuer, discoveryURL: p.DiscoveryURL}, nil
+}
+
+func parseCompliance(s string) (sandbox.Compliance, error) {
+	switch c := sandbox.Compliance(strings.ToLower(s)); c {
+	case sandbox.ComplianceLinkedIn, sandbox.ComplianceStrict, sandbox.ComplianceLenient:
+		return c, nil
+	}
+	return "", usagef("--sandbox-compliance %q: use linkedin, strict or lenient", s)
+}
+
+func scenarioNames() string {
+	var names []string
+	for _, s := range sandbox.Scenarios() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
+
+// learnSecrets teaches the redactor every secret the flow produced, so free-text mentions are caught too.
+func learnSecrets(r *recorder.Redactor, fr *oauthflow.FlowResult) {
+	if fr.AuthRequest != nil {
+		r.AddSecret("code_verifier", fr.AuthRequest.Verifier)
+	}
+	if fr.Callback != nil {
+		r.AddSecret("code", fr.Callback.Code)
+	}
+	for _, t := range []*oauthflow.Token{fr.Token, fr.Refreshed} {
+		if t == nil {
+			continue
+		}
+		r.AddSecret("access_token", t.AccessToken)
+		r.AddSecret("refresh_token", t.RefreshToken)
+		r.AddSecret("id_token", t.IDToken)
+	}
+}
+
+func usageOrHelp(err error) error {
+	if err == flag.ErrHelp {
+		return err
+	}
+	return usagef("%v", err)
+}
+
+// flowPrinter writes the text form of a flow as it runs.
+type flowPrinter struct {
+	w        io.Writer
+	redactor *recorder.Redactor
+	verbose  bool
+	reveal   bool
+}
+
+func newFlowPrinter(w io.Writer, r *recorder.Redactor, verbose, reveal bool) *flowPrinter {
+	return &flowPrinter{w: w, redactor: r, verbose: verbose, reveal: reveal}
+}
+
+func (p *flowPrinter) header(res *resolved, sb *sandbox.Server, session string) {
+	cfg := res.cfg
+	fmt.Fprintf(p.w, "oauthdiag flow — provider %s, client_id %s\n", cfg.Provider.Name, cfg.Client.ID)
+	if sb != nil {
+		fmt.Fprintf(p.w, "sandbox %s, scenario %s\n", sb.BaseURL(), sb.Scenario())
+	}
+	if session != "" {
+		fmt.Fprintf(p.w, "session %s\n", session)
+	}
+	if p.reveal {
+		fmt.Fprintln(p.w, "WARNING: --reveal is on: secrets are shown unredacted below")
+	}
+	fmt.Fprintln(p.w)
+}
+
+var stepMarks = map[oauthflow.StepStatus]string{oauthflow.StatusOK: "✔", oauthflow.StatusFailed: "✘", oauthflow.StatusSkipped: "–"}
+
+func (p *flowPrinter) step(s oauthflow.StepReport, r *oauthflow.Runner) {
+	// Secrets learned so far (codes, tokens) must be known before this step's exchanges are shown.
+	status := ""
+	if st := s.HTTPStatus(); st != 0 {
+		status = fmt.Sprintf("HTTP %d", st)
+	}
+	fmt.Fprintf(p.w, "%s %-24s %-9s %s\n", stepMarks[s.Status], s.Name, status, durationText(s))
+	for _, n := range s.Notes {
+		fmt.Fprintf(p.w, "    · %s\n", p.redact(n))
+	}
+	for _, ex := range s.Exchanges {
+		p.exchange(ex)
+	}
+	if s.Err != nil {
+		fmt.Fprintf(p.w, "    error: %s\n", p.redact(s.Err.Error()))
+	}
+	if s.Status != oauthflow.StatusSkipped {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func durationText(s oauthflow.StepReport) string {
+	if s.Status == oauthflow.StatusSkipped {
+		return ""
+	}
+	return s.Duration.Round(time.Millisecond).String()
+}
+
+func (p *flowPrinter) redact(s string) string {
+	if p.reveal {
+		return s
+	}
+	return p.redactor.RedactString(s)
+}
+
+func (p *flowPrinter) exchange(ex oauthflow.Exchange) {
+	fmt.Fprint(p.w, indent(formatExchange(ex, p.redactor, p.reveal, p.verbose), "    │ "))
+}
+
+// formatExchange renders an exchange as raw HTTP with secrets redacted (unless reveal).
+func formatExchange(ex oauthflow.Exchange, r *recorder.Redactor, reveal, whole bool) string {
+	var b strings.Builder
+	hdr := func(h http.Header) {
+		if !reveal {
+			h = r.RedactHeader(h)
+		}
+		keys := make([]string, 0, len(h))
+		for k := range h {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			for _, v := range h[k] {
+				fmt.Fprintf(&b, "%s: %s\n", k, v)
+			}
+		}
+	}
+	body := func(ct string, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		if !reveal {
+			data = r.RedactBody(ct, data)
+		}
+		text := prettyBody(data)
+		if !whole && len(text) > 1500 {
+			text = text[:1500] + fmt.Sprintf("\n… (%d more bytes; -v shows all)", len(text)-1500)
+		}
+		b.WriteString("\n")
+		b.WriteString(text)
+		b.WriteString("\n")
+	}
+	u := ex.Request.URL
+	if !reveal {
+		u = r.RedactURL(u)
+	}
+	fmt.Fprintf(&b, "%s %s\n", ex.Request.Method, u)
+	hdr(ex.Request.Header)
+	body(ex.Request.Header.Get("Content-Type"), ex.Request.Body)
+	b.WriteString("\n")
+	if ex.Response == nil {
+		fmt.Fprintf(&b, "(no response: %v)\n", ex.Err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s %d %s\n", ex.Response.Proto, ex.Response.Status, http.StatusText(ex.Response.Status))
+	hdr(ex.Response.Header)
+	body(ex.Response.Header.Get("Content-Type"), ex.Response.Body)
+	return b.String()
+}
+
+func prettyBody(data []byte) string {
+	var v any
+	if json.Unmarshal(data, &v) == nil {
+		if out, err := json.MarshalIndent(v, "", "  "); err == nil {
+			return string(out)
+		}
+	}
+	return string(data)
+}
+
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\n")
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix) + "\n"
+}
+
+func (p *flowPrinter) summary(fr *oauthflow.FlowResult, diags []diagnosisView, session string) {
+	if fr.OK {
+		fmt.Fprintln(p.w, "Result: every step succeeded.")
+	} else {
+		fmt.Fprintf(p.w, "Result: the flow failed at step %s.\n", failedStepName(fr))
+	}
+	for _, d := range diags {
+		fmt.Fprintf(p.w, "\nDiagnosis [%s] %s\n", d.Code, p.redact(d.Title))
+		for _, e := range d.Evidence {
+			fmt.Fprintf(p.w, "  evidence: %s\n", p.redact(e))
+		}
+		fmt.Fprintf(p.w, "  fix: %s\n", p.redact(d.Fix))
+	}
+	if session != "" {
+		fmt.Fprintf(p.w, "\nRecorded as session %s (oauthdiag calls --session %s; oauthdiag bundle --session %s -o bundle.zip)\n", session, session, session)
+	}
+}
+
+// JSON output.
+
+type jsonFlow struct {
+	OK        bool            `json:"ok"`
+	Session   string          `json:"session,omitempty"`
+	Provider  jsonProvider    `json:"provider"`
+	Steps     []jsonStep      `json:"steps"`
+	Diagnoses []diagnosisView `json:"diagnoses"`
+}
+
+type jsonProvider struct {
+	Name          string              `json:"name"`
+	Issuer        string              `json:"issuer,omitempty"`
+	ClaimedIssuer string              `json:"claimed_issuer,omitempty"`
+	Endpoints     oauthflow.Endpoints `json:"endpoints"`
+	ClientID      string              `json:"client_id"`
+	RedirectURI   string              `json:"redirect_uri"`
+	Scopes        []string            `json:"scopes"`
+}
+
+type jsonStep struct {
+	Name       string         `json:"name"`
+	OK         bool           `json:"ok"`
+	Outcome    string         `json:"outcome"`
+	Status     int            `json:"status"`
+	DurationMS int64          `json:"duration_ms"`
+	Notes      []string       `json:"notes,omitempty"`
+	Error      *jsonError     `json:"error,omitempty"`
+	Exchanges  []jsonExchange `json:"exchanges,omitempty"`
+}
+
+type jsonError struct {
+	Kind             string `json:"kind"`
+	Code             string `json:"code,omitempty"`
+	Description      string `json:"description,omitempty"`
+	ServiceErrorCode int    `json:"service_error_code,omitempty"`
+	Status           int    `json:"status,omitempty"`
+	RetryAfterS      int    `json:"retry_after_s,omitempty"`
+	Hint             string `json:"hint,omitempty"`
+	Message          string `json:"message"`
+}
+
+type jsonExchange struct {
+	Method          string            `json:"method"`
+	URL             string            `json:"url"`
+	RequestHeaders  map[string]string `json:"request_headers,omitempty"`
+	RequestBody     string            `json:"request_body,omitempty"`
+	Status          int               `json:"status"`
+	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
+	ResponseBody    string            `json:"response_body,omitempty"`
+	DurationMS      float64           `json:"duration_ms"`
+	Error           string            `json:"error,omitempty"`
+}
+
+func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, diags []diagnosisView, session string, r *recorder.Redactor, reveal bool) error {
+	red := func(s string) string {
+		if reveal {
+			return s
+		}
+		return r.RedactString(s)
+	}
+	doc := jsonFlow{OK: fr.OK, Session: session, Diagnoses: diags, Steps: []jsonStep{}}
+	if doc.Diagnoses == nil {
+		doc.Diagnoses = []diagnosisView{}
+	}
+	doc.Provider = jsonProvider{Name: cfg.Provider.Name, Issuer: cfg.Provider.Issuer, ClaimedIssuer: fr.ClaimedIssuer,
+		Endpoints: cfg.Provider.Endpoints, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI, Scopes: cfg.Client.Scopes}
+	for _, s := range fr.Steps {
+		js := jsonStep{Name: s.Name, OK: s.Status == oauthflow.StatusOK, Outcome: string(s.Status), Status: s.HTTPStatus(),
+			DurationMS: s.Duration.Milliseconds()}
+		for _, n := range s.Notes {
+			js.Notes = append(js.Notes, red(n))
+		}
+		if s.Err != nil {
+			je := &jsonError{Kind: "error", Message: red(s.Err.Error())}
+			if e, ok := oauthflow.AsError(s.Err); ok {
+				je.Kind, je.Code, je.Description, je.ServiceErrorCode, je.Status, je.Hint =
+					e.Kind.String(), e.Code, red(e.Description), e.ServiceErrorCode, e.Status, e.Hint
+				je.RetryAfterS = int(e.RetryAfter / time.Second)
+			}
+			js.Error = je
+		}
+		for _, ex := range s.Exchanges {
+			js.Exchanges = append(js.Exchanges, exchangeJSON(ex, r, reveal))
+		}
+		doc.Steps = append(doc.Steps, js)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func exchangeJSON(ex oauthflow.Exchange, r *recorder.Redactor, reveal bool) jsonExchange {
+	flat := func(h http.Header) map[string]string {
+		if len(h) == 0 {
+			return nil
+		}
+		if !reveal {
+			h = r.RedactHeader(h)
+		}
+		m := make(map[string]string, len(h))
+		for k, v := range h {
+			m[k] = strings.Join(v, ", ")
+		}
+		return m
+	}
+	body := func(ct string, b []byte) string {
+		if !reveal {
+			b = r.RedactBody(ct, b)
+		}
+		return string(b)
+	}
+	je := jsonExchange{Method: ex.Request.Method, URL: ex.Request.URL, RequestHeaders: flat(ex.Request.Header),
+		RequestBody: body(ex.Request.Header.Get("Content-Type"), ex.Request.Body),
+		DurationMS:  float64(ex.Duration.Microseconds()) / 1000}
+	if !reveal {
+		je.URL = r.RedactURL(je.URL)
+	}
+	if ex.Response != nil {
+		je.Status = ex.Response.Status
+		je.ResponseHeaders = flat(ex.Response.Header)
+		je.ResponseBody = body(ex.Response.Header.Get("Content-Type"), ex.Response.Body)
+	}
+	if ex.Err != nil {
+		je.Error = ex.Err.Error()
+		if !reveal {
+			je.Error = r.RedactString(je.Error)
+		}
+	}
+	return je
+}
+
+// diagnosisView is a diagnosis as the CLI shows it.
+type diagnosisView struct {
+	Code     string   `json:"code"`
+	Title    string   `json:"title"`
+	Fix      string   `json:"fix"`
+	Evidence []string `json:"evidence"`
+}
+
+func diagnoseFlow(fr *oauthflow.FlowResult, cfg oauthflow.Config, now time.Time) []diagnosisView {
+	return nil
+}

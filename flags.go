@@ -1,0 +1,201 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"oauthdiag/oauthflow"
+
+	"github.com/charmbracelet/x/term"
+)
+
+// providerFlags are the flags every command that talks to a provider shares.
+type providerFlags struct {
+	profile      string
+	provider     string
+	issuer       string
+	discoveryURL string
+	endpoints    oauthflow.Endpoints
+	clientID     string
+	clientSecret string
+	authMethod   string
+	redirectURI  string
+	scope        string
+	noPKCE       bool
+	apiHeaders   multiFlag
+	timeout      time.Duration
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (p *providerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.profile, "profile", "", "use the named profile from the config file (flags override it)")
+	fs.StringVar(&p.provider, "provider", "", "provider preset: linkedin")
+	fs.StringVar(&p.issuer, "issuer", "", "OpenID Connect / OAuth issuer URL to discover the endpoints from")
+	fs.StringVar(&p.discoveryURL, "discovery-url", "", "explicit discovery document URL (instead of the issuer's well-known location)")
+	fs.StringVar(&p.endpoints.Authorization, "auth-url", "", "authorization endpoint (overrides discovery)")
+	fs.StringVar(&p.endpoints.Token, "token-url", "", "token endpoint (overrides discovery)")
+	fs.StringVar(&p.endpoints.Userinfo, "userinfo-url", "", "userinfo endpoint (overrides discovery)")
+	fs.StringVar(&p.endpoints.Introspection, "introspect-url", "", "introspection endpoint, RFC 7662 (overrides discovery)")
+	fs.StringVar(&p.endpoints.Revocation, "revoke-url", "", "revocation endpoint, RFC 7009 (overrides discovery)")
+	fs.StringVar(&p.endpoints.JWKS, "jwks-url", "", "JWKS URL for ID token signatures (overrides discovery)")
+	fs.StringVar(&p.endpoints.API, "api-url", "", "URL the api-call step GETs with the access token")
+	fs.StringVar(&p.clientID, "client-id", "", "OAuth client_id")
+	fs.StringVar(&p.clientSecret, "client-secret", "", "client secret (prefer OAUTHDIAG_CLIENT_SECRET or the prompt: flags show up in process lists)")
+	fs.StringVar(&p.authMethod, "auth-method", "", "client authentication: basic (client_secret_basic), post (client_secret_post) or none (public client with PKCE)")
+	fs.StringVar(&p.redirectURI, "redirect-uri", "", "redirect URI registered for the client (default "+oauthflow.DefaultRedirectURI+")")
+	fs.StringVar(&p.scope, "scope", "", "scopes to request, space- or comma-separated (default: the provider's)")
+	fs.BoolVar(&p.noPKCE, "no-pkce", false, "do not send a PKCE code_challenge (PKCE S256 is on by default)")
+	fs.Var(&p.apiHeaders, "api-header", "header for API calls, K=V or 'K: V' (repeatable), e.g. LinkedIn-Version=202411")
+	fs.DurationVar(&p.timeout, "timeout", 30*time.Second, "timeout of each HTTP request")
+}
+
+// resolved is a configuration ready to run, plus how to complete it.
+type resolved struct {
+	cfg oauthflow.Config
+	// discover says the provider configuration must be read first (from issuer or discoveryURL).
+	discover     bool
+	issuer       string
+	discoveryURL string
+	profileName  string
+}
+
+// resolve builds the configuration from a profile (if any), the preset, discovery settings and the
+// explicit flags, in that order of increasing precedence. The secret comes from the flag, then
+// OAUTHDIAG_CLIENT_SECRET (or the profile's source), then a prompt when stdin is a terminal.
+func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, error) {
+	res := &resolved{}
+	cfg := &res.cfg
+	cfg.Client.PKCE = true
+	if p.profile != "" {
+		if err := applyProfile(env, p.profile, res); err != nil {
+			return nil, err
+		}
+		res.profileName = p.profile
+	}
+	switch strings.ToLower(p.provider) {
+	case "":
+	case "linkedin":
+		cfg.Provider = oauthflow.LinkedIn()
+		res.discover = true
+		res.issuer = cfg.Provider.Issuer
+		res.discoveryURL = cfg.Provider.DiscoveryURL
+	default:
+		return nil, usagef("unknown --provider %q: the preset is linkedin; for any other provider use --issuer URL or the endpoint flags", p.provider)
+	}
+	if p.issuer != "" {
+		res.discover, res.issuer = true, p.issuer
+		cfg.Provider.Issuer = p.issuer
+		if p.provider == "" {
+			cfg.Provider.Name = ""
+		}
+	}
+	if p.discoveryURL != "" {
+		res.discover, res.discoveryURL = true, p.discoveryURL
+	}
+	cfg.Provider.Endpoints = overlayEndpoints(cfg.Provider.Endpoints, p.endpoints)
+	if cfg.Provider.Name == "" {
+		cfg.Provider.Name = "custom"
+	}
+	if p.clientID != "" {
+		cfg.Client.ID = p.clientID
+	}
+	if p.authMethod != "" {
+		m, err := oauthflow.ParseAuthMethod(p.authMethod)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		cfg.Client.AuthMethod = m
+	}
+	if p.redirectURI != "" {
+		cfg.Client.RedirectURI = p.redirectURI
+	}
+	if cfg.Client.RedirectURI == "" {
+		cfg.Client.RedirectURI = oauthflow.DefaultRedirectURI
+	}
+	if p.scope != "" {
+		cfg.Client.Scopes = oauthflow.SplitScopes(p.scope)
+	}
+	if p.noPKCE {
+		cfg.Client.PKCE = false
+	}
+	if len(p.apiHeaders) > 0 {
+		if cfg.Provider.APIHeaders == nil {
+			cfg.Provider.APIHeaders = map[string]string{}
+		}
+		for _, h := range p.apiHeaders {
+			k, v, ok := strings.Cut(h, "=")
+			if !ok {
+				k, v, ok = strings.Cut(h, ":")
+			}
+			if !ok || strings.TrimSpace(k) == "" {
+				return nil, usagef("--api-header %q: write it as Name=value", h)
+			}
+			cfg.Provider.APIHeaders[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	if p.clientSecret != "" {
+		cfg.Client.Secret = p.clientSecret
+	}
+	if cfg.Client.Secret == "" {
+		cfg.Client.Secret = env.getenv("OAUTHDIAG_CLIENT_SECRET")
+	}
+	if cfg.Client.ID == "" && !res.discover && cfg.Provider.Endpoints.Authorization == "" && cfg.Provider.Endpoints.Token == "" {
+		return nil, usagef("no provider given: use --provider linkedin, --issuer URL, the endpoint flags (--auth-url, --token-url), --profile NAME, or --sandbox SCENARIO")
+	}
+	if cfg.Client.ID == "" {
+		return nil, usagef("no client_id: pass --client-id (the application's ID at the provider)")
+	}
+	if cfg.Client.Secret == "" && cfg.Client.AuthMethod != oauthflow.AuthNone && promptForSecret {
+		secret, err := promptSecret(env, "Client secret for "+cfg.Client.ID+": ")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Client.Secret = secret
+	}
+	return res, nil
+}
+
+func overlayEndpoints(base, over oauthflow.Endpoints) oauthflow.Endpoints {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&base.Authorization, over.Authorization)
+	set(&base.Token, over.Token)
+	set(&base.Userinfo, over.Userinfo)
+	set(&base.Introspection, over.Introspection)
+	set(&base.Revocation, over.Revocation)
+	set(&base.JWKS, over.JWKS)
+	set(&base.API, over.API)
+	return base
+}
+
+// promptSecret reads a secret from the terminal without echo. Without a terminal it refuses
+// rather than read a secret that would be echoed or piped in by accident.
+func promptSecret(env *cliEnv, prompt string) (string, error) {
+	f, ok := env.stdin.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return "", usagef("no client secret: pass --client-secret, set OAUTHDIAG_CLIENT_SECRET, or use --auth-method none for a public client")
+	}
+	fmt.Fprint(env.stderr, prompt)
+	b, err := term.ReadPassword(f.Fd())
+	fmt.Fprintln(env.stderr)
+	if err != nil {
+		return "", fmt.Errorf("reading the client secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", errors.New("empty client secret")
+	}
+	return s, nil
+}

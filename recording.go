@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
+)
+
+// version is the tool's version, stamped into sessions and bundles.
+const version = "0.1.0"
+
+// recording is one recorded session of a command, plus the redactor everything shown must go through.
+type recording struct {
+	store *recorder.Store
+	sess  *recorder.Session
+	red   *recorder.Redactor
+}
+
+// openRecording starts a session under the state directory. Every HTTP call made through
+// rec.client is written to it as it completes.
+func openRecording(env *cliEnv, cfg oauthflow.Config, labels map[string]string) (*recording, error) {
+	dir, err := stateDir(env)
+	if err != nil {
+		return nil, err
+	}
+	store, err := recorder.Open(filepath.Join(dir, "sessions"), recorder.WithStepFunc(oauthflow.StepOf))
+	if err != nil {
+		return nil, fmt.Errorf("opening the session log: %w (set OAUTHDIAG_HOME to a writable directory)", err)
+	}
+	sess, err := store.NewSession(sessionMeta(cfg, labels))
+	if err != nil {
+		return nil, fmt.Errorf("starting a session log in %s: %w (set OAUTHDIAG_HOME to a writable directory)", store.Dir(), err)
+	}
+	red := sess.Redactor()
+	red.AddSecret("client_secret", cfg.Client.Secret)
+	return &recording{store: store, sess: sess, red: red}, nil
+}
+
+func sessionMeta(cfg oauthflow.Config, labels map[string]string) recorder.SessionMeta {
+	ep := cfg.Provider.Endpoints
+	endpoints := map[string]string{}
+	for k, v := range map[string]string{
+		"authorization": ep.Authorization, "token": ep.Token, "userinfo": ep.Userinfo, "introspection": ep.Introspection,
+		"revocation": ep.Revocation, "jwks": ep.JWKS, "api": ep.API, "issuer": cfg.Provider.Issuer,
+	} {
+		if v != "" {
+			endpoints[k] = v
+		}
+	}
+	return recorder.SessionMeta{
+		Provider: cfg.Provider.Name, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI,
+		Scopes: cfg.Client.Scopes, Endpoints: endpoints, ToolVersion: version, Labels: labels,
+	}
+}
+
+// client returns an HTTP client whose calls are recorded.
+func (r *recording) client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: r.sess.Transport(nil)}
+}
+
+// observe records a browser leg (the authorization URL, the redirect) that the tool did not send itself.
+func (r *recording) observe(step, kind, rawURL string) {
+	leg := recorder.LegAuthorizationURL
+	if kind == "redirect" {
+		leg = recorder.LegBrowserRedirect
+	}
+	_, _ = r.sess.Observe(step, leg, rawURL, "")
+}
+
+func (r *recording) sessionID() string { return r.sess.ID() }
+
+// Close flushes and closes the session log, reporting a write failure that would lose calls.
+func (r *recording) Close() error {
+	if err := r.sess.Err(); err != nil {
+		return fmt.Errorf("the session log %s could not be written completely: %w", r.sess.Path(), err)
+	}
+	return r.sess.Close()
+}
