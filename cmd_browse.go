@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"oauthdiag/oauthflow"
+)
+
+const browseHelp = `Usage: oauthdiag browse [flags] AUTHORIZATION_URL
+
+Completes a provider's login and consent pages without a screen (plain HTML forms, no JavaScript) and
+prints the final redirect URL, with code and state or error, on stdout. It never requests the redirect
+URI itself. Use it as the browser of a flow:
+
+  oauthdiag flow ... --browser-cmd 'oauthdiag browse --user alice'
+
+Exit status: 0 the redirect carries a code (or tokens), 3 it carries error=..., 2 it stopped on a page
+it cannot complete (the page's status and text go to stderr), 1 any other failure.
+
+Credentials: --user and --password, else OAUTHDIAG_BROWSE_USER and OAUTHDIAG_BROWSE_PASSWORD, else
+alice / any, which the sandbox and the oidc-provider peer accept. The zitadel/oidc peer wants
+test-user@127.0.0.1 / verysecure. Prefer the environment variable for a password: flags show up in
+process lists. The password is never printed, not even with -v.
+
+Flags:
+`
+
+func browseCommand() command {
+	return command{
+		name:    "browse",
+		summary: "complete a provider's login and consent pages headlessly; print the redirect URL",
+		run:     runBrowse,
+	}
+}
+
+func runBrowse(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("browse", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	user := fs.String("user", "", "username to fill into login forms (default $OAUTHDIAG_BROWSE_USER, else alice)")
+	password := fs.String("password", "", "password to fill into login forms (default $OAUTHDIAG_BROWSE_PASSWORD, else any)")
+	redirectURI := fs.String("redirect-uri", "", "stop at this redirect URI (default: the URL's redirect_uri parameter)")
+	cancel := fs.Bool("cancel", false, "press deny/cancel instead of allow, to see the provider's access_denied answer")
+	maxHops := fs.Int("max-hops", 20, "give up after this many HTTP requests")
+	verbose := fs.Bool("v", false, "trace every request on stderr (secrets redacted)")
+	fs.Usage = func() {
+		fmt.Fprint(env.stderr, browseHelp)
+		fs.PrintDefaults()
+	}
+
+	// Flags may come before or after the URL: a flow appends the URL after the configured flags.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usagef("%v", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		return usagef("want exactly one AUTHORIZATION_URL, got %d arguments (run `oauthdiag browse -h`)", len(positional))
+	}
+	if *maxHops < 1 {
+		return usagef("--max-hops must be at least 1")
+	}
+
+	b := &oauthflow.HeadlessBrowser{
+		Username: browseDefault(*user, env.getenv("OAUTHDIAG_BROWSE_USER"), "alice"),
+		Password: browseDefault(*password, env.getenv("OAUTHDIAG_BROWSE_PASSWORD"), "any"),
+		Cancel:   *cancel,
+		MaxHops:  *maxHops,
+	}
+	if *verbose {
+		b.Trace = env.stderr
+	}
+	redirect, err := b.Authorize(ctx, positional[0], *redirectURI)
+	if err != nil {
+		var pe *oauthflow.PageError
+		if errors.As(err, &pe) {
+			return &exitError{code: 2, err: err}
+		}
+		return err
+	}
+	fmt.Fprintln(env.stdout, redirect)
+	return browseOutcome(redirect)
+}
+
+// browseOutcome maps the authorization response to the exit status: nil (0) for a code or tokens,
+// 3 for an error response, 2 for a redirect that carries neither.
+func browseOutcome(redirect string) error {
+	u, err := url.Parse(redirect)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("the redirect URL is not parsable: %w", err)}
+	}
+	params := u.Query()
+	if frag, err := url.ParseQuery(u.Fragment); err == nil {
+		for k, v := range frag {
+			params[k] = append(params[k], v...)
+		}
+	}
+	switch {
+	case params.Get("error") != "":
+		msg := "the authorization server answered error=" + params.Get("error")
+		if d := params.Get("error_description"); d != "" {
+			msg += ": " + d
+		}
+		return &exitError{code: 3, err: errors.New(msg)}
+	case params.Get("code") != "" || params.Get("access_token") != "" || params.Get("id_token") != "":
+		return nil
+	}
+	return &exitError{code: 2, err: errors.New("the redirect carries neither a code nor an error")}
+}
+
+// browseDefault returns the first value that is not blank.
+func browseDefault(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
