@@ -40,21 +40,27 @@ func TestBrowseCommand(t *testing.T) {
 			wantStdout: p.RedirectURI + "?code=",
 		},
 		{
-			name:       "flags after the URL, trace with -v",
-			args:       func() []string { return []string{browseAuthURL(p, p.RedirectURI), "--user", p.Username, "--password", p.Password, "-v"} },
+			name: "flags after the URL, trace with -v",
+			args: func() []string {
+				return []string{browseAuthURL(p, p.RedirectURI), "--user", p.Username, "--password", p.Password, "-v"}
+			},
 			wantCode:   0,
 			wantStdout: p.RedirectURI + "?code=",
 			wantStderr: "code=REDACTED",
 		},
 		{
-			name:       "error page: exit 2, page text on stderr",
-			args:       func() []string { return []string{"--user", p.Username, browseAuthURL(p, "http://127.0.0.1:8765/unregistered")} },
+			name: "error page: exit 2, page text on stderr",
+			args: func() []string {
+				return []string{"--user", p.Username, browseAuthURL(p, "http://127.0.0.1:8765/unregistered")}
+			},
 			wantCode:   2,
 			wantStderr: "redirect_uri is missing in the client configuration",
 		},
 		{
-			name:       "rejected password: exit 2, never echoed",
-			args:       func() []string { return []string{"-v", "--user", p.Username, "--password", canary, browseAuthURL(p, p.RedirectURI)} },
+			name: "rejected password: exit 2, never echoed",
+			args: func() []string {
+				return []string{"-v", "--user", p.Username, "--password", canary, browseAuthURL(p, p.RedirectURI)}
+			},
 			wantCode:   2,
 			wantStderr: "username or password wrong",
 		},
