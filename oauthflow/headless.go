@@ -201,12 +201,13 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 		stop := &PageError{Status: resp.StatusCode, URL: redactSecretsInURL(req.url, nil), Text: cutText(page.text, maxPageErrorText)}
 		summary := fmt.Sprintf("%s -> %d %s (%d bytes)", b.describe(req), resp.StatusCode, resp.Header.Get("Content-Type"), len(raw))
 		switch {
+		case req.fromPasswordForm && page.hasPasswordForm():
+			// Providers re-render a rejected login with 200, 400 or 401 alike.
+			stop.Reason = PageLoginRejected
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			stop.Reason = PageRedirectWithoutLocation
 		case resp.StatusCode >= 400:
 			stop.Reason = PageErrorStatus
-		case req.fromPasswordForm && page.hasPasswordForm():
-			stop.Reason = PageLoginRejected
 		}
 		if stop.Reason != 0 {
 			b.tracef("%s: stop, %s", summary, stop.Reason)
@@ -373,7 +374,7 @@ func (b *HeadlessBrowser) submit(f *htmlForm, btn *formControl) browserRequest {
 func describeForm(f *htmlForm, btn *formControl) string {
 	s := "form " + f.method + " " + redactSecretsInURL(f.action, nil)
 	if btn != nil {
-		s += fmt.Sprintf(" with button %q", strings.TrimSpace(btn.label()))
+		s += fmt.Sprintf(" with button %q", btn.caption())
 	}
 	return s
 }
@@ -541,6 +542,16 @@ func (f *htmlForm) hasPassword() bool {
 
 func (c *formControl) isSubmitter() bool {
 	return (c.tag == "button" || c.tag == "input") && (c.typ == "submit" || c.typ == "image")
+}
+
+// caption is what a user sees on a button.
+func (c *formControl) caption() string {
+	for _, v := range []string{c.text, c.value, c.name} {
+		if v != "" {
+			return v
+		}
+	}
+	return "(unlabelled)"
 }
 
 func (c *formControl) label() string {

@@ -19,6 +19,7 @@ import (
 
 	"oauthdiag/internal/peertest"
 	"oauthdiag/oauthflow"
+	"oauthdiag/sandbox"
 )
 
 // headlessPeerCase is one real authorization server and how it is known to behave.
@@ -646,5 +647,61 @@ func TestHeadlessBrowserBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Authorize(%q, %q) = %v, want an error saying %q", tc.authURL, tc.redirectURI, err, tc.want)
 		}
+	}
+}
+
+// TestHeadlessBrowserSandbox: the LinkedIn-like sandbox's sign-in page (session_key/session_password)
+// and its separate consent page (action=allow/cancel) are completed, cancelled, or refused with a blank
+// password.
+func TestHeadlessBrowserSandbox(t *testing.T) {
+	const clientID, secret = "hb-client", "hb-secret"
+	redirectURI := "http://127.0.0.1:8765/callback"
+	s := sandbox.New(sandbox.WithAutoConsent(false), sandbox.WithClient(clientID, secret, redirectURI))
+	base, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	authURL := base + "/oauth/v2/authorization?" + url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirectURI},
+		"scope": {"openid profile email"}, "state": {"sb-state"},
+	}.Encode()
+
+	cases := []struct {
+		name      string
+		browser   oauthflow.HeadlessBrowser
+		wantCode  bool
+		wantError bool
+		wantPage  oauthflow.PageReason
+	}{
+		{name: "sign in and allow", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test", Password: "pw"}, wantCode: true},
+		{name: "cancel", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test", Password: "pw", Cancel: true}, wantError: true},
+		{name: "blank password is refused", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test"}, wantPage: oauthflow.PageLoginRejected},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var trace strings.Builder
+			b := tc.browser
+			b.Trace = &trace
+			redirect, err := b.Authorize(t.Context(), authURL, "")
+			if tc.wantPage != 0 {
+				var pe *oauthflow.PageError
+				if !errors.As(err, &pe) || pe.Reason != tc.wantPage {
+					t.Fatalf("Authorize = %q, %v; want a PageError %v\ntrace:\n%s", redirect, err, tc.wantPage, trace.String())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Authorize: %v\ntrace:\n%s", err, trace.String())
+			}
+			cb, err := url.Parse(redirect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := cb.Query()
+			if (q.Get("code") != "") != tc.wantCode || (q.Get("error") != "") != tc.wantError || q.Get("state") != "sb-state" {
+				t.Fatalf("redirect %q: want code %v, error %v, state sb-state\ntrace:\n%s", redirect, tc.wantCode, tc.wantError, trace.String())
+			}
+		})
 	}
 }
