@@ -113,7 +113,11 @@ type browserRequest struct {
 	// fromPasswordForm marks the submission of a form with a password field, so that the same login
 	// form coming back can be reported as rejected credentials rather than submitted again.
 	fromPasswordForm bool
+	secrets          map[string]bool // lower-case names of the password fields submitted (GET forms put them in the URL)
 }
+
+// redacted renders the request URL for traces and errors.
+func (r browserRequest) redacted() string { return redactSecretsInURL(r.url, r.secrets) }
 
 // Authorize starts at authURL and walks the provider's pages until it is redirected to redirectURI; it returns
 // that redirect URL (with code and state, or error parameters) without requesting it. redirectURI "" means
@@ -154,10 +158,10 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 			return req.url.String(), nil
 		}
 		if req.url.Scheme != "http" && req.url.Scheme != "https" {
-			return "", fmt.Errorf("headless browser: the provider sent the browser to %s, which is neither http(s) nor the redirect URI %s", redactSecretsInURL(req.url, nil), redirectURI)
+			return "", fmt.Errorf("headless browser: the provider sent the browser to %s, which is neither http(s) nor the redirect URI %s", req.redacted(), redirectURI)
 		}
 		if hop >= maxHops {
-			return "", fmt.Errorf("%w: %d requests, last %s %s", ErrBrowserHopLimit, hop, req.method, redactSecretsInURL(req.url, nil))
+			return "", fmt.Errorf("%w: %d requests, last %s %s", ErrBrowserHopLimit, hop, req.method, req.redacted())
 		}
 		key := req.method + " " + req.url.String() + "\n" + req.body
 		visits[key]++
@@ -167,7 +171,7 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 			return "", last
 		}
 		if visits[key] > maxSameGet {
-			return "", fmt.Errorf("%w: %s was requested %d times", ErrBrowserLoop, redactSecretsInURL(req.url, nil), visits[key])
+			return "", fmt.Errorf("%w: %s was requested %d times", ErrBrowserLoop, req.redacted(), visits[key])
 		}
 
 		resp, err := b.send(ctx, client, req)
@@ -178,14 +182,14 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 			resp.Body.Close()
 			next, err := req.url.Parse(loc)
 			if err != nil {
-				return "", fmt.Errorf("headless browser: %s answered %d with an unparsable Location: %w", redactSecretsInURL(req.url, nil), resp.StatusCode, err)
+				return "", fmt.Errorf("headless browser: %s answered %d with an unparsable Location: %w", req.redacted(), resp.StatusCode, err)
 			}
 			b.tracef("%s -> %d Location: %s", b.describe(req), resp.StatusCode, redactSecretsInURL(next, nil))
 			if isRedirectTo(next, target, redirectURI) {
 				return next.String(), nil
 			}
 			if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusPermanentRedirect {
-				req = browserRequest{method: req.method, url: next, body: req.body, fields: req.fields}
+				req = browserRequest{method: req.method, url: next, body: req.body, fields: req.fields, secrets: req.secrets}
 			} else {
 				req = browserRequest{method: http.MethodGet, url: next}
 			}
@@ -195,10 +199,10 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
 		resp.Body.Close()
 		if err != nil {
-			return "", fmt.Errorf("headless browser: reading %s: %w", redactSecretsInURL(req.url, nil), err)
+			return "", fmt.Errorf("headless browser: reading %s: %w", req.redacted(), err)
 		}
 		page := parsePage(raw, resp.Header.Get("Content-Type"), req.url)
-		stop := &PageError{Status: resp.StatusCode, URL: redactSecretsInURL(req.url, nil), Text: cutText(page.text, maxPageErrorText)}
+		stop := &PageError{Status: resp.StatusCode, URL: req.redacted(), Text: cutText(page.text, maxPageErrorText)}
 		summary := fmt.Sprintf("%s -> %d %s (%d bytes)", b.describe(req), resp.StatusCode, resp.Header.Get("Content-Type"), len(raw))
 		switch {
 		case req.fromPasswordForm && page.hasPasswordForm():
@@ -254,7 +258,7 @@ func (b *HeadlessBrowser) send(ctx context.Context, client *http.Client, r brows
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("headless browser: %s %s: %w", r.method, redactSecretsInURL(r.url, nil), err)
+		return nil, fmt.Errorf("headless browser: %s %s: %w", r.method, r.redacted(), err)
 	}
 	req.Header.Set("User-Agent", "oauthdiag-headless/1")
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
@@ -270,7 +274,7 @@ func (b *HeadlessBrowser) send(ctx context.Context, client *http.Client, r brows
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("headless browser: %s %s: %w", r.method, redactSecretsInURL(r.url, nil), err)
+		return nil, fmt.Errorf("headless browser: %s %s: %w", r.method, r.redacted(), err)
 	}
 	return resp, nil
 }
@@ -282,7 +286,7 @@ func (b *HeadlessBrowser) tracef(format string, a ...any) {
 }
 
 func (b *HeadlessBrowser) describe(r browserRequest) string {
-	s := r.method + " " + redactSecretsInURL(r.url, nil)
+	s := r.method + " " + r.redacted()
 	if r.fields != "" {
 		s += " [" + r.fields + "]"
 	}
@@ -359,6 +363,14 @@ func (b *HeadlessBrowser) submit(f *htmlForm, btn *formControl) browserRequest {
 	}
 	encoded := strings.Join(values, "&")
 	r := browserRequest{method: f.method, fields: strings.Join(names, " "), fromPasswordForm: f.hasPassword()}
+	for i := range f.controls {
+		if c := &f.controls[i]; c.isPassword() && c.name != "" {
+			if r.secrets == nil {
+				r.secrets = map[string]bool{}
+			}
+			r.secrets[strings.ToLower(c.name)] = true
+		}
+	}
 	if f.method == http.MethodGet {
 		u := *f.action
 		u.RawQuery = encoded // a GET form replaces the action's query

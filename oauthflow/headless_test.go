@@ -428,6 +428,27 @@ line &lt;1&gt;</textarea>
 			},
 		},
 		{
+			name:    "a GET login form never shows its password in the trace or the error",
+			browser: oauthflow.HeadlessBrowser{Username: "ann", Password: "canary-pin-30c7"},
+			routes: func(f *headlessFixture, mux *http.ServeMux) {
+				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+					headlessPage(w, `<form action=/pin><input name=user><input type=password name=pin><button>Sign in</button></form>`)
+				})
+				mux.HandleFunc("GET /pin", func(w http.ResponseWriter, r *http.Request) {
+					if r.FormValue("pin") != "canary-pin-30c7" || r.FormValue("user") != "ann" {
+						t.Errorf("GET form query %q lacks the credentials", r.URL.RawQuery)
+					}
+					http.Error(w, "locked", http.StatusForbidden)
+				})
+			},
+			check: func(t *testing.T, f *headlessFixture, r result) {
+				var pe *oauthflow.PageError
+				if !errors.As(r.err, &pe) || pe.Status != http.StatusForbidden || !strings.Contains(pe.URL, "pin=REDACTED") {
+					t.Fatalf("got %q, %v", r.redirect, r.err)
+				}
+			},
+		},
+		{
 			name:    "cancel picks the deny button",
 			browser: oauthflow.HeadlessBrowser{Cancel: true},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
@@ -586,9 +607,14 @@ line &lt;1&gt;</textarea>
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newHeadlessFixture(t, tc.routes)
+			var trace strings.Builder
 			b := tc.browser
+			b.Trace = &trace
 			redirect, err := b.Authorize(t.Context(), f.authURL(), "")
 			tc.check(t, f, result{redirect, err})
+			if b.Password != "" && (strings.Contains(trace.String(), b.Password) || (err != nil && strings.Contains(err.Error(), b.Password))) {
+				t.Errorf("the password shows in the trace or error:\n%s\n%v", trace.String(), err)
+			}
 		})
 	}
 }
