@@ -1,0 +1,710 @@
+package recorder
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Secret kinds used in placeholders, SecretRefs and curl variables.
+const (
+	KindAccessToken     = "access_token"
+	KindRefreshToken    = "refresh_token"
+	KindIDToken         = "id_token"
+	KindClientSecret    = "client_secret"
+	KindCode            = "code"
+	KindCodeVerifier    = "code_verifier"
+	KindState           = "state"
+	KindCookie          = "cookie"
+	KindJWT             = "jwt"
+	KindAuthorization   = "authorization"
+	KindPassword        = "password"
+	KindClientAssertion = "client_assertion"
+)
+
+// secretNames maps form, query and JSON parameter names (lower case) to the secret kind they carry.
+// LinkedIn also accepts the access token as the oauth2_access_token query parameter.
+var secretNames = map[string]string{
+	"client_secret":             KindClientSecret,
+	"code":                      KindCode,
+	"code_verifier":             KindCodeVerifier,
+	"access_token":              KindAccessToken,
+	"oauth2_access_token":       KindAccessToken,
+	"refresh_token":             KindRefreshToken,
+	"id_token":                  KindIDToken,
+	"token":                     "token",
+	"password":                  KindPassword,
+	"assertion":                 "assertion",
+	"client_assertion":          KindClientAssertion,
+	"subject_token":             "subject_token",
+	"actor_token":               "actor_token",
+	"session_password":          "session_password",
+	"device_code":               "device_code",
+	"state":                     KindState,
+	"api_key":                   "api_key",
+	"apikey":                    "api_key",
+	"logout_token":              "logout_token",
+	"id_token_hint":             KindIDToken,
+	"client_assertion_jwt":      KindClientAssertion,
+	"registration_token":        "registration_token",
+	"registration_access_token": "registration_access_token",
+}
+
+// secretHeaders are headers whose whole value is a credential.
+var secretHeaders = map[string]string{
+	"x-api-key":            "api_key",
+	"api-key":              "api_key",
+	"x-auth-token":         "auth_token",
+	"x-amz-security-token": "security_token",
+	"x-csrf-token":         "csrf_token",
+	"dpop":                 "dpop_proof",
+}
+
+// placeholderPattern matches a rendered placeholder; group 1 is the kind, group 2 the fingerprint.
+var placeholderPattern = regexp.MustCompile(`\[redacted:([a-z0-9_]+):(sha256:[0-9a-f]{8}:len=[0-9]+)\]`)
+
+const placeholderPrefix = "[redacted:"
+
+// minKnownSecret is the shortest exact value matched anywhere in text; shorter values
+// would match innocent text, and structural rules still catch them by name.
+const minKnownSecret = 6
+
+// Fingerprint identifies a secret without revealing it: the first 8 hex digits of its
+// SHA-256 and its length, so two mentions of one token can be matched.
+func Fingerprint(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	var b [8]byte
+	hex.Encode(b[:], sum[:4])
+	return "sha256:" + string(b[:]) + ":len=" + strconv.Itoa(len(value))
+}
+
+// Placeholder renders the text that stands in for a redacted value of the given kind.
+func Placeholder(kind, value string) string {
+	return placeholderPrefix + kind + ":" + Fingerprint(value) + "]"
+}
+
+// SecretRef names one redacted secret: its kind and fingerprint.
+type SecretRef struct {
+	Kind        string `json:"kind"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Placeholders lists the redacted secrets mentioned in text, in order of first appearance.
+func Placeholders(text string) []SecretRef {
+	var refs []SecretRef
+	seen := map[string]bool{}
+	for _, m := range placeholderPattern.FindAllStringSubmatch(text, -1) {
+		if seen[m[0]] {
+			continue
+		}
+		seen[m[0]] = true
+		refs = append(refs, SecretRef{Kind: m[1], Fingerprint: m[2]})
+	}
+	return refs
+}
+
+type knownSecret struct {
+	value       string // as it may appear in text (raw, or URL-escaped)
+	kind        string
+	placeholder string
+	raw         string // the secret itself, for Resolve
+}
+
+// Redactor replaces secrets with fingerprinted placeholders. Exact values it has been told
+// about (AddSecret) are caught anywhere; structural rules catch secrets by parameter,
+// JSON key or header name, bearer credentials and JWTs. It is safe for concurrent use.
+type Redactor struct {
+	mu     sync.RWMutex
+	known  []knownSecret // longest first, so a secret containing another is replaced whole
+	byVal  map[string]string
+	byFP   map[string]string // fingerprint -> raw value, for Resolve
+	kindOf map[string]string // raw value -> kind
+}
+
+// NewRedactor returns a Redactor with the structural rules and no known values.
+func NewRedactor() *Redactor {
+	return &Redactor{byVal: map[string]string{}, byFP: map[string]string{}, kindOf: map[string]string{}}
+}
+
+// AddSecret registers an exact value to redact wherever it appears, labelled with kind.
+// Values shorter than 6 bytes are only redacted by the structural rules.
+func (r *Redactor) AddSecret(kind, value string) {
+	if len(value) < minKnownSecret || strings.HasPrefix(value, placeholderPrefix) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.kindOf[value]; ok {
+		return
+	}
+	ph := Placeholder(kind, value)
+	r.kindOf[value] = kind
+	r.byFP[Fingerprint(value)] = value
+	add := func(v string) {
+		if _, ok := r.byVal[v]; ok {
+			return
+		}
+		r.byVal[v] = kind
+		r.known = append(r.known, knownSecret{value: v, kind: kind, placeholder: ph, raw: value})
+	}
+	add(value)
+	if esc := url.QueryEscape(value); esc != value {
+		add(esc)
+	}
+	if esc, err := json.Marshal(value); err == nil && string(esc[1:len(esc)-1]) != value {
+		add(string(esc[1 : len(esc)-1]))
+	}
+	sort.SliceStable(r.known, func(i, j int) bool { return len(r.known[i].value) > len(r.known[j].value) })
+}
+
+// Resolve returns the raw value of a secret this Redactor has seen, by fingerprint, so a
+// replay in the same process can resend it. It satisfies SecretResolver.
+func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.byFP[fingerprint]
+	return v, ok
+}
+
+// Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
+func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) }
+
+// kindFor returns the kind recorded for a known value, else the structural kind.
+func (r *Redactor) kindFor(value, fallback string) string {
+	r.mu.RLock()
+	k, ok := r.kindOf[value]
+	r.mu.RUnlock()
+	if ok {
+		return k
+	}
+	return fallback
+}
+
+// placeholderFor redacts one structurally found value and reports it to note (may be nil).
+func (r *Redactor) placeholderFor(kind, value string, note func(kind, value string)) string {
+	kind = r.kindFor(value, kind)
+	if note != nil {
+		note(kind, value)
+	}
+	return Placeholder(kind, value)
+}
+
+// RedactString redacts free text: known values, name=value and "name":"value" pairs with
+// secret names, bearer credentials and JWTs.
+func (r *Redactor) RedactString(s string) string {
+	return r.redactText(s, nil)
+}
+
+func (r *Redactor) redactText(s string, note func(kind, value string)) string {
+	if s == "" {
+		return s
+	}
+	s = r.redactKnown(s)
+	s = r.redactPairs(s, note)
+	s = r.redactBearer(s, note)
+	s = r.redactJWTs(s, note)
+	return s
+}
+
+// redactKnown replaces exact known values.
+func (r *Redactor) redactKnown(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for i := range r.known {
+		k := &r.known[i]
+		if !strings.Contains(s, k.value) {
+			continue
+		}
+		s = strings.ReplaceAll(s, k.value, k.placeholder)
+	}
+	return s
+}
+
+// isWordByte reports whether c can be part of a parameter name.
+func isWordByte(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// secretKind returns the kind for a parameter name, case-insensitively.
+func secretKind(name string) (string, bool) {
+	if k, ok := secretNames[name]; ok {
+		return k, true
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; 'A' <= c && c <= 'Z' {
+			k, ok := secretNames[strings.ToLower(name)]
+			return k, ok
+		}
+	}
+	return "", false
+}
+
+// redactPairs finds name=value (query strings, form bodies, error messages) and
+// "name":"value" (JSON embedded in text) with secret names and redacts the values.
+func (r *Redactor) redactPairs(s string, note func(kind, value string)) string {
+	var out strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' && c != ':' {
+			continue
+		}
+		nameEnd := i
+		quoted := false
+		if c == ':' {
+			// Only "name": "value" (JSON style), not URLs or header lines.
+			j := i - 1
+			for j >= 0 && (s[j] == ' ' || s[j] == '\t') {
+				j--
+			}
+			if j < 0 || s[j] != '"' {
+				continue
+			}
+			nameEnd = j
+			quoted = true
+		}
+		nameStart := nameEnd
+		for nameStart > 0 && isWordByte(s[nameStart-1]) {
+			nameStart--
+		}
+		if nameStart == nameEnd {
+			continue
+		}
+		if quoted && (nameStart == 0 || s[nameStart-1] != '"') {
+			continue
+		}
+		kind, ok := secretKind(s[nameStart:nameEnd])
+		if !ok {
+			continue
+		}
+		// The value.
+		vs := i + 1
+		var ve int
+		if quoted {
+			for vs < len(s) && (s[vs] == ' ' || s[vs] == '\t') {
+				vs++
+			}
+			if vs >= len(s) || s[vs] != '"' {
+				continue
+			}
+			vs++
+			ve = vs
+			for ve < len(s) && s[ve] != '"' {
+				if s[ve] == '\\' {
+					ve++
+				}
+				ve++
+			}
+			if ve > len(s) {
+				ve = len(s)
+			}
+		} else {
+			if vs < len(s) && s[vs] == '"' {
+				vs++
+			}
+			ve = vs
+			for ve < len(s) && !isValueEnd(s[ve]) {
+				ve++
+			}
+		}
+		value := s[vs:ve]
+		if value == "" || strings.HasPrefix(value, placeholderPrefix) {
+			continue
+		}
+		raw := value
+		if !quoted {
+			if u, err := url.QueryUnescape(value); err == nil {
+				raw = u
+			}
+		} else if strings.IndexByte(value, '\\') >= 0 {
+			var u string
+			if json.Unmarshal([]byte(`"`+value+`"`), &u) == nil {
+				raw = u
+			}
+		}
+		out.WriteString(s[last:vs])
+		out.WriteString(r.placeholderFor(kind, raw, note))
+		last = ve
+		i = ve - 1
+	}
+	if last == 0 {
+		return s
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+func isValueEnd(c byte) bool {
+	switch c {
+	case '&', ' ', '\t', '\r', '\n', '"', '\'', ';', ',', '<', '>', '#', ')', '}', ']', '\\':
+		return true
+	}
+	return false
+}
+
+// redactBearer replaces the credential after "Bearer " in text, leaving auth-params
+// such as `Bearer realm="api"` (a WWW-Authenticate challenge) alone.
+func (r *Redactor) redactBearer(s string, note func(kind, value string)) string {
+	var out strings.Builder
+	last := 0
+	for from := 0; ; {
+		i := strings.Index(s[from:], "earer ")
+		if i < 0 {
+			break
+		}
+		i += from
+		from = i + 6
+		if i == 0 || (s[i-1] != 'B' && s[i-1] != 'b') {
+			continue
+		}
+		vs := i + 6
+		ve := vs
+		for ve < len(s) && isToken68(s[ve]) {
+			ve++
+		}
+		base := ve
+		for ve < len(s) && s[ve] == '=' {
+			ve++
+		}
+		if ve == vs || strings.HasPrefix(s[vs:], placeholderPrefix) {
+			continue
+		}
+		if ve > base && ve < len(s) && (s[ve] == '"' || isWordByte(s[ve])) {
+			continue // an auth-param, not a credential
+		}
+		if !looksLikeCredential(s[vs:ve]) {
+			continue // prose such as "a Bearer token", not a credential
+		}
+		out.WriteString(s[last:vs])
+		out.WriteString(r.placeholderFor(KindAccessToken, s[vs:ve], note))
+		last = ve
+		from = ve
+	}
+	if last == 0 {
+		return s
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+// looksLikeCredential tells a token from a word: long enough and not only lower-case letters.
+func looksLikeCredential(v string) bool {
+	if len(v) < 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 'a' || c > 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+func isToken68(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+}
+
+func isB64URL(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || c == '-' || c == '_'
+}
+
+// redactJWTs replaces anything shaped like a compact JWS/JWE ("eyJ" header, dot-separated
+// base64url segments) that no other rule caught.
+func (r *Redactor) redactJWTs(s string, note func(kind, value string)) string {
+	var out strings.Builder
+	last := 0
+	for from := 0; ; {
+		i := strings.Index(s[from:], "eyJ")
+		if i < 0 {
+			break
+		}
+		i += from
+		from = i + 3
+		if i > 0 && isB64URL(s[i-1]) {
+			continue
+		}
+		end, dots := i, 0
+		for end < len(s) && (isB64URL(s[end]) || s[end] == '.') {
+			if s[end] == '.' {
+				dots++
+			}
+			end++
+		}
+		if dots < 2 || end-i < 20 {
+			continue
+		}
+		out.WriteString(s[last:i])
+		out.WriteString(r.placeholderFor(KindJWT, s[i:end], note))
+		last = end
+		from = end
+	}
+	if last == 0 {
+		return s
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+// RedactURL redacts a URL: secret query and fragment parameters by name, user-info
+// passwords, and known values anywhere.
+func (r *Redactor) RedactURL(raw string) string {
+	return r.redactURL(raw, nil)
+}
+
+func (r *Redactor) redactURL(raw string, note func(kind, value string)) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		hostEnd := strings.IndexAny(rest, "/?#")
+		if hostEnd < 0 {
+			hostEnd = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:hostEnd], '@'); at >= 0 {
+			if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+				pw := rest[colon+1 : at]
+				if u, err := url.PathUnescape(pw); err == nil {
+					pw = u
+				}
+				raw = raw[:i+3] + rest[:colon+1] + r.placeholderFor(KindPassword, pw, note) + rest[at:]
+			}
+		}
+	}
+	// redactPairs handles ?a=b&c=d and #access_token=...; the other rules cover the path.
+	return r.redactText(raw, note)
+}
+
+// RedactHeader returns a redacted copy of h.
+func (r *Redactor) RedactHeader(h http.Header) http.Header {
+	return r.redactHeader(h, nil)
+}
+
+func (r *Redactor) redactHeader(h http.Header, note func(kind, value string)) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, values := range h {
+		vs := make([]string, len(values))
+		for i, v := range values {
+			vs[i] = r.redactHeaderValue(name, v, note)
+		}
+		out[name] = vs
+	}
+	return out
+}
+
+// RedactHeaderValue redacts one header value given its name.
+func (r *Redactor) RedactHeaderValue(name, value string) string {
+	return r.redactHeaderValue(name, value, nil)
+}
+
+func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value string)) string {
+	switch lname := strings.ToLower(name); lname {
+	case "authorization", "proxy-authorization":
+		return r.redactAuthorization(v, note)
+	case "cookie":
+		return r.redactCookiePairs(v, note)
+	case "set-cookie":
+		pair, attrs, _ := strings.Cut(v, ";")
+		red := r.redactCookiePairs(pair, note)
+		if attrs != "" || strings.Contains(v, ";") {
+			return red + ";" + attrs
+		}
+		return red
+	case "location", "content-location", "referer", "link":
+		return r.redactURL(v, note)
+	default:
+		if kind, ok := secretHeaders[lname]; ok && v != "" {
+			return r.placeholderFor(kind, v, note)
+		}
+		return r.redactText(v, note)
+	}
+}
+
+// redactAuthorization keeps the scheme. Basic credentials keep the client_id visible,
+// because support needs it: "Basic my-client:[redacted:client_secret:...]".
+func (r *Redactor) redactAuthorization(v string, note func(kind, value string)) string {
+	scheme, cred, found := strings.Cut(strings.TrimSpace(v), " ")
+	if !found {
+		if v == "" || strings.HasPrefix(v, placeholderPrefix) {
+			return v
+		}
+		return r.placeholderFor(KindAuthorization, v, note)
+	}
+	cred = strings.TrimSpace(cred)
+	if cred == "" || strings.HasPrefix(cred, placeholderPrefix) || strings.Contains(cred, ":"+placeholderPrefix) {
+		return v
+	}
+	switch strings.ToLower(scheme) {
+	case "bearer", "dpop":
+		return scheme + " " + r.placeholderFor(KindAccessToken, cred, note)
+	case "basic":
+		if dec, err := base64.StdEncoding.DecodeString(cred); err == nil && utf8.Valid(dec) {
+			if user, pass, ok := strings.Cut(string(dec), ":"); ok {
+				// RFC 6749 2.3.1: both parts are form-encoded before base64.
+				if u, err := url.QueryUnescape(pass); err == nil {
+					pass = u
+				}
+				return scheme + " " + user + ":" + r.placeholderFor(KindClientSecret, pass, note)
+			}
+		}
+		return scheme + " " + r.placeholderFor(KindAuthorization, cred, note)
+	default:
+		return scheme + " " + r.placeholderFor(KindAuthorization, cred, note)
+	}
+}
+
+// redactCookiePairs keeps cookie names and redacts their values.
+func (r *Redactor) redactCookiePairs(v string, note func(kind, value string)) string {
+	parts := strings.Split(v, ";")
+	for i, p := range parts {
+		name, val, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(val) == "" || strings.HasPrefix(strings.TrimSpace(val), placeholderPrefix) {
+			continue
+		}
+		parts[i] = name + "=" + r.placeholderFor(KindCookie, strings.TrimSpace(val), note)
+	}
+	return strings.Join(parts, ";")
+}
+
+// RedactBody redacts a body according to its content type: form bodies by parameter
+// name, JSON bodies by key at any depth (keeping the original layout), everything else
+// as free text. Invalid JSON falls back to the free-text rules.
+func (r *Redactor) RedactBody(contentType string, body []byte) []byte {
+	return r.redactBody(contentType, body, nil)
+}
+
+func (r *Redactor) redactBody(contentType string, body []byte, note func(kind, value string)) []byte {
+	if len(body) == 0 {
+		return body
+	}
+	mt := mediaType(contentType)
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		return []byte(r.redactText(string(body), note))
+	case mt == "application/jwt":
+		s := strings.TrimSpace(string(body))
+		return []byte(r.placeholderFor(KindJWT, s, note))
+	case isJSONType(mt) || (mt == "" || mt == "text/plain") && looksLikeJSON(body):
+		if out, ok := r.redactJSON(body, note); ok {
+			return []byte(r.redactText(string(out), note))
+		}
+	}
+	return []byte(r.redactText(string(body), note))
+}
+
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+func isJSONType(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
+}
+
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// redactJSON walks JSON text and replaces string values under secret keys, leaving
+// every other byte as it was. ok is false when the text is not valid JSON.
+func (r *Redactor) redactJSON(in []byte, note func(kind, value string)) (out []byte, ok bool) {
+	if !json.Valid(in) {
+		return nil, false
+	}
+	// Stack of containers: true for an object. In an object, key holds the last key read
+	// and expectKey says whether the next string is a key.
+	type frame struct {
+		object    bool
+		expectKey bool
+		key       string
+	}
+	var stack []frame
+	var buf []byte
+	last := 0
+	for i := 0; i < len(in); i++ {
+		switch c := in[i]; c {
+		case '{':
+			stack = append(stack, frame{object: true, expectKey: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			start := i
+			j := i + 1
+			escaped := false
+			for ; j < len(in); j++ {
+				if in[j] == '\\' {
+					escaped = true
+					j++
+					continue
+				}
+				if in[j] == '"' {
+					break
+				}
+			}
+			tok := in[start : j+1]
+			i = j
+			n := len(stack)
+			if n == 0 {
+				continue
+			}
+			top := &stack[n-1]
+			if top.object && top.expectKey {
+				top.key = unquoteJSON(tok, escaped)
+				top.expectKey = false
+				continue
+			}
+			if !top.object {
+				continue
+			}
+			kind, secret := secretKind(top.key)
+			if !secret {
+				continue
+			}
+			value := unquoteJSON(tok, escaped)
+			if value == "" || strings.HasPrefix(value, placeholderPrefix) {
+				continue
+			}
+			if buf == nil {
+				buf = make([]byte, 0, len(in)+64)
+			}
+			buf = append(buf, in[last:start]...)
+			buf = append(buf, '"')
+			buf = append(buf, r.placeholderFor(kind, value, note)...)
+			buf = append(buf, '"')
+			last = j + 1
+		}
+	}
+	if buf == nil {
+		return in, true
+	}
+	return append(buf, in[last:]...), true
+}
+
+func unquoteJSON(tok []byte, escaped bool) string {
+	if !escaped {
+		return string(tok[1 : len(tok)-1])
+	}
+	var s string
+	if json.Unmarshal(tok, &s) != nil {
+		return string(tok[1 : len(tok)-1])
+	}
+	return s
+}

@@ -1,0 +1,248 @@
+package recorder
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+const utcLayout = "2006-01-02 15:04:05.000 UTC"
+
+// supportHeaders are response headers that identify a request to the provider's support
+// team; LinkedIn asks for its x-li-* ids on every ticket.
+func isSupportHeader(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "x-li-") || n == "x-request-id" || n == "x-correlation-id" ||
+		n == "request-id" || n == "x-amzn-requestid" || n == "cf-ray"
+}
+
+// writeReport renders report.md: a summary a support engineer can paste into a ticket.
+func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion string, rows []Summary,
+	failed []Entry, failedTotal int, findings []Finding, redactions map[string]int, skew *ClockSkew) error {
+	bw := bufio.NewWriter(w)
+	meta := s.Meta()
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+
+	p("# oauthdiag support report\n\n")
+	p("| | |\n| --- | --- |\n")
+	p("| Session | `%s` |\n", s.ID())
+	if meta.Provider != "" {
+		p("| Provider | %s |\n", mdCell(meta.Provider))
+	}
+	p("| Client ID | `%s` |\n", mdCell(orNone(meta.ClientID)))
+	if meta.RedirectURI != "" {
+		p("| Redirect URI | `%s` |\n", mdCell(meta.RedirectURI))
+	}
+	if len(meta.Scopes) > 0 {
+		p("| Scopes | `%s` |\n", mdCell(strings.Join(meta.Scopes, " ")))
+	}
+	p("| Recorded | %s |\n", s.Started().UTC().Format(utcLayout))
+	p("| Calls | %d, %d failed |\n", len(rows), failedTotal)
+	if skew != nil {
+		p("| Clock skew | server ahead by %s (median of %d Date headers) |\n", skew.Median.Round(time.Millisecond), skew.Samples)
+	}
+	p("| Generated | %s by oauthdiag %s |\n\n", generated.Format(utcLayout), orNone(toolVersion))
+	p("Secrets are replaced by `[redacted:KIND:sha256:XXXXXXXX:len=N]`: the first 8 hex digits of the value's SHA-256 and its length. Equal fingerprints mean the same value.")
+	if len(redactions) > 0 {
+		kinds := make([]string, 0, len(redactions))
+		for k := range redactions {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf("%s × %d", k, redactions[k])
+		}
+		p(" Redacted here: %s.", strings.Join(parts, ", "))
+	}
+	p("\n\n")
+
+	byCall := map[string][]Finding{}
+	var general []Finding
+	for _, f := range findings {
+		if f.CallID == "" {
+			general = append(general, f)
+		} else {
+			byCall[f.CallID] = append(byCall[f.CallID], f)
+		}
+	}
+	if len(general) > 0 {
+		p("## Diagnosis\n\n")
+		for _, f := range general {
+			writeFinding(bw, f)
+		}
+		p("\n")
+	}
+
+	p("## Failed calls\n\n")
+	if failedTotal == 0 {
+		p("None.\n\n")
+	}
+	for _, e := range failed {
+		writeFailedCall(bw, &e, byCall[e.ID])
+	}
+	if failedTotal > len(failed) {
+		p("%d more failed calls are listed below and are in full in calls.har.\n\n", failedTotal-len(failed))
+	}
+
+	p("## All calls\n\n")
+	p("| call | started (UTC) | step | method | URL | status | ms |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		status := fmt.Sprint(r.Status)
+		switch {
+		case r.Kind == KindObserved:
+			status = "browser " + r.Leg
+		case r.Error != "":
+			status = "error: " + string(r.ErrorKind)
+		}
+		if r.Failed {
+			status = "**" + status + "**"
+		}
+		ref := r.ID
+		if r.ReplayOf != "" {
+			ref += fmt.Sprintf(" (replay of %s #%d)", r.ReplayOf, r.Attempt)
+		}
+		p("| %s | %s | %s | %s | `%s` | %s | %.1f |\n", ref, r.Started.UTC().Format("15:04:05.000"),
+			mdCell(r.Step), r.Method, mdCell(r.URL), status, float64(r.Duration.Microseconds())/1000)
+	}
+	return bw.Flush()
+}
+
+func writeFinding(w io.Writer, f Finding) {
+	guess := ""
+	if f.BestGuess {
+		guess = " (best guess)"
+	}
+	fmt.Fprintf(w, "- **%s**%s `%s`", f.Title, guess, f.Code)
+	if f.Fix != "" {
+		fmt.Fprintf(w, "\n  Fix: %s", f.Fix)
+	}
+	for _, ev := range f.Evidence {
+		fmt.Fprintf(w, "\n  - %s", ev)
+	}
+	fmt.Fprintln(w)
+}
+
+func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	outcome := ""
+	switch {
+	case e.Kind == KindObserved:
+		outcome = "browser redirect with error=" + observedError(e.Request.URL)
+	case e.Response != nil:
+		outcome = fmt.Sprintf("%d %s", e.Response.Status, http.StatusText(e.Response.Status))
+	default:
+		outcome = "no response (" + string(e.ErrorKind) + ")"
+	}
+	p("### %s: %s %s → %s\n\n", e.ID, e.Request.Method, e.Request.URL, outcome)
+	if e.Step != "" {
+		p("- Step: %s\n", e.Step)
+	}
+	p("- Started: %s, took %s\n", e.Started.UTC().Format(utcLayout), e.Duration.Round(time.Millisecond))
+	if !e.ServerDate.IsZero() {
+		p("- Server Date: %s\n", e.ServerDate.UTC().Format(utcLayout))
+	}
+	if e.ReplayOf != "" {
+		p("- Replay of %s, attempt %d\n", e.ReplayOf, e.Attempt)
+	}
+	if e.Error != "" {
+		p("- Error: `%s`\n", e.Error)
+	}
+	if e.Response != nil {
+		var ids []string
+		for k, vs := range e.Response.Header {
+			if isSupportHeader(k) {
+				ids = append(ids, fmt.Sprintf("`%s: %s`", strings.ToLower(k), strings.Join(vs, ", ")))
+			}
+		}
+		sort.Strings(ids)
+		if len(ids) > 0 {
+			p("- Request ids for the provider's support: %s\n", strings.Join(ids, ", "))
+		}
+	}
+	for _, f := range findings {
+		p("- Diagnosis: ")
+		writeFinding(w, f)
+	}
+	if e.Kind == KindObserved {
+		p("\n")
+		return
+	}
+	p("\nRequest:\n\n")
+	var req strings.Builder
+	fmt.Fprintf(&req, "%s %s\n", e.Request.Method, e.Request.URL)
+	writeHeaderLines(&req, e.Request.Header)
+	if body := reportBody(e.Request.Body, e.Request.BodyEncoding, e.Request.Truncated); body != "" {
+		req.WriteString("\n" + body)
+	}
+	writeFence(w, "http", req.String())
+	if e.Response != nil {
+		p("Response:\n\n")
+		var resp strings.Builder
+		fmt.Fprintf(&resp, "%s %d %s\n", orDefault(e.Response.Proto, "HTTP/1.1"), e.Response.Status, http.StatusText(e.Response.Status))
+		writeHeaderLines(&resp, e.Response.Header)
+		if body := reportBody(e.Response.Body, e.Response.BodyEncoding, e.Response.Truncated); body != "" {
+			resp.WriteString("\n" + body)
+		}
+		writeFence(w, "http", resp.String())
+	}
+}
+
+func writeHeaderLines(b *strings.Builder, h http.Header) {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range h[k] {
+			fmt.Fprintf(b, "%s: %s\n", k, v)
+		}
+	}
+}
+
+func reportBody(body, enc string, truncated bool) string {
+	if body == "" {
+		return ""
+	}
+	if enc == BodyEncodingBase64 {
+		return fmt.Sprintf("(%d bytes of binary body, base64 in calls.har)\n", len(body)*3/4)
+	}
+	if pretty, ok := indentJSON([]byte(body)); ok && looksLikeJSON([]byte(body)) {
+		body = pretty
+	}
+	if len(body) > maxReportBody {
+		body = body[:maxReportBody] + "\n… (cut here; the whole body is in calls.har)"
+	} else if truncated {
+		body += "\n… (the recording kept only this much of the body)"
+	}
+	return strings.TrimRight(body, "\n") + "\n"
+}
+
+// writeFence quotes text in a code fence longer than any backtick run inside it.
+func writeFence(w io.Writer, lang, text string) {
+	fence := "```"
+	for strings.Contains(text, fence) {
+		fence += "`"
+	}
+	fmt.Fprintf(w, "%s%s\n%s%s\n\n", fence, lang, text, fence)
+}
+
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func orNone(s string) string { return orDefault(s, "(none)") }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,455 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+// EventType says what happened to a call.
+type EventType int
+
+const (
+	// EventBegin: a call started; its summary is Pending.
+	EventBegin EventType = iota + 1
+	// EventFinish: a call finished and is on disk.
+	EventFinish
+	// EventLost: the subscriber fell behind and events were dropped; reload with Entries.
+	EventLost
+)
+
+func (t EventType) String() string {
+	switch t {
+	case EventBegin:
+		return "begin"
+	case EventFinish:
+		return "finish"
+	case EventLost:
+		return "lost"
+	default:
+		return fmt.Sprintf("EventType(%d)", int(t))
+	}
+}
+
+// Event is a live notification about one call.
+type Event struct {
+	Type EventType
+	Call Summary // zero for EventLost
+}
+
+type subscriber struct {
+	ch   chan Event
+	lost bool
+}
+
+// slot is one call of the session as kept in memory: its summary and where its record is.
+type slot struct {
+	sum Summary
+	off int64  // offset of the record in the log
+	n   int    // record length; 0 while pending or when the write failed
+	mem *Entry // the whole entry, only when it could not be written, so nothing is dropped
+}
+
+// Session is one recording: a log on disk and the summaries of its calls in memory.
+// It is safe for concurrent use.
+type Session struct {
+	store *Store
+	hdr   sessionHeader
+	path  string
+	red   *Redactor
+	opts  options
+	bufs  sync.Pool
+
+	mu        sync.Mutex
+	f         *os.File // append handle, opened on first write
+	rf        *os.File // read handle for Entry
+	size      int64
+	needBreak bool // the log ends in a torn line: start the next record on a new line
+	maxSeq    int
+	slots     []slot
+	bySeq     map[int]int
+	pending   map[int]*call
+	subs      map[*subscriber]struct{}
+	skipped   int
+	err       error
+}
+
+func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Session {
+	s := &Session{
+		store: st, hdr: hdr, path: path, red: red, opts: st.opts,
+		bySeq:   map[int]int{},
+		pending: map[int]*call{},
+		subs:    map[*subscriber]struct{}{},
+	}
+	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	return s
+}
+
+// ID is the session id.
+func (s *Session) ID() string { return s.hdr.ID }
+
+// Meta is the session's redacted metadata.
+func (s *Session) Meta() SessionMeta { return s.hdr.Meta }
+
+// Host is where the session was recorded.
+func (s *Session) Host() HostInfo { return s.hdr.Host }
+
+// Started is when the session began.
+func (s *Session) Started() time.Time { return s.hdr.Started }
+
+// Path is the session log's file.
+func (s *Session) Path() string { return s.path }
+
+// Redactor is the session's redactor. Register the client secret and other known values
+// with AddSecret before recording so they are caught wherever they appear.
+func (s *Session) Redactor() *Redactor { return s.red }
+
+// Skipped counts torn or corrupt records ignored when the session was loaded.
+func (s *Session) Skipped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.skipped
+}
+
+// Err returns the first error writing the log, if any. Calls are never failed because
+// recording failed; entries that could not be written stay in memory.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *Session) addLoaded(e *Entry, off int64, n int) {
+	if i, ok := s.bySeq[e.Seq]; ok {
+		s.slots[i] = slot{sum: e.Summary(), off: off, n: n}
+		return
+	}
+	s.bySeq[e.Seq] = len(s.slots)
+	s.slots = append(s.slots, slot{sum: e.Summary(), off: off, n: n})
+	if e.Seq > s.maxSeq {
+		s.maxSeq = e.Seq
+	}
+}
+
+func (s *Session) sortLoaded() {
+	sort.Slice(s.slots, func(i, j int) bool { return s.slots[i].sum.Seq < s.slots[j].sum.Seq })
+	for i := range s.slots {
+		s.bySeq[s.slots[i].sum.Seq] = i
+	}
+}
+
+// begin reserves the next call number and announces the pending call.
+func (s *Session) begin(sum Summary, c *call) Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxSeq++
+	sum.Seq = s.maxSeq
+	sum.ID = callID(sum.Seq)
+	sum.Pending = true
+	s.bySeq[sum.Seq] = len(s.slots)
+	s.slots = append(s.slots, slot{sum: sum})
+	if c != nil {
+		s.pending[sum.Seq] = c
+	}
+	s.publishLocked(Event{Type: EventBegin, Call: sum})
+	return sum
+}
+
+// commit writes a finished entry to the log and announces it.
+func (s *Session) commit(e *Entry) error {
+	bp := s.bufs.Get().(*[]byte)
+	payload, encErr := encodeCall((*bp)[:0], e)
+	line := appendRecord(make([]byte, 0, len(payload)+crcHexLen+3), payload)
+	*bp = payload[:0]
+	if cap(*bp) <= 1<<20 {
+		s.bufs.Put(bp)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, e.Seq)
+	i, ok := s.bySeq[e.Seq]
+	if !ok {
+		s.bySeq[e.Seq] = len(s.slots)
+		i = len(s.slots)
+		s.slots = append(s.slots, slot{})
+	}
+	sl := &s.slots[i]
+	sl.sum = e.Summary()
+	err := encErr
+	if err == nil {
+		var off int64
+		off, err = s.writeLocked(line)
+		if err == nil {
+			sl.off, sl.n, sl.mem = off, len(line), nil
+		}
+	}
+	if err != nil {
+		kept := *e
+		sl.mem = &kept
+		if s.err == nil {
+			s.err = fmt.Errorf("record call %s: %w", e.ID, err)
+		}
+	}
+	s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
+	return err
+}
+
+// writeLocked appends one framed record with a single write and returns its offset.
+func (s *Session) writeLocked(line []byte) (int64, error) {
+	if s.f == nil {
+		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return 0, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return 0, err
+		}
+		s.f, s.size = f, fi.Size()
+		s.needBreak = s.size > 0 && !endsWithNewline(s.path, s.size)
+	}
+	if s.needBreak {
+		// The previous writer died mid-record: end its torn line so ours parses.
+		if _, err := s.f.Write([]byte{'\n'}); err != nil {
+			return 0, err
+		}
+		s.size++
+		s.needBreak = false
+	}
+	off := s.size
+	n, err := s.f.Write(line)
+	s.size += int64(n)
+	if err != nil {
+		s.needBreak = n > 0
+		return 0, err
+	}
+	return off, nil
+}
+
+func endsWithNewline(path string, size int64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], size-1); err != nil {
+		return true
+	}
+	return b[0] == '\n'
+}
+
+// encodeCall renders the JSON payload of a call record into dst.
+func encodeCall(dst []byte, e *Entry) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	buf.WriteString(`{"type":"call","call":`)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return dst, fmt.Errorf("encode call %s: %w", e.ID, err)
+	}
+	b := buf.Bytes()
+	b = b[:len(b)-1] // Encode's newline
+	return append(b, '}'), nil
+}
+
+// Entries returns the summaries of all calls in call order, pending ones included.
+func (s *Session) Entries() []Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Summary, len(s.slots))
+	for i := range s.slots {
+		out[i] = s.slots[i].sum
+	}
+	return out
+}
+
+// Entry returns one call with its bodies, read back from the log. id is "c7" or "7".
+func (s *Session) Entry(id string) (Entry, error) {
+	seq, err := ParseCallID(id)
+	if err != nil {
+		return Entry{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.bySeq[seq]
+	if !ok {
+		return Entry{}, fmt.Errorf("call %s is not in session %s (it has %d calls): %w", callID(seq), s.hdr.ID, len(s.slots), ErrNotFound)
+	}
+	sl := s.slots[i]
+	switch {
+	case sl.mem != nil:
+		return *sl.mem, nil
+	case sl.sum.Pending:
+		return Entry{}, fmt.Errorf("call %s: %w", sl.sum.ID, ErrPending)
+	}
+	return s.readLocked(sl)
+}
+
+func (s *Session) readLocked(sl slot) (Entry, error) {
+	if s.rf == nil {
+		f, err := os.Open(s.path)
+		if err != nil {
+			return Entry{}, fmt.Errorf("open session log: %w", err)
+		}
+		s.rf = f
+	}
+	line := make([]byte, sl.n)
+	if _, err := s.rf.ReadAt(line, sl.off); err != nil {
+		return Entry{}, fmt.Errorf("read call %s: %w", sl.sum.ID, err)
+	}
+	return decodeCallLine(line, sl)
+}
+
+// Each calls fn for every finished call in call order, reading bodies from disk one
+// call at a time so memory stays flat however long the session is.
+func (s *Session) Each(fn func(Entry) error) error {
+	s.mu.Lock()
+	slots := make([]slot, 0, len(s.slots))
+	for _, sl := range s.slots {
+		if !sl.sum.Pending {
+			slots = append(slots, sl)
+		}
+	}
+	s.mu.Unlock()
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("open session log: %w", err)
+	}
+	defer f.Close()
+	var line []byte
+	for _, sl := range slots {
+		var e Entry
+		if sl.mem != nil {
+			e = *sl.mem
+		} else {
+			if cap(line) < sl.n {
+				line = make([]byte, sl.n)
+			}
+			line = line[:sl.n]
+			if _, err := f.ReadAt(line, sl.off); err != nil {
+				return fmt.Errorf("read call %s: %w", sl.sum.ID, err)
+			}
+			if e, err = decodeCallLine(line, sl); err != nil {
+				return err
+			}
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeCallLine(line []byte, sl slot) (Entry, error) {
+	payload, err := parseRecord(bytes.TrimSuffix(line, []byte{'\n'}))
+	if err != nil {
+		return Entry{}, fmt.Errorf("read call %s: %w: %w", sl.sum.ID, ErrCorrupt, err)
+	}
+	var rec record
+	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != sl.sum.Seq {
+		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", sl.sum.ID, ErrCorrupt)
+	}
+	return *rec.Call, nil
+}
+
+// Observe records a browser leg the tool did not make itself: the authorization URL it
+// sent the user to (LegAuthorizationURL) or the redirect it received (LegBrowserRedirect).
+// Codes and state in the URL are redacted and remembered like any other secret.
+func (s *Session) Observe(step, leg, rawURL, note string) (Summary, error) {
+	now := s.opts.now()
+	sum := s.begin(Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: now}, nil)
+	e := &Entry{
+		ID: sum.ID, SessionID: s.hdr.ID, Seq: sum.Seq, Step: step, Kind: KindObserved, Leg: leg,
+		Started: now, Note: s.red.RedactString(note),
+	}
+	refs := map[string]string{}
+	learn := func(kind, value string) {
+		refs[kind] = Fingerprint(value)
+		s.red.AddSecret(kind, value)
+	}
+	e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
+	if len(refs) > 0 {
+		e.SecretRefs = refs
+	}
+	err := s.commit(e)
+	return e.Summary(), err
+}
+
+// Subscribe returns a channel of live events and a function that ends the subscription.
+// Delivery never blocks a call: a subscriber that falls behind gets EventLost once there
+// is room again and should reload with Entries.
+func (s *Session) Subscribe() (<-chan Event, func()) {
+	sub := &subscriber{ch: make(chan Event, s.opts.eventBuffer)}
+	s.mu.Lock()
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	var once sync.Once
+	return sub.ch, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if _, ok := s.subs[sub]; ok {
+				delete(s.subs, sub)
+				close(sub.ch)
+			}
+		})
+	}
+}
+
+func (s *Session) publishLocked(ev Event) {
+	for sub := range s.subs {
+		if sub.lost {
+			select {
+			case sub.ch <- Event{Type: EventLost}:
+				sub.lost = false
+			default:
+				continue
+			}
+		}
+		select {
+		case sub.ch <- ev:
+		default:
+			sub.lost = true
+		}
+	}
+}
+
+// Close records calls whose response bodies were never read to the end as incomplete,
+// ends subscriptions and releases the log's file handles. A closed session can still
+// record: the log is reopened on the next write.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	pending := make([]*call, 0, len(s.pending))
+	for _, c := range s.pending {
+		pending = append(pending, c)
+	}
+	s.mu.Unlock()
+	sort.Slice(pending, func(i, j int) bool { return pending[i].sum.Seq < pending[j].sum.Seq })
+	for _, c := range pending {
+		c.abandon()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sub := range s.subs {
+		delete(s.subs, sub)
+		close(sub.ch)
+	}
+	var errs []error
+	if s.f != nil {
+		errs = append(errs, s.f.Close())
+		s.f = nil
+	}
+	if s.rf != nil {
+		errs = append(errs, s.rf.Close())
+		s.rf = nil
+	}
+	return errors.Join(errs...)
+}

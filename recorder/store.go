@@ -1,0 +1,412 @@
+package recorder
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrAmbiguous  = errors.New("ambiguous id")
+	ErrNoSessions = errors.New("no recorded sessions")
+	ErrBadCallID  = errors.New("bad call id")
+	ErrPending    = errors.New("call still in progress")
+	ErrCorrupt    = errors.New("session log is not readable")
+)
+
+// logFormat is the version of the on-disk record layout.
+const logFormat = 1
+
+const logExt = ".log"
+
+// DefaultBodyLimit caps the bytes of each body kept in the log.
+const DefaultBodyLimit = 1 << 20
+
+// SessionMeta describes what a session was recorded against. It holds no secrets and
+// feeds the bundle's config.json.
+type SessionMeta struct {
+	Provider    string            `json:"provider,omitempty"`
+	ClientID    string            `json:"client_id,omitempty"`
+	RedirectURI string            `json:"redirect_uri,omitempty"`
+	Scopes      []string          `json:"scopes,omitempty"`
+	Endpoints   map[string]string `json:"endpoints,omitempty"`
+	ToolVersion string            `json:"tool_version,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+}
+
+// HostInfo is where a session was recorded.
+type HostInfo struct {
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	GoVersion string `json:"go_version"`
+}
+
+// sessionHeader is the first record of every log.
+type sessionHeader struct {
+	Format  int         `json:"format"`
+	ID      string      `json:"id"`
+	Started time.Time   `json:"started"`
+	Meta    SessionMeta `json:"meta"`
+	Host    HostInfo    `json:"host"`
+}
+
+// record is one line of the log.
+type record struct {
+	Type    string         `json:"type"` // "session" or "call"
+	Session *sessionHeader `json:"session,omitempty"`
+	Call    *Entry         `json:"call,omitempty"`
+}
+
+// SessionInfo is one line of the session list.
+type SessionInfo struct {
+	ID       string      `json:"id"`
+	Started  time.Time   `json:"started"`
+	LastCall time.Time   `json:"last_call,omitzero"`
+	Meta     SessionMeta `json:"meta"`
+	Host     HostInfo    `json:"host"`
+	Calls    int         `json:"calls"`
+	Failed   int         `json:"failed"`
+	Skipped  int         `json:"skipped_records,omitempty"` // torn or corrupt records ignored
+	Path     string      `json:"path"`
+	Size     int64       `json:"size"`
+}
+
+// Option configures a Store and the sessions it opens.
+type Option func(*options)
+
+type options struct {
+	now         func() time.Time
+	ids         io.Reader
+	step        func(*http.Request) string
+	bodyLimit   int
+	eventBuffer int
+}
+
+// WithClock sets the clock used for timestamps and durations.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithIDs sets the randomness behind session ids, for reproducible tests.
+func WithIDs(r io.Reader) Option { return func(o *options) { o.ids = r } }
+
+// WithStepFunc labels each call with the flow step it belongs to, typically read from a
+// context key the flow package sets; the recorder knows nothing of the flow.
+func WithStepFunc(f func(*http.Request) string) Option { return func(o *options) { o.step = f } }
+
+// WithBodyLimit caps the bytes of each body kept; longer bodies are marked truncated.
+func WithBodyLimit(n int) Option { return func(o *options) { o.bodyLimit = n } }
+
+// WithEventBuffer sets how many live events a slow subscriber may fall behind before it
+// is told to reload.
+func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuffer = n } }
+
+// Store is a directory of session logs.
+type Store struct {
+	dir  string
+	opts options
+}
+
+// Open opens (creating with mode 0700) the directory holding session logs. The caller
+// resolves the directory; the recorder reads no environment variables.
+func Open(dir string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.bodyLimit <= 0 {
+		return nil, fmt.Errorf("body limit must be positive, got %d", o.bodyLimit)
+	}
+	if o.eventBuffer <= 0 {
+		o.eventBuffer = 1
+	}
+	if dir == "" {
+		return nil, errors.New("session directory not set")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create session directory: %w", err)
+	}
+	// Logs hold redacted traffic, still nobody else's business: keep the directory private.
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("make session directory private: %w", err)
+		}
+	}
+	return &Store{dir: dir, opts: o}, nil
+}
+
+// Dir is the directory holding the session logs.
+func (st *Store) Dir() string { return st.dir }
+
+// NewSession starts a session log and writes its header.
+func (st *Store) NewSession(meta SessionMeta) (*Session, error) {
+	red := NewRedactor()
+	started := st.opts.now()
+	hdr := sessionHeader{
+		Format:  logFormat,
+		Started: started,
+		Meta:    redactMeta(red, meta),
+		Host:    HostInfo{OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version()},
+	}
+	for range 8 {
+		var rnd [3]byte
+		if _, err := io.ReadFull(st.opts.ids, rnd[:]); err != nil {
+			return nil, fmt.Errorf("session id: %w", err)
+		}
+		hdr.ID = started.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
+		path := filepath.Join(st.dir, hdr.ID+logExt)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create session log: %w", err)
+		}
+		payload, err := json.Marshal(record{Type: "session", Session: &hdr})
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("encode session header: %w", err)
+		}
+		line := appendRecord(nil, payload)
+		if _, err := f.Write(line); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("write session log: %w", err)
+		}
+		s := newSession(st, hdr, path, red)
+		s.f = f
+		s.size = int64(len(line))
+		return s, nil
+	}
+	return nil, errors.New("could not pick an unused session id")
+}
+
+// redactMeta keeps secrets out of metadata that callers fill from configuration.
+func redactMeta(r *Redactor, m SessionMeta) SessionMeta {
+	m.RedirectURI = r.RedactURL(m.RedirectURI)
+	if m.Endpoints != nil {
+		eps := make(map[string]string, len(m.Endpoints))
+		for k, v := range m.Endpoints {
+			eps[k] = r.RedactURL(v)
+		}
+		m.Endpoints = eps
+	}
+	if m.Labels != nil {
+		ls := make(map[string]string, len(m.Labels))
+		for k, v := range m.Labels {
+			if kind, ok := secretKind(k); ok && v != "" {
+				v = Placeholder(kind, v)
+			}
+			ls[k] = r.RedactString(v)
+		}
+		m.Labels = ls
+	}
+	m.Scopes = append([]string(nil), m.Scopes...)
+	return m
+}
+
+// logNames lists the session ids in the store.
+func (st *Store) logNames() ([]string, error) {
+	des, err := os.ReadDir(st.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	var ids []string
+	for _, de := range des {
+		name := de.Name()
+		if de.Type().IsRegular() && strings.HasSuffix(name, logExt) && !strings.HasPrefix(name, ".") {
+			ids = append(ids, strings.TrimSuffix(name, logExt))
+		}
+	}
+	return ids, nil
+}
+
+// callDigest is the part of a call record the session list needs.
+type callDigest struct {
+	Call *struct {
+		Kind     Kind          `json:"kind"`
+		Started  time.Time     `json:"started"`
+		Duration time.Duration `json:"duration_ns"`
+		Error    string        `json:"error"`
+		Request  struct {
+			URL string `json:"url"`
+		} `json:"request"`
+		Response *struct {
+			Status int `json:"status"`
+		} `json:"response"`
+	} `json:"call"`
+	Session *sessionHeader `json:"session"`
+}
+
+// Sessions lists the stored sessions, newest first. Unreadable logs are skipped.
+func (st *Store) Sessions() ([]SessionInfo, error) {
+	ids, err := st.logNames()
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]SessionInfo, 0, len(ids))
+	for _, id := range ids {
+		info, err := st.info(id)
+		if err != nil {
+			continue
+		}
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool {
+		if !infos[i].Started.Equal(infos[j].Started) {
+			return infos[i].Started.After(infos[j].Started)
+		}
+		return infos[i].ID > infos[j].ID
+	})
+	return infos, nil
+}
+
+func (st *Store) info(id string) (SessionInfo, error) {
+	path := filepath.Join(st.dir, id+logExt)
+	f, err := os.Open(path)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	defer f.Close()
+	info := SessionInfo{ID: id, Path: path}
+	var hdr *sessionHeader
+	res, err := scanRecords(f, func(_ int64, _ int, payload []byte) error {
+		var d callDigest
+		if err := json.Unmarshal(payload, &d); err != nil {
+			info.Skipped++
+			return nil
+		}
+		switch {
+		case d.Session != nil && hdr == nil:
+			hdr = d.Session
+		case d.Call != nil:
+			info.Calls++
+			c := d.Call
+			e := Entry{Kind: c.Kind, Error: c.Error, Request: Request{URL: c.Request.URL}}
+			if c.Response != nil {
+				e.Response = &Response{Status: c.Response.Status}
+			}
+			if e.Failed() {
+				info.Failed++
+			}
+			if end := c.Started.Add(c.Duration); end.After(info.LastCall) {
+				info.LastCall = end
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	if hdr == nil {
+		return SessionInfo{}, fmt.Errorf("%s: no session header: %w", path, ErrCorrupt)
+	}
+	info.Skipped += res.skipped
+	info.Size = res.size
+	info.Started, info.Meta, info.Host = hdr.Started, hdr.Meta, hdr.Host
+	return info, nil
+}
+
+// Resolve turns "latest", a full id or a unique id prefix into a session id.
+func (st *Store) Resolve(id string) (string, error) {
+	id = strings.TrimSpace(id)
+	if id == "" || id == "latest" {
+		infos, err := st.Sessions()
+		if err != nil {
+			return "", err
+		}
+		if len(infos) == 0 {
+			return "", fmt.Errorf("%w in %s", ErrNoSessions, st.dir)
+		}
+		return infos[0].ID, nil
+	}
+	if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return "", fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	ids, err := st.logNames()
+	if err != nil {
+		return "", err
+	}
+	var matches []string
+	for _, name := range ids {
+		if name == id {
+			return name, nil
+		}
+		if strings.HasPrefix(name, id) {
+			matches = append(matches, name)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", fmt.Errorf("no session matches %q in %s: %w", id, st.dir, ErrNotFound)
+	case 1:
+		return matches[0], nil
+	default:
+		sort.Strings(matches)
+		return "", fmt.Errorf("session %q matches %s; give more of the id: %w", id, strings.Join(matches, ", "), ErrAmbiguous)
+	}
+}
+
+// Load opens a stored session by id ("latest", a full id or a unique prefix). Its
+// summaries are read into memory; bodies stay on disk until Entry asks for them. New
+// calls recorded through it (replays) are appended to the same log.
+func (st *Store) Load(id string) (*Session, error) {
+	resolved, err := st.Resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(st.dir, resolved+logExt)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open session %s: %w", resolved, err)
+	}
+	defer f.Close()
+	var s *Session
+	red := NewRedactor()
+	res, err := scanRecords(f, func(off int64, n int, payload []byte) error {
+		if s == nil && bytes.Contains(payload[:min(len(payload), 32)], []byte(`"type":"session"`)) {
+			var rec record
+			if err := json.Unmarshal(payload, &rec); err != nil || rec.Session == nil {
+				return nil
+			}
+			s = newSession(st, *rec.Session, path, red)
+			return nil
+		}
+		var rec record
+		if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil {
+			if s != nil {
+				s.skipped++
+			}
+			return nil
+		}
+		if s == nil {
+			return nil // our writer never puts a call before the header
+		}
+		s.addLoaded(rec.Call, off, n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read session %s: %w", resolved, err)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("session %s has no readable header: %w", resolved, ErrCorrupt)
+	}
+	s.skipped += res.skipped
+	s.size = res.size
+	s.needBreak = !res.endsInBreak
+	s.sortLoaded()
+	return s, nil
+}
