@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -102,6 +104,8 @@ const (
 	// A GET may legitimately repeat (a provider sends the browser back to the original authorization
 	// URL after login); more visits than this are a loop.
 	maxSameGet = 3
+	// quickRefresh is the longest meta refresh delay (seconds) taken as a redirect on a page with forms.
+	quickRefresh = 5
 )
 
 // browserRequest is the next request the browser will send.
@@ -114,6 +118,7 @@ type browserRequest struct {
 	// form coming back can be reported as rejected credentials rather than submitted again.
 	fromPasswordForm bool
 	secrets          map[string]bool // lower-case names of the password fields submitted (GET forms put them in the URL)
+	origin           string          // Origin header of a form POST: the page the form was on
 }
 
 // redacted renders the request URL for traces and errors.
@@ -189,7 +194,7 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 				return next.String(), nil
 			}
 			if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusPermanentRedirect {
-				req = browserRequest{method: req.method, url: next, body: req.body, fields: req.fields, secrets: req.secrets}
+				req = browserRequest{method: req.method, url: next, body: req.body, fields: req.fields, secrets: req.secrets, origin: req.origin}
 			} else {
 				req = browserRequest{method: http.MethodGet, url: next}
 			}
@@ -228,6 +233,9 @@ func (b *HeadlessBrowser) Authorize(ctx context.Context, authURL, redirectURI st
 		if next.method == "" { // a form_post response aimed at the redirect URI
 			return next.url.String(), nil
 		}
+		if next.method == http.MethodPost {
+			next.origin = req.url.Scheme + "://" + req.url.Host
+		}
 		last = stop
 		req = next
 	}
@@ -264,8 +272,10 @@ func (b *HeadlessBrowser) send(ctx context.Context, client *http.Client, r brows
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		// Browsers send Origin with every form POST; some providers check it against CSRF.
-		req.Header.Set("Origin", r.url.Scheme+"://"+r.url.Host)
+	}
+	if r.origin != "" {
+		// Browsers send the form page's Origin with every form POST; some providers check it against CSRF.
+		req.Header.Set("Origin", r.origin)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -296,7 +306,9 @@ func (b *HeadlessBrowser) describe(r browserRequest) string {
 // nextRequest decides what to do on a page. A request with an empty method means "done": its URL is the
 // authorization response (a form_post form aimed at the redirect URI).
 func (b *HeadlessBrowser) nextRequest(p *htmlPage, target *url.URL, redirectURI string) (browserRequest, string, bool) {
-	if p.refresh != nil {
+	// A quick meta refresh is a redirect; a slow one (a session-timeout notice) only matters on a page
+	// with nothing else to do.
+	if p.refresh != nil && (p.refreshDelay <= quickRefresh || len(p.forms) == 0) {
 		return browserRequest{method: http.MethodGet, url: p.refresh}, "meta refresh to " + redactSecretsInURL(p.refresh, nil), true
 	}
 	// A form aimed at the redirect URI is a response_mode=form_post answer: take its fields, do not post.
@@ -410,7 +422,7 @@ func isRedirectTo(u, target *url.URL, redirectURI string) bool {
 	got := u.Query()
 	for k, want := range target.Query() {
 		for _, v := range want {
-			if !containsString(got[k], v) {
+			if !slices.Contains(got[k], v) {
 				return false
 			}
 		}
@@ -436,15 +448,6 @@ func normalPath(p string) string {
 		return "/"
 	}
 	return p
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // secretURLParams are redacted wherever the browser writes a URL (trace, errors).
@@ -505,10 +508,11 @@ func cutText(s string, n int) string {
 // ---- pages and forms ----
 
 type htmlPage struct {
-	forms   []*htmlForm
-	links   []htmlLink
-	refresh *url.URL // <meta http-equiv=refresh content="0;url=...">
-	text    string   // visible text, whitespace collapsed
+	forms        []*htmlForm
+	links        []htmlLink
+	refresh      *url.URL // <meta http-equiv=refresh content="0;url=...">
+	refreshDelay float64  // its delay in seconds
+	text         string   // visible text, whitespace collapsed
 }
 
 type htmlLink struct {
@@ -849,7 +853,7 @@ func buildPage(toks []htmlToken, docURL *url.URL) *htmlPage {
 			}
 		case "meta":
 			if strings.EqualFold(a["http-equiv"], "refresh") && p.refresh == nil {
-				p.refresh = refreshTarget(a["content"], resolve)
+				p.refresh, p.refreshDelay = refreshTarget(a["content"], resolve)
 			}
 		case "form":
 			method := http.MethodGet
@@ -929,14 +933,18 @@ func linkText(l *htmlLink) *string {
 	return &l.text
 }
 
-// refreshTarget parses a meta refresh content value such as `0; url='/next'`.
-func refreshTarget(content string, resolve func(string) *url.URL) *url.URL {
-	_, rest, ok := strings.Cut(content, ";")
+// refreshTarget parses a meta refresh content value such as `0; url='/next'` into its URL and delay.
+func refreshTarget(content string, resolve func(string) *url.URL) (*url.URL, float64) {
+	delay, rest, ok := strings.Cut(content, ";")
 	if !ok {
-		_, rest, ok = strings.Cut(content, ",")
+		delay, rest, ok = strings.Cut(content, ",")
 		if !ok {
-			return nil
+			return nil, 0
 		}
+	}
+	seconds, err := strconv.ParseFloat(strings.TrimSpace(delay), 64)
+	if err != nil || seconds < 0 {
+		return nil, 0
 	}
 	rest = strings.TrimSpace(rest)
 	if len(rest) >= 4 && strings.EqualFold(rest[:3], "url") {
@@ -945,9 +953,9 @@ func refreshTarget(content string, resolve func(string) *url.URL) *url.URL {
 	}
 	rest = strings.Trim(rest, `'"`)
 	if rest == "" {
-		return nil
+		return nil, 0
 	}
-	return resolve(rest)
+	return resolve(rest), seconds
 }
 
 // inlineElements do not break the visible text into separate words.

@@ -415,6 +415,9 @@ line &lt;1&gt;</textarea>
 					got := r.PostForm.Encode()
 					want := url.Values{"csrf": {"a&b"}, "session_key": {"ann"}, "session_password": {"pw-1"}, "remember": {"yes"},
 						"note": {"line <1>"}, "region": {"us"}, "action": {"allow"}}.Encode()
+					if o := r.Header.Get("Origin"); o != f.provider.URL {
+						t.Errorf("Origin = %q, want the form page's origin %q", o, f.provider.URL)
+					}
 					if got != want || r.URL.Query().Get("step") != "1" {
 						t.Errorf("posted %s (query %s), want %s", got, r.URL.RawQuery, want)
 					}
@@ -511,6 +514,24 @@ line &lt;1&gt;</textarea>
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
 				if r.err != nil || r.redirect != f.redirectURI+"#access_token=t&state=s1" {
+					t.Fatalf("got %q, %v", r.redirect, r.err)
+				}
+			},
+		},
+		{
+			name:    "a slow meta refresh (session timeout notice) does not pre-empt the login form",
+			browser: oauthflow.HeadlessBrowser{Username: "ann", Password: "pw-2"},
+			routes: func(f *headlessFixture, mux *http.ServeMux) {
+				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+					headlessPage(w, `<meta http-equiv=refresh content="600;url=/timed-out"><form method=post action=/login><input name=username><input type=password name=password><input type=submit value="Sign in"></form>`)
+				})
+				mux.HandleFunc("/timed-out", func(w http.ResponseWriter, r *http.Request) { t.Error("followed the slow refresh") })
+				mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, f.redirectURI+"?code=c4&state=s1", http.StatusFound)
+				})
+			},
+			check: func(t *testing.T, f *headlessFixture, r result) {
+				if r.err != nil || !strings.Contains(r.redirect, "code=c4") {
 					t.Fatalf("got %q, %v", r.redirect, r.err)
 				}
 			},
