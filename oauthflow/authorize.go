@@ -100,7 +100,12 @@ func (r *Runner) AuthorizationRequest(extra url.Values) (*AuthRequest, error) {
 		}
 	}
 	// url.Values encodes spaces as '+'; %20 is what providers document and every decoder accepts.
-	// A literal '+' was already escaped to %2B, so this touches only spaces.
-	ar.URL = strings.ReplaceAll(r.oauth2Config().AuthCodeURL(ar.State, opts...), "+", "%20")
+	// A literal '+' was already escaped to %2B, so in the query this touches only spaces; the
+	// endpoint's path is left alone, where '+' is a literal plus.
+	full := r.oauth2Config().AuthCodeURL(ar.State, opts...)
+	if base, query, ok := strings.Cut(full, "?"); ok {
+		full = base + "?" + strings.ReplaceAll(query, "+", "%20")
+	}
+	ar.URL = full
 	return ar, nil
 }

@@ -16,6 +16,8 @@ type DiscoveryResult struct {
 	ClaimedIssuer string
 	// Source is the URL the document came from.
 	Source string
+	// Supplied names the required fields the document lacks that the configured endpoints fill.
+	Supplied []string
 }
 
 // DiscoveryURLs lists where a configuration for issuer may live: the OpenID Connect location first,
@@ -74,8 +76,11 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := responseError(StepDiscovery, resp.StatusCode, resp.Header, body, r.now())
-		if resp.StatusCode == http.StatusNotFound {
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
 			e.Hint = "no discovery document at " + docURL + "; check --issuer, or give the endpoints with --auth-url and --token-url"
+		case e.Hint == "":
+			e.Hint = "the server answered an error instead of its configuration; retry later, or give the endpoints with --auth-url and --token-url"
 		}
 		return nil, e
 	}
@@ -83,37 +88,61 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 	if err != nil {
 		return nil, err
 	}
+	// Field types can be wrong in the wild (a boolean sent as "true", a list as one string): decode
+	// field by field, so one sloppy optional field does not hide the endpoints. A required field of
+	// the wrong type counts as missing.
+	var wrongType []string
+	field := func(name string, dst any) {
+		if v, ok := raw[name]; ok && string(v) != "null" && json.Unmarshal(v, dst) != nil {
+			wrongType = append(wrongType, name)
+		}
+	}
 	var doc struct {
-		Issuer                   string   `json:"issuer"`
-		AuthorizationEndpoint    string   `json:"authorization_endpoint"`
-		TokenEndpoint            string   `json:"token_endpoint"`
-		UserinfoEndpoint         string   `json:"userinfo_endpoint"`
-		IntrospectionEndpoint    string   `json:"introspection_endpoint"`
-		RevocationEndpoint       string   `json:"revocation_endpoint"`
-		JWKSURI                  string   `json:"jwks_uri"`
-		CodeChallengeMethods     []string `json:"code_challenge_methods_supported"`
-		TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
-		IssParameterSupported    bool     `json:"authorization_response_iss_parameter_supported"`
+		Issuer, AuthorizationEndpoint, TokenEndpoint, UserinfoEndpoint string
+		IntrospectionEndpoint, RevocationEndpoint, JWKSURI             string
+		CodeChallengeMethods, TokenEndpointAuthMethods                 []string
+		IssParameterSupported                                          bool
 	}
-	// Field types can be wrong in the wild; decode leniently field by field.
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, &Error{Step: StepDiscovery, Kind: KindFormat, Code: CodeNotJSON, Status: resp.StatusCode,
-			Description: "discovery document has fields of the wrong type: " + err.Error(), Body: cut(body), Err: err}
-	}
-	var missing []string
-	if doc.Issuer == "" {
-		missing = append(missing, "issuer")
-	}
-	if doc.AuthorizationEndpoint == "" {
-		missing = append(missing, "authorization_endpoint")
-	}
-	if doc.TokenEndpoint == "" {
-		missing = append(missing, "token_endpoint")
+	field("issuer", &doc.Issuer)
+	field("authorization_endpoint", &doc.AuthorizationEndpoint)
+	field("token_endpoint", &doc.TokenEndpoint)
+	field("userinfo_endpoint", &doc.UserinfoEndpoint)
+	field("introspection_endpoint", &doc.IntrospectionEndpoint)
+	field("revocation_endpoint", &doc.RevocationEndpoint)
+	field("jwks_uri", &doc.JWKSURI)
+	field("code_challenge_methods_supported", &doc.CodeChallengeMethods)
+	field("token_endpoint_auth_methods_supported", &doc.TokenEndpointAuthMethods)
+	field("authorization_response_iss_parameter_supported", &doc.IssParameterSupported)
+	// A missing endpoint the configuration supplies (--auth-url, --token-url) is no failure: that is
+	// the way out the error below offers.
+	configured := r.cfg.Provider.Endpoints
+	var missing, supplied []string
+	for _, f := range []struct{ name, value, configured string }{
+		{"issuer", doc.Issuer, ""},
+		{"authorization_endpoint", doc.AuthorizationEndpoint, configured.Authorization},
+		{"token_endpoint", doc.TokenEndpoint, configured.Token},
+	} {
+		name := f.name
+		if contains(wrongType, f.name) {
+			name += " (not a string)"
+		} else if f.value != "" {
+			continue
+		}
+		if f.configured != "" {
+			supplied = append(supplied, name)
+		} else {
+			missing = append(missing, name)
+		}
 	}
 	if len(missing) > 0 {
+		hint := "give the missing endpoints with --auth-url / --token-url (they override discovery)"
+		if missing[0] == "issuer" || strings.HasPrefix(missing[0], "issuer ") {
+			hint = "this is not a valid provider configuration: check --issuer / --discovery-url, or drop them and give the endpoints with --auth-url and --token-url"
+		}
 		return nil, &Error{Step: StepDiscovery, Kind: KindValidation, Code: CodeDiscoveryIncomplete, Status: resp.StatusCode,
+			Header: resp.Header.Clone(), Body: cut(body),
 			Description: "discovery document at " + docURL + " lacks required " + strings.Join(missing, ", "),
-			Hint:        "give the missing endpoints with --auth-url / --token-url (they override discovery)"}
+			Hint:        hint}
 	}
 	generic := make(map[string]any, len(raw))
 	for k, v := range raw {
@@ -148,7 +177,7 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 			p.AuthMethod = AuthPost
 		}
 	}
-	return &DiscoveryResult{Provider: p, ClaimedIssuer: doc.Issuer, Source: docURL}, nil
+	return &DiscoveryResult{Provider: p, ClaimedIssuer: doc.Issuer, Source: docURL, Supplied: supplied}, nil
 }
 
 // MergeDiscovered lays a discovered provider under a configured one: explicit values win, gaps are

@@ -159,6 +159,9 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 		if err == nil {
 			fr.ClaimedIssuer = res.ClaimedIssuer
 			merged := MergeDiscovered(r.cfg.Provider, res.Provider)
+			if len(res.Supplied) > 0 {
+				notes = append(notes, "the document lacks "+strings.Join(res.Supplied, ", ")+": the configured endpoints are used")
+			}
 			if merged.Issuer != "" && res.ClaimedIssuer != "" && !sameIssuer(merged.Issuer, res.ClaimedIssuer) {
 				notes = append(notes, "the document claims issuer "+res.ClaimedIssuer+", but "+merged.Issuer+" is configured: ID tokens will be checked against the configured one")
 			}
