@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -751,4 +752,50 @@ func TestHeadlessBrowserSandbox(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzHeadlessBrowserPage: whatever HTML a provider serves, the browser answers with a redirect or an
+// error, never a panic, and never requests the redirect URI.
+func FuzzHeadlessBrowserPage(f *testing.F) {
+	for _, seed := range []string{
+		`<form method=post action="/x"><input type=hidden name=a value="1"><input type=password name=p><button name=action value=allow>Allow</button></form>`,
+		`<meta http-equiv=refresh content="0;url=/cb?code=1">`,
+		`<select name=s><option>a<option selected value=b>B</select><textarea name=t>x</textarea>`,
+		`<a href="/abort">[ Cancel ]</a><form action=`, `<!-- <form>`, `<input form=f name=x><form id=f></form>`,
+		`<button><`, `</`, `<x a='b`, `<base href="//127.0.0.1:1/"><form></form>`,
+	} {
+		f.Add(seed)
+	}
+	var page atomic.Value
+	page.Store("")
+	var hits atomic.Int32
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	f.Cleanup(cb.Close)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		headlessPage(w, page.Load().(string))
+	}))
+	f.Cleanup(srv.Close)
+	authURL := srv.URL + "/authorize?" + url.Values{"redirect_uri": {cb.URL + "/cb"}}.Encode()
+	// Fuzzed pages send the browser anywhere; only 127.0.0.1 may be contacted (and nothing resolved).
+	loopbackOnly := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil || host != "127.0.0.1" {
+				return nil, fmt.Errorf("fuzz: refusing to dial %q", addr)
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+	f.Fuzz(func(t *testing.T, html string) {
+		page.Store(html)
+		b := &oauthflow.HeadlessBrowser{Client: loopbackOnly, Username: "u", Password: "p", MaxHops: 4, Trace: io.Discard}
+		redirect, err := b.Authorize(t.Context(), authURL, "")
+		if (err == nil) == (redirect == "") {
+			t.Fatalf("Authorize = %q, %v: want exactly one of a redirect and an error", redirect, err)
+		}
+		if hits.Load() != 0 {
+			t.Fatal("the redirect URI was requested")
+		}
+	})
 }
