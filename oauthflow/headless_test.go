@@ -313,15 +313,16 @@ func TestHeadlessBrowserRejectedLogin(t *testing.T) {
 // error=access_denied; zitadel's example login has no cancel control, so the login completes.
 func TestHeadlessBrowserCancelAtPeer(t *testing.T) {
 	cases := []struct {
+		name      string
 		start     func(testing.TB) *peertest.Peer
 		wantError string
 	}{
-		{start: peertest.OIDCProvider, wantError: "access_denied"},
-		{start: peertest.Zitadel, wantError: ""},
+		{name: "oidc-provider", start: peertest.OIDCProvider, wantError: "access_denied"},
+		{name: "zitadel-oidc", start: peertest.Zitadel, wantError: ""},
 	}
 	for _, tc := range cases {
-		p := tc.start(t)
-		t.Run(p.Name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.start(t)
 			d := headlessDiscover(t, p)
 			authURL, _, state := headlessAuthURL(t, d, p.ClientID, p.RedirectURI)
 			b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password, Cancel: true}
