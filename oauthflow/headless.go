@@ -534,7 +534,7 @@ type formControl struct {
 	id, text     string // text: a button's content
 	autocomplete string
 	owner        string // the form attribute: id of the form this control belongs to, when outside it
-	checked      bool // a checked checkbox or radio; for a select, that an option was marked selected
+	checked      bool   // a checked checkbox or radio; for a select, that an option was marked selected
 	disabled     bool
 }
 
