@@ -1,0 +1,532 @@
+package inspector
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"oauthdiag/oauthflow"
+)
+
+// Transport failure classes, the same vocabulary the recorder uses.
+const (
+	TransportTimeout  = "timeout"
+	TransportDNS      = "dns"
+	TransportRefused  = "connection-refused"
+	TransportTLS      = "tls"
+	TransportReset    = "reset"
+	TransportCanceled = "canceled"
+	TransportOther    = "other"
+)
+
+// Body kinds.
+const (
+	BodyEmpty = "empty"
+	BodyJSON  = "json"
+	BodyHTML  = "html"
+	BodyForm  = "form"
+	BodyText  = "text"
+)
+
+// Observation is what one step or recorded call showed: the request as sent (only facts that are
+// not secret), the answer, and the failure as classified by the client. Rules read nothing else.
+type Observation struct {
+	Step   string
+	CallID string
+	// Failed is true when the step or call did not succeed.
+	Failed  bool
+	Started time.Time
+	// ReceivedAt is when the answer arrived on the local clock (zero without an answer).
+	ReceivedAt time.Time
+
+	// The request.
+	Method string
+	URL    string // without query or fragment
+	// RedirectURI is the redirect_uri the request sent (token request form or authorization URL).
+	RedirectURI string
+	// SentVerifier says the token request carried a PKCE code_verifier.
+	SentVerifier bool
+	GrantType    string
+	// ClientAuth is how the client authenticated: "basic", "post", "none" or "" when unknown.
+	ClientAuth string
+	// APIVersion is the LinkedIn-Version header sent, "" when none.
+	APIVersion string
+	// Bearer says an Authorization: Bearer header was sent.
+	Bearer bool
+
+	// The answer.
+	Status      int
+	Header      http.Header
+	ContentType string
+	BodyKind    string
+	// BodySummary is a short, secret-free description of the body (the page title and a line
+	// of text for HTML; the size otherwise).
+	BodySummary string
+	ServerDate  time.Time
+	RetryAfter  time.Duration
+
+	// OAuth errors: RFC 6749 body fields, an error redirect, or RFC 6750 WWW-Authenticate.
+	OAuthError       string
+	ErrorDescription string
+	// LinkedIn API errors.
+	APICode          string
+	APIMessage       string
+	ServiceErrorCode int
+
+	// Transport is the class of transport failure (Transport* constants), "" when an answer came.
+	Transport       string
+	TransportDetail string
+	// Kind and ClientCode classify failures detected by the client (oauthflow.Code* values).
+	Kind       oauthflow.ErrorKind
+	ClientCode string
+	Detail     string // the client's description of the failure
+	Hint       string // the client's suggested fix
+
+	// Page is set when a browser stopped on a page instead of being redirected back.
+	Page *PageStop
+}
+
+// PageStop is a browser leg that ended on a page.
+type PageStop struct {
+	Status int
+	URL    string
+	Text   string
+	Reason oauthflow.PageReason
+}
+
+// FromStep builds the observation of one step of a flow: its last HTTP exchange and its error.
+func FromStep(s oauthflow.StepReport) Observation {
+	o := Observation{Step: s.Name, Started: s.Started, Failed: s.Status == oauthflow.StatusFailed}
+	if n := len(s.Exchanges); n > 0 {
+		o.addExchange(s.Exchanges[n-1])
+	}
+	o.Failed = s.Status == oauthflow.StatusFailed
+	if s.Err != nil {
+		o.addError(s.Err)
+	}
+	if o.Step == "" {
+		o.Step = s.Name
+	}
+	return o
+}
+
+// FromError builds an observation from a failure alone, when no exchange was kept.
+func FromError(err error) Observation {
+	o := Observation{Failed: true}
+	o.addError(err)
+	return o
+}
+
+// FromExchange builds the observation of one HTTP exchange as oauthflow captured it.
+func FromExchange(ex oauthflow.Exchange) Observation {
+	o := Observation{Step: ex.Step, Started: ex.Started}
+	o.addExchange(ex)
+	o.Failed = o.Transport != "" || o.Status >= 400
+	return o
+}
+
+// FromResponse builds an observation from a raw answer (a fixture, a pasted response).
+func FromResponse(step string, status int, header http.Header, body []byte) Observation {
+	o := Observation{Step: step}
+	o.addResponse(status, header, body)
+	o.Failed = status >= 400
+	return o
+}
+
+func (o *Observation) addExchange(ex oauthflow.Exchange) {
+	if o.Step == "" {
+		o.Step = ex.Step
+	}
+	o.addRequest(ex.Request.Method, ex.Request.URL, ex.Request.Header, ex.Request.Body)
+	if ex.Response != nil {
+		o.ReceivedAt = ex.Started.Add(ex.Duration)
+		o.addResponse(ex.Response.Status, ex.Response.Header, ex.Response.Body)
+	}
+	if ex.Err != nil && o.Transport == "" {
+		o.Transport, o.TransportDetail = classifyTransport(ex.Err)
+	}
+}
+
+// addRequest keeps only what is not secret: the URL without its query, the redirect URI, and
+// whether a verifier or bearer token was sent (never their values).
+func (o *Observation) addRequest(method, rawURL string, h http.Header, body []byte) {
+	o.Method = method
+	o.URL = stripQuery(rawURL)
+	if u, err := url.Parse(rawURL); err == nil {
+		if v := u.Query().Get("redirect_uri"); v != "" {
+			o.RedirectURI = v
+		}
+	}
+	if h != nil {
+		auth := h.Get("Authorization")
+		switch {
+		case hasPrefixFold(auth, "Basic "):
+			o.ClientAuth = "basic"
+		case hasPrefixFold(auth, "Bearer "):
+			o.Bearer = true
+		}
+		o.APIVersion = h.Get("LinkedIn-Version")
+	}
+	ct := ""
+	if h != nil {
+		ct, _, _ = mime.ParseMediaType(h.Get("Content-Type"))
+	}
+	if len(body) > 0 && (ct == "application/x-www-form-urlencoded" || ct == "") {
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			if v := form.Get("redirect_uri"); v != "" {
+				o.RedirectURI = v
+			}
+			o.SentVerifier = form.Get("code_verifier") != ""
+			o.GrantType = form.Get("grant_type")
+			if o.ClientAuth == "" && form.Get("client_id") != "" {
+				o.ClientAuth = "none"
+				if form.Get("client_secret") != "" {
+					o.ClientAuth = "post"
+				}
+			}
+		}
+	}
+}
+
+func (o *Observation) addResponse(status int, h http.Header, body []byte) {
+	o.Status = status
+	o.Header = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	o.ContentType, _, _ = mime.ParseMediaType(h.Get("Content-Type"))
+	if d := h.Get("Date"); d != "" {
+		if t, err := http.ParseTime(d); err == nil {
+			o.ServerDate = t
+		}
+	}
+	if o.RetryAfter == 0 {
+		o.RetryAfter = parseRetryAfter(h.Get("Retry-After"), o.ServerDate)
+	}
+	o.BodyKind, o.BodySummary = summariseBody(o.ContentType, body)
+	var parsed struct {
+		Error            string          `json:"error"`
+		ErrorDescription string          `json:"error_description"`
+		ServiceErrorCode json.RawMessage `json:"serviceErrorCode"`
+		Code             json.RawMessage `json:"code"`
+		Message          string          `json:"message"`
+	}
+	switch o.BodyKind {
+	case BodyJSON:
+		if json.Unmarshal(body, &parsed) == nil {
+			if parsed.Error != "" && o.OAuthError == "" {
+				o.OAuthError, o.ErrorDescription = parsed.Error, parsed.ErrorDescription
+			}
+			if o.APICode == "" {
+				o.APICode = jsonScalar(parsed.Code)
+			}
+			if o.APIMessage == "" {
+				o.APIMessage = parsed.Message
+			}
+			if o.ServiceErrorCode == 0 {
+				o.ServiceErrorCode, _ = strconv.Atoi(jsonScalar(parsed.ServiceErrorCode))
+			}
+		}
+	case BodyForm:
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("error") != "" && o.OAuthError == "" {
+			o.OAuthError, o.ErrorDescription = form.Get("error"), form.Get("error_description")
+		}
+	}
+	if wa := h.Get("WWW-Authenticate"); wa != "" && o.OAuthError == "" {
+		if code := authParam(wa, "error"); code != "" {
+			o.OAuthError, o.ErrorDescription = code, authParam(wa, "error_description")
+		}
+	}
+}
+
+// addError folds a classified failure into the observation.
+func (o *Observation) addError(err error) {
+	o.Failed = true
+	var page *oauthflow.PageError
+	if errors.As(err, &page) {
+		o.Page = &PageStop{Status: page.Status, URL: stripQuery(page.URL), Text: page.Text, Reason: page.Reason}
+		if o.Status == 0 {
+			o.Status = page.Status
+		}
+		return
+	}
+	e, ok := oauthflow.AsError(err)
+	if !ok {
+		if t, detail := classifyTransport(err); t != TransportOther || isNetError(err) {
+			o.Transport, o.TransportDetail = t, detail
+			return
+		}
+		o.Detail = err.Error()
+		return
+	}
+	if o.Step == "" {
+		o.Step = e.Step
+	}
+	o.Kind = e.Kind
+	if o.Status == 0 {
+		o.Status = e.Status
+	}
+	if o.Header == nil && e.Header != nil {
+		o.Header = e.Header.Clone()
+		if d := e.Header.Get("Date"); d != "" {
+			if t, err := http.ParseTime(d); err == nil {
+				o.ServerDate = t
+			}
+		}
+	}
+	if e.RetryAfter > 0 {
+		o.RetryAfter = e.RetryAfter
+	}
+	if o.BodyKind == "" && e.Body != "" {
+		ct := ""
+		if e.Header != nil {
+			ct, _, _ = mime.ParseMediaType(e.Header.Get("Content-Type"))
+		}
+		o.BodyKind, o.BodySummary = summariseBody(ct, []byte(e.Body))
+	}
+	o.Detail, o.Hint = e.Description, e.Hint
+	switch e.Kind {
+	case oauthflow.KindOAuth, oauthflow.KindRedirect:
+		o.OAuthError, o.ErrorDescription = e.Code, e.Description
+	case oauthflow.KindAPI:
+		o.APICode, o.APIMessage = e.Code, e.Description
+		if e.ServiceErrorCode != 0 {
+			o.ServiceErrorCode = e.ServiceErrorCode
+		}
+	case oauthflow.KindTransport:
+		o.Transport, o.TransportDetail = transportFromCode(e.Code, e.Err)
+		if e.Description != "" {
+			o.TransportDetail = e.Description
+		}
+	default:
+		o.ClientCode = e.Code
+	}
+}
+
+func transportFromCode(code string, cause error) (string, string) {
+	switch code {
+	case oauthflow.CodeTimeout:
+		return TransportTimeout, ""
+	case oauthflow.CodeDNS:
+		return TransportDNS, ""
+	case oauthflow.CodeRefused:
+		return TransportRefused, ""
+	case oauthflow.CodeTLS:
+		return TransportTLS, ""
+	case oauthflow.CodeCanceled:
+		return TransportCanceled, ""
+	}
+	if cause != nil {
+		return classifyTransport(cause)
+	}
+	return TransportOther, ""
+}
+
+// classifyTransport names the class of a failure to get an HTTP answer.
+func classifyTransport(err error) (string, string) {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostnameErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	var netErr net.Error
+	detail := rootCause(err).Error()
+	switch {
+	case errors.Is(err, context.Canceled):
+		return TransportCanceled, detail
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return TransportTimeout, detail
+	case errors.As(err, &dnsErr):
+		return TransportDNS, detail
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return TransportRefused, detail
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return TransportReset, detail
+	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostnameErr) || errors.As(err, &recordErr):
+		return TransportTLS, detail
+	}
+	return TransportOther, detail
+}
+
+func isNetError(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &netErr) || errors.As(err, &opErr)
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// summariseBody classifies a body and describes it without quoting it: bodies can carry tokens.
+// HTML pages are the exception: their title and first text are what a person needs to see, and
+// error pages carry no secrets.
+func summariseBody(contentType string, body []byte) (kind, summary string) {
+	trimmed := strings.TrimSpace(string(body))
+	switch {
+	case trimmed == "":
+		return BodyEmpty, "empty body"
+	case looksLikeHTML(contentType, trimmed):
+		title, text := htmlTitleAndText(trimmed)
+		s := "HTML page"
+		if title != "" {
+			s += " titled " + strconv.Quote(title)
+		}
+		if text != "" {
+			s += ": " + text
+		}
+		return BodyHTML, s
+	case json.Valid([]byte(trimmed)):
+		return BodyJSON, "JSON, " + strconv.Itoa(len(body)) + " bytes"
+	case contentType == "application/x-www-form-urlencoded":
+		return BodyForm, "form-encoded, " + strconv.Itoa(len(body)) + " bytes"
+	}
+	desc := contentType
+	if desc == "" {
+		desc = "no Content-Type"
+	}
+	return BodyText, "non-JSON body (" + desc + "), " + strconv.Itoa(len(body)) + " bytes: " + cutText(collapseSpace(trimmed), 160)
+}
+
+func looksLikeHTML(contentType, trimmed string) bool {
+	if contentType == "text/html" || contentType == "application/xhtml+xml" {
+		return true
+	}
+	head := strings.ToLower(trimmed[:min(len(trimmed), 512)])
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
+}
+
+// htmlTitleAndText extracts a page's title and the start of its visible text; a crude reader is
+// enough for error pages.
+func htmlTitleAndText(page string) (string, string) {
+	lower := strings.ToLower(page)
+	title := ""
+	if i := strings.Index(lower, "<title>"); i >= 0 {
+		if j := strings.Index(lower[i:], "</title>"); j > 0 {
+			title = collapseSpace(htmlUnescape(page[i+len("<title>") : i+j]))
+		}
+	}
+	body := page
+	if i := strings.Index(lower, "<body"); i >= 0 {
+		body = page[i:]
+	}
+	var b strings.Builder
+	inTag, skip := false, false
+	lowerBody := strings.ToLower(body)
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '<':
+			inTag = true
+			rest := lowerBody[i:]
+			if strings.HasPrefix(rest, "<style") || strings.HasPrefix(rest, "<script") {
+				skip = true
+			}
+			if strings.HasPrefix(rest, "</style") || strings.HasPrefix(rest, "</script") {
+				skip = false
+			}
+			b.WriteByte(' ')
+		case c == '>':
+			inTag = false
+		case !inTag && !skip:
+			b.WriteByte(c)
+		}
+	}
+	return cutText(title, 120), cutText(collapseSpace(htmlUnescape(b.String())), 240)
+}
+
+func htmlUnescape(s string) string {
+	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&#34;", `"`, "&middot;", "·", "&nbsp;", " ")
+	return r.Replace(s)
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	// Do not split a UTF-8 sequence.
+	for len(cut) > 0 && cut[len(cut)-1]&0xC0 == 0x80 {
+		cut = cut[:len(cut)-1]
+	}
+	if len(cut) > 0 && cut[len(cut)-1] >= 0xC0 {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + "…"
+}
+
+func jsonScalar(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return ""
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str
+	}
+	return s
+}
+
+// authParam extracts one parameter from a WWW-Authenticate challenge.
+func authParam(header, name string) string {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if i := strings.IndexByte(part, ' '); i > 0 && !strings.Contains(part[:i], "=") {
+			part = strings.TrimSpace(part[i+1:])
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return ""
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date (relative to the server's Date when known).
+func parseRetryAfter(v string, serverNow time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && !serverNow.IsZero() && t.After(serverNow) {
+		return t.Sub(serverNow)
+	}
+	return 0
+}
+
+func stripQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			return raw[:i]
+		}
+		return raw
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
