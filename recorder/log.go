@@ -111,3 +111,13 @@ func scanRecords(r io.Reader, fn func(off int64, n int, payload []byte) error) (
 		}
 	}
 }
+
+// frameInPlace fills in the checksum of the record that starts at buf[start] with an
+// 8-byte placeholder and a space, and ends it with a newline.
+func frameInPlace(buf []byte, start int) []byte {
+	payload := buf[start+crcHexLen+1:]
+	c := crc32.Checksum(payload, crcTable)
+	sum := [4]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)}
+	hex.Encode(buf[start:start+crcHexLen], sum[:])
+	return append(buf, '\n')
+}

@@ -129,11 +129,12 @@ type Redactor struct {
 	byVal  map[string]string
 	byFP   map[string]string // fingerprint -> raw value, for Resolve
 	kindOf map[string]string // raw value -> kind
+	phOf   map[string]string // raw value -> its placeholder, so known values skip hashing
 }
 
 // NewRedactor returns a Redactor with the structural rules and no known values.
 func NewRedactor() *Redactor {
-	return &Redactor{byVal: map[string]string{}, byFP: map[string]string{}, kindOf: map[string]string{}}
+	return &Redactor{byVal: map[string]string{}, byFP: map[string]string{}, kindOf: map[string]string{}, phOf: map[string]string{}}
 }
 
 // AddSecret registers an exact value to redact wherever it appears, labelled with kind.
@@ -142,14 +143,22 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if len(value) < minKnownSecret || strings.HasPrefix(value, placeholderPrefix) {
 		return
 	}
+	r.mu.RLock()
+	_, known := r.kindOf[value]
+	r.mu.RUnlock()
+	if known {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.kindOf[value]; ok {
 		return
 	}
-	ph := Placeholder(kind, value)
+	fp := Fingerprint(value)
+	ph := placeholderPrefix + kind + ":" + fp + "]"
 	r.kindOf[value] = kind
-	r.byFP[Fingerprint(value)] = value
+	r.phOf[value] = ph
+	r.byFP[fp] = value
 	add := func(v string) {
 		if _, ok := r.byVal[v]; ok {
 			return
@@ -179,24 +188,26 @@ func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
 // Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
 func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) }
 
-// kindFor returns the kind recorded for a known value, else the structural kind.
-func (r *Redactor) kindFor(value, fallback string) string {
+// placeholderFor redacts one structurally found value and reports it to note (may be
+// nil). A value already known keeps the kind it was first learned as: the token= of an
+// introspection call is the access_token the token endpoint handed out.
+func (r *Redactor) placeholderFor(kind, value string, note func(kind, value, fp string)) string {
 	r.mu.RLock()
-	k, ok := r.kindOf[value]
+	known, ok := r.kindOf[value]
+	ph := r.phOf[value]
 	r.mu.RUnlock()
+	var fp string
 	if ok {
-		return k
+		kind = known
+		fp = ph[len(placeholderPrefix)+len(kind)+1 : len(ph)-1]
+	} else {
+		fp = Fingerprint(value)
+		ph = placeholderPrefix + kind + ":" + fp + "]"
 	}
-	return fallback
-}
-
-// placeholderFor redacts one structurally found value and reports it to note (may be nil).
-func (r *Redactor) placeholderFor(kind, value string, note func(kind, value string)) string {
-	kind = r.kindFor(value, kind)
 	if note != nil {
-		note(kind, value)
+		note(kind, value, fp)
 	}
-	return Placeholder(kind, value)
+	return ph
 }
 
 // RedactString redacts free text: known values, name=value and "name":"value" pairs with
@@ -205,11 +216,11 @@ func (r *Redactor) RedactString(s string) string {
 	return r.redactText(s, nil)
 }
 
-func (r *Redactor) redactText(s string, note func(kind, value string)) string {
+func (r *Redactor) redactText(s string, note func(kind, value, fp string)) string {
 	if s == "" {
 		return s
 	}
-	s = r.redactKnown(s)
+	s = r.redactKnown(s, note)
 	s = r.redactPairs(s, note)
 	s = r.redactBearer(s, note)
 	s = r.redactJWTs(s, note)
@@ -217,15 +228,22 @@ func (r *Redactor) redactText(s string, note func(kind, value string)) string {
 }
 
 // redactKnown replaces exact known values.
-func (r *Redactor) redactKnown(s string) string {
+func (r *Redactor) redactKnown(s string, note func(kind, value, fp string)) string {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
+	var hits []knownSecret
 	for i := range r.known {
 		k := &r.known[i]
 		if !strings.Contains(s, k.value) {
 			continue
 		}
 		s = strings.ReplaceAll(s, k.value, k.placeholder)
+		hits = append(hits, *k)
+	}
+	r.mu.RUnlock()
+	if note != nil {
+		for _, k := range hits {
+			note(k.kind, k.raw, k.placeholder[len(placeholderPrefix)+len(k.kind)+1:len(k.placeholder)-1])
+		}
 	}
 	return s
 }
@@ -251,7 +269,7 @@ func secretKind(name string) (string, bool) {
 
 // redactPairs finds name=value (query strings, form bodies, error messages) and
 // "name":"value" (JSON embedded in text) with secret names and redacts the values.
-func (r *Redactor) redactPairs(s string, note func(kind, value string)) string {
+func (r *Redactor) redactPairs(s string, note func(kind, value, fp string)) string {
 	var out strings.Builder
 	last := 0
 	for i := 0; i < len(s); i++ {
@@ -354,7 +372,7 @@ func isValueEnd(c byte) bool {
 
 // redactBearer replaces the credential after "Bearer " in text, leaving auth-params
 // such as `Bearer realm="api"` (a WWW-Authenticate challenge) alone.
-func (r *Redactor) redactBearer(s string, note func(kind, value string)) string {
+func (r *Redactor) redactBearer(s string, note func(kind, value, fp string)) string {
 	var out strings.Builder
 	last := 0
 	for from := 0; ; {
@@ -421,7 +439,7 @@ func isB64URL(c byte) bool {
 
 // redactJWTs replaces anything shaped like a compact JWS/JWE ("eyJ" header, dot-separated
 // base64url segments) that no other rule caught.
-func (r *Redactor) redactJWTs(s string, note func(kind, value string)) string {
+func (r *Redactor) redactJWTs(s string, note func(kind, value, fp string)) string {
 	var out strings.Builder
 	last := 0
 	for from := 0; ; {
@@ -462,7 +480,7 @@ func (r *Redactor) RedactURL(raw string) string {
 	return r.redactURL(raw, nil)
 }
 
-func (r *Redactor) redactURL(raw string, note func(kind, value string)) string {
+func (r *Redactor) redactURL(raw string, note func(kind, value, fp string)) string {
 	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
 		hostEnd := strings.IndexAny(rest, "/?#")
@@ -488,7 +506,7 @@ func (r *Redactor) RedactHeader(h http.Header) http.Header {
 	return r.redactHeader(h, nil)
 }
 
-func (r *Redactor) redactHeader(h http.Header, note func(kind, value string)) http.Header {
+func (r *Redactor) redactHeader(h http.Header, note func(kind, value, fp string)) http.Header {
 	if h == nil {
 		return nil
 	}
@@ -508,7 +526,7 @@ func (r *Redactor) RedactHeaderValue(name, value string) string {
 	return r.redactHeaderValue(name, value, nil)
 }
 
-func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value string)) string {
+func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value, fp string)) string {
 	switch lname := strings.ToLower(name); lname {
 	case "authorization", "proxy-authorization":
 		return r.redactAuthorization(v, note)
@@ -533,7 +551,7 @@ func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value strin
 
 // redactAuthorization keeps the scheme. Basic credentials keep the client_id visible,
 // because support needs it: "Basic my-client:[redacted:client_secret:...]".
-func (r *Redactor) redactAuthorization(v string, note func(kind, value string)) string {
+func (r *Redactor) redactAuthorization(v string, note func(kind, value, fp string)) string {
 	scheme, cred, found := strings.Cut(strings.TrimSpace(v), " ")
 	if !found {
 		if v == "" || strings.HasPrefix(v, placeholderPrefix) {
@@ -565,7 +583,7 @@ func (r *Redactor) redactAuthorization(v string, note func(kind, value string)) 
 }
 
 // redactCookiePairs keeps cookie names and redacts their values.
-func (r *Redactor) redactCookiePairs(v string, note func(kind, value string)) string {
+func (r *Redactor) redactCookiePairs(v string, note func(kind, value, fp string)) string {
 	parts := strings.Split(v, ";")
 	for i, p := range parts {
 		name, val, ok := strings.Cut(p, "=")
@@ -584,7 +602,7 @@ func (r *Redactor) RedactBody(contentType string, body []byte) []byte {
 	return r.redactBody(contentType, body, nil)
 }
 
-func (r *Redactor) redactBody(contentType string, body []byte, note func(kind, value string)) []byte {
+func (r *Redactor) redactBody(contentType string, body []byte, note func(kind, value, fp string)) []byte {
 	if len(body) == 0 {
 		return body
 	}
@@ -619,7 +637,7 @@ func looksLikeJSON(b []byte) bool {
 
 // redactJSON walks JSON text and replaces string values under secret keys, leaving
 // every other byte as it was. ok is false when the text is not valid JSON.
-func (r *Redactor) redactJSON(in []byte, note func(kind, value string)) (out []byte, ok bool) {
+func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out []byte, ok bool) {
 	if !json.Valid(in) {
 		return nil, false
 	}

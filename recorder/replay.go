@@ -172,7 +172,7 @@ func (rp *Replayer) Replay(ctx context.Context, s *Session, id string, edit Edit
 	start := now()
 
 	for attempt := 1; ; attempt++ {
-		e, err := rp.attempt(ctx, client, build, orig.ID, attempt)
+		e, err := rp.attempt(ctx, s, client, build, orig.ID, attempt)
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +272,7 @@ type builtRequest struct {
 	body   *string
 }
 
-func (rp *Replayer) attempt(ctx context.Context, client *http.Client, b builtRequest, of string, n int) (Entry, error) {
+func (rp *Replayer) attempt(ctx context.Context, s *Session, client *http.Client, b builtRequest, of string, n int) (Entry, error) {
 	tag := &replayTag{of: of, attempt: n}
 	var body io.Reader
 	if b.body != nil {
@@ -290,6 +290,7 @@ func (rp *Replayer) attempt(ctx context.Context, client *http.Client, b builtReq
 	}
 	// The transport recorded the attempt, failed or not; the raw error may hold secrets,
 	// so only the recorded, redacted one is reported.
+	s.Flush()
 	if e := tag.get(); e != nil {
 		return *e, nil
 	}

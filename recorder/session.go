@@ -63,20 +63,28 @@ type Session struct {
 	path  string
 	red   *Redactor
 	opts  options
-	bufs  sync.Pool
 
-	mu        sync.Mutex
+	// The writer: finished calls wait in queue for one goroutine to write them.
+	wmu      sync.Mutex
+	wcond    *sync.Cond
+	queue    []*finished
+	draining bool
+
+	// fmu guards the append handle and the log's size.
+	fmu       sync.Mutex
 	f         *os.File // append handle, opened on first write
-	rf        *os.File // read handle for Entry
 	size      int64
 	needBreak bool // the log ends in a torn line: start the next record on a new line
-	maxSeq    int
-	slots     []slot
-	bySeq     map[int]int
-	pending   map[int]*call
-	subs      map[*subscriber]struct{}
-	skipped   int
-	err       error
+
+	mu      sync.Mutex
+	rf      *os.File // read handle for Entry
+	maxSeq  int
+	slots   []slot
+	bySeq   map[int]int
+	pending map[int]*call
+	subs    map[*subscriber]struct{}
+	skipped int
+	err     error
 }
 
 func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Session {
@@ -86,7 +94,7 @@ func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Sessi
 		pending: map[int]*call{},
 		subs:    map[*subscriber]struct{}{},
 	}
-	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	s.wcond = sync.NewCond(&s.wmu)
 	return s
 }
 
@@ -160,47 +168,125 @@ func (s *Session) begin(sum Summary, c *call) Summary {
 	return sum
 }
 
-// commit writes a finished entry to the log and announces it.
-func (s *Session) commit(e *Entry) error {
-	bp := s.bufs.Get().(*[]byte)
-	payload, encErr := encodeCall((*bp)[:0], e)
-	line := appendRecord(make([]byte, 0, len(payload)+crcHexLen+3), payload)
-	*bp = payload[:0]
-	if cap(*bp) <= 1<<20 {
-		s.bufs.Put(bp)
+// enqueue hands a finished call to the writer, starting one if none is running. The
+// caller's goroutine does no redaction, encoding or I/O, which keeps recording cheap.
+func (s *Session) enqueue(f *finished) {
+	s.wmu.Lock()
+	s.queue = append(s.queue, f)
+	if !s.draining {
+		s.draining = true
+		go s.drain()
 	}
+	s.wmu.Unlock()
+}
+
+// drain writes queued calls until the queue is empty. Calls that finished together go
+// out in one write.
+func (s *Session) drain() {
+	var batch []*finished
+	var buf []byte
+	for {
+		s.wmu.Lock()
+		batch = append(batch[:0], s.queue...)
+		clear(s.queue)
+		s.queue = s.queue[:0]
+		if len(batch) == 0 {
+			s.draining = false
+			s.wcond.Broadcast()
+			s.wmu.Unlock()
+			return
+		}
+		s.wmu.Unlock()
+		entries := make([]*Entry, len(batch))
+		for i, f := range batch {
+			entries[i] = f.build(s)
+		}
+		buf, _ = s.commit(buf[:0], entries...)
+		for i, f := range batch {
+			if f.c.tag != nil {
+				f.c.tag.set(entries[i])
+			}
+			batch[i] = nil
+		}
+		if cap(buf) > 4<<20 {
+			buf = nil // do not hold on to the memory of one huge batch
+		}
+	}
+}
+
+// Flush waits until every finished call has been written to the log. A call is on disk
+// once its EventFinish is published; Close flushes too.
+func (s *Session) Flush() {
+	s.wmu.Lock()
+	for s.draining {
+		s.wcond.Wait()
+	}
+	s.wmu.Unlock()
+}
+
+// commit writes finished entries with one write and announces them. buf is scratch
+// space, returned for reuse.
+func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
+	type framed struct {
+		start, end int
+		err        error
+	}
+	frames := make([]framed, len(entries))
+	for i, e := range entries {
+		start := len(buf)
+		buf = append(buf, "00000000 "...)
+		var err error
+		buf, err = encodeCall(buf, e)
+		if err != nil {
+			buf = buf[:start]
+			frames[i] = framed{start, start, err}
+			continue
+		}
+		buf = frameInPlace(buf, start)
+		frames[i] = framed{start: start, end: len(buf)}
+	}
+
+	// The write holds only the file lock, so starting calls never wait on the disk.
+	s.fmu.Lock()
+	off, werr := s.writeLocked(buf)
+	s.fmu.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.pending, e.Seq)
-	i, ok := s.bySeq[e.Seq]
-	if !ok {
-		s.bySeq[e.Seq] = len(s.slots)
-		i = len(s.slots)
-		s.slots = append(s.slots, slot{})
-	}
-	sl := &s.slots[i]
-	sl.sum = e.Summary()
-	err := encErr
-	if err == nil {
-		var off int64
-		off, err = s.writeLocked(line)
+	var firstErr error
+	for i, e := range entries {
+		delete(s.pending, e.Seq)
+		idx, ok := s.bySeq[e.Seq]
+		if !ok {
+			s.bySeq[e.Seq] = len(s.slots)
+			idx = len(s.slots)
+			s.slots = append(s.slots, slot{})
+		}
+		sl := &s.slots[idx]
+		sl.sum = e.Summary()
+		err := frames[i].err
 		if err == nil {
-			sl.off, sl.n, sl.mem = off, len(line), nil
+			err = werr
 		}
-	}
-	if err != nil {
-		kept := *e
-		sl.mem = &kept
-		if s.err == nil {
-			s.err = fmt.Errorf("record call %s: %w", e.ID, err)
+		if err == nil {
+			sl.off, sl.n, sl.mem = off+int64(frames[i].start), frames[i].end-frames[i].start, nil
+		} else {
+			kept := *e
+			sl.mem = &kept
+			if s.err == nil {
+				s.err = fmt.Errorf("record call %s: %w", e.ID, err)
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
 		}
+		s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
 	}
-	s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
-	return err
+	return buf, firstErr
 }
 
-// writeLocked appends one framed record with a single write and returns its offset.
+// writeLocked appends framed records with a single write and returns their offset.
+// The caller holds fmu.
 func (s *Session) writeLocked(line []byte) (int64, error) {
 	if s.f == nil {
 		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
@@ -246,18 +332,11 @@ func endsWithNewline(path string, size int64) bool {
 	return b[0] == '\n'
 }
 
-// encodeCall renders the JSON payload of a call record into dst.
+// encodeCall appends the JSON payload of a call record to dst.
 func encodeCall(dst []byte, e *Entry) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	buf.WriteString(`{"type":"call","call":`)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return dst, fmt.Errorf("encode call %s: %w", e.ID, err)
-	}
-	b := buf.Bytes()
-	b = b[:len(b)-1] // Encode's newline
-	return append(b, '}'), nil
+	dst = append(dst, `{"type":"call","call":`...)
+	dst = appendEntryJSON(dst, e)
+	return append(dst, '}'), nil
 }
 
 // Entries returns the summaries of all calls in call order, pending ones included.
@@ -277,6 +356,7 @@ func (s *Session) Entry(id string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	s.Flush()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, ok := s.bySeq[seq]
@@ -311,6 +391,7 @@ func (s *Session) readLocked(sl slot) (Entry, error) {
 // Each calls fn for every finished call in call order, reading bodies from disk one
 // call at a time so memory stays flat however long the session is.
 func (s *Session) Each(fn func(Entry) error) error {
+	s.Flush()
 	s.mu.Lock()
 	slots := make([]slot, 0, len(s.slots))
 	for _, sl := range s.slots {
@@ -371,15 +452,15 @@ func (s *Session) Observe(step, leg, rawURL, note string) (Summary, error) {
 		Started: now, Note: s.red.RedactString(note),
 	}
 	refs := map[string]string{}
-	learn := func(kind, value string) {
-		refs[kind] = Fingerprint(value)
+	learn := func(kind, value, fp string) {
+		refs[kind] = fp
 		s.red.AddSecret(kind, value)
 	}
 	e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
 	if len(refs) > 0 {
 		e.SecretRefs = refs
 	}
-	err := s.commit(e)
+	_, err := s.commit(nil, e)
 	return e.Summary(), err
 }
 
@@ -423,7 +504,8 @@ func (s *Session) publishLocked(ev Event) {
 }
 
 // Close records calls whose response bodies were never read to the end as incomplete,
-// ends subscriptions and releases the log's file handles. A closed session can still
+// waits for every finished call to be written, ends subscriptions and releases the
+// log's file handles. A closed session can still
 // record: the log is reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
@@ -436,6 +518,7 @@ func (s *Session) Close() error {
 	for _, c := range pending {
 		c.abandon()
 	}
+	s.Flush()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sub := range s.subs {
@@ -443,10 +526,12 @@ func (s *Session) Close() error {
 		close(sub.ch)
 	}
 	var errs []error
+	s.fmu.Lock()
 	if s.f != nil {
 		errs = append(errs, s.f.Close())
 		s.f = nil
 	}
+	s.fmu.Unlock()
 	if s.rf != nil {
 		errs = append(errs, s.rf.Close())
 		s.rf = nil

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -238,77 +239,114 @@ func (b *recordingBody) snapshot() (body []byte, size int64, truncated bool, err
 // abandon records a call whose body was never finished, when its session closes.
 func (c *call) abandon() { c.finish(nil, true) }
 
-// finish builds the redacted entry and writes it, exactly once per call.
+// finished is a call's raw material, snapshotted on the caller's goroutine so that the
+// caller may reuse its request and response afterwards. Redaction, encoding and the
+// write happen on the session's writer.
+type finished struct {
+	c            *call
+	end          time.Time
+	transportErr error
+	incomplete   bool
+	method       string
+	proto        string
+	url          url.URL
+	reqHeader    http.Header
+	reqBody      []byte
+	reqTrunc     bool
+	reqSize      int64
+
+	hasResp      bool
+	status       int
+	respProto    string
+	uncompressed bool
+	respHeader   http.Header
+	hasBody      bool
+	respBody     []byte
+	respSize     int64
+	respTrunc    bool
+	bodyErr      error
+}
+
+// finish hands the call to the session's writer, exactly once per call.
 func (c *call) finish(transportErr error, incomplete bool) {
 	c.once.Do(func() {
-		e := c.build(transportErr, incomplete)
-		c.s.commit(e) // a failed write keeps the entry in memory and sets Session.Err
-		if c.tag != nil {
-			c.tag.set(e)
+		f := &finished{
+			c: c, end: c.s.opts.now(), transportErr: transportErr, incomplete: incomplete,
+			method: c.req.Method, proto: c.req.Proto, url: *c.req.URL, reqHeader: c.req.Header.Clone(),
+			reqBody: c.reqBody, reqTrunc: c.reqTrunc,
 		}
+		f.reqSize = int64(len(c.reqBody))
+		if c.reqTrunc {
+			f.reqSize = c.reqCount.n.Load()
+		}
+		if resp := c.resp; resp != nil {
+			f.hasResp, f.status, f.respProto, f.uncompressed = true, resp.StatusCode, resp.Proto, resp.Uncompressed
+			f.respHeader = resp.Header.Clone()
+			if c.body != nil {
+				f.hasBody = true
+				f.respBody, f.respSize, f.respTrunc, f.bodyErr = c.body.snapshot()
+			}
+		}
+		c.req, c.resp, c.body, c.reqBody = nil, nil, nil, nil
+		c.s.enqueue(f)
 	})
 }
 
-func (c *call) build(transportErr error, incomplete bool) *Entry {
-	s, red := c.s, c.s.red
-	now := s.opts.now()
+// build turns a finished call into its redacted entry, learning the secrets it carried.
+func (f *finished) build(s *Session) *Entry {
+	c, red := f.c, s.red
 	e := &Entry{
 		ID: c.sum.ID, SessionID: s.hdr.ID, Seq: c.sum.Seq, Step: c.sum.Step, Kind: KindHTTP,
-		Started: c.sum.Started, Duration: now.Sub(c.sum.Started), Wait: c.wait,
+		Started: c.sum.Started, Duration: f.end.Sub(c.sum.Started), Wait: c.wait,
 		ReplayOf: c.sum.ReplayOf, Attempt: c.sum.Attempt,
 	}
 	var refs map[string]string
-	fromRequest := func(kind, value string) {
+	fromRequest := func(kind, value, fp string) {
 		if refs == nil {
 			refs = map[string]string{}
 		}
-		refs[kind] = Fingerprint(value)
+		refs[kind] = fp
 		red.AddSecret(kind, value)
 	}
-	learn := func(kind, value string) { red.AddSecret(kind, value) }
+	learn := func(kind, value, _ string) { red.AddSecret(kind, value) }
 
-	req := c.req
 	e.Request = Request{
-		Method: req.Method,
-		Proto:  req.Proto,
-		Header: red.redactHeader(req.Header, fromRequest),
+		Method: f.method,
+		Proto:  f.proto,
+		Header: red.redactHeader(f.reqHeader, fromRequest),
 	}
-	e.Request.URL = red.redactURL(req.URL.String(), fromRequest)
-	if c.reqBody != nil {
-		size := int64(len(c.reqBody))
-		if c.reqTrunc {
-			size = c.reqCount.n.Load()
-		}
-		red.learnTokens(c.reqBody, learn)
-		body := red.redactBody(req.Header.Get("Content-Type"), c.reqBody, fromRequest)
-		e.Request.Body, e.Request.BodyEncoding = bodyText(body, c.reqTrunc)
-		e.Request.BodySize, e.Request.Truncated = size, c.reqTrunc
+	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
+	if f.reqBody != nil {
+		red.learnTokens(f.reqBody, learn)
+		body := red.redactBody(f.reqHeader.Get("Content-Type"), f.reqBody, fromRequest)
+		e.Request.Body, e.Request.BodyEncoding = bodyText(body, f.reqTrunc)
+		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
 	}
 
-	if resp := c.resp; resp != nil {
-		r := &Response{Status: resp.StatusCode, Proto: resp.Proto, Uncompressed: resp.Uncompressed}
-		r.Header = red.redactHeader(resp.Header, learn)
-		if c.body != nil {
-			raw, size, trunc, bodyErr := c.body.snapshot()
-			if incomplete {
+	if f.hasResp {
+		r := &Response{Status: f.status, Proto: f.respProto, Uncompressed: f.uncompressed}
+		r.Header = red.redactHeader(f.respHeader, learn)
+		if f.hasBody {
+			trunc := f.respTrunc
+			if f.incomplete {
 				trunc = true
 				e.Error, e.ErrorKind = "the response body was not read to the end before the session closed", ErrorIncomplete
 			}
-			if bodyErr != nil {
-				e.Error, e.ErrorKind = red.RedactString(bodyErr.Error()), classify(bodyErr)
+			if f.bodyErr != nil {
+				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), classify(f.bodyErr)
 			}
-			red.learnTokens(raw, learn)
-			body := red.redactBody(resp.Header.Get("Content-Type"), raw, learn)
+			red.learnTokens(f.respBody, learn)
+			body := red.redactBody(f.respHeader.Get("Content-Type"), f.respBody, learn)
 			r.Body, r.BodyEncoding = bodyText(body, trunc)
-			r.BodySize, r.Truncated = size, trunc
+			r.BodySize, r.Truncated = f.respSize, trunc
 		}
-		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		if d, err := http.ParseTime(f.respHeader.Get("Date")); err == nil {
 			e.ServerDate = d
 		}
 		e.Response = r
 	}
-	if transportErr != nil {
-		e.Error, e.ErrorKind = red.RedactString(transportErr.Error()), classify(transportErr)
+	if f.transportErr != nil {
+		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), classify(f.transportErr)
 	}
 	e.SecretRefs = refs
 	return e
@@ -316,7 +354,7 @@ func (c *call) build(transportErr error, incomplete bool) *Entry {
 
 // learnTokens remembers the tokens a JSON token response hands out, so any later mention
 // of them (a bearer header, an introspection form, an error message) is caught exactly.
-func (r *Redactor) learnTokens(body []byte, learn func(kind, value string)) {
+func (r *Redactor) learnTokens(body []byte, learn func(kind, value, fp string)) {
 	if len(body) == 0 || !bytes.Contains(body, []byte("token")) || !looksLikeJSON(body) {
 		return
 	}
@@ -330,7 +368,7 @@ func (r *Redactor) learnTokens(body []byte, learn func(kind, value string)) {
 	}
 	for kind, v := range map[string]string{KindAccessToken: tr.AccessToken, KindRefreshToken: tr.RefreshToken, KindIDToken: tr.IDToken} {
 		if v != "" {
-			learn(kind, v)
+			learn(kind, v, "")
 		}
 	}
 }

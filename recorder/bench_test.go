@@ -1,0 +1,63 @@
+package recorder
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// userinfoHandler answers like LinkedIn's /v2/userinfo: a small JSON body and the x-li-* ids.
+func userinfoHandler() http.Handler {
+	body := []byte(`{"sub":"782bbtaQ","name":"John Doe","given_name":"John","family_name":"Doe","picture":"https://media.licdn.com/dms/image/C5F03AQHqK8v7tB1HzQ/profile.jpg","locale":"en-US","email":"doe@email.com","email_verified":true}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Li-Uuid", "AAYJ4F2GbW2hN6d5TfXXXQ==")
+		h.Set("X-Li-Fabric", "prod-lva1")
+		h.Set("X-Li-Request-Id", "0a1b2c3d")
+		w.Write(body)
+	})
+}
+
+func benchCalls(b *testing.B, client *http.Client, url string) {
+	b.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer AQV8bench-token-0123456789abcdefghijklmnopqrstuvwxyz")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// BenchmarkPlainClient is the baseline for BenchmarkRecordedClient: one loopback call.
+func BenchmarkPlainClient(b *testing.B) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	benchCalls(b, &http.Client{Transport: srv.Client().Transport}, srv.URL+"/v2/userinfo")
+}
+
+// BenchmarkRecordedClient is the same call recorded to a session log.
+func BenchmarkRecordedClient(b *testing.B) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	st, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := st.NewSession(SessionMeta{Provider: "linkedin"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	benchCalls(b, &http.Client{Transport: s.Transport(srv.Client().Transport)}, srv.URL+"/v2/userinfo")
+}
