@@ -1,0 +1,527 @@
+package inspector_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"oauthdiag/inspector"
+	"oauthdiag/internal/peertest"
+	"oauthdiag/oauthflow"
+	"oauthdiag/sandbox"
+)
+
+// probeVerdicts is what a server earns on every check; a missing entry fails the test, so each
+// table row states the whole report.
+type probeVerdicts map[string]inspector.Verdict
+
+const (
+	pass = inspector.VerdictPass
+	dev  = inspector.VerdictDeviation
+	na   = inspector.VerdictNotApplicable
+)
+
+// probeSandbox starts the sandbox in the given compliance mode, with its login and consent pages
+// (completed by the headless browser), and returns probe options for its default client.
+func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option) inspector.ProbeOptions {
+	t.Helper()
+	sb := sandbox.New(append([]sandbox.Option{sandbox.WithCompliance(mode)}, opts...)...)
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("starting the sandbox: %v", err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	provider := oauthflow.LinkedInAt(base, base)
+	return inspector.ProbeOptions{
+		Config: oauthflow.Config{Provider: provider, Client: oauthflow.Client{
+			ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI,
+		}},
+		Discover:     true,
+		Issuer:       sb.Issuer(),
+		DiscoveryURL: provider.DiscoveryURL,
+		Browser:      &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "probe-password"},
+		Now:          func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
+		Random:       rand.NewChaCha8([32]byte{'p', 'r', 'o', 'b', 'e'}),
+	}
+}
+
+// probePeer returns probe options for a peer's confidential client, found through discovery.
+func probePeer(p *peertest.Peer) inspector.ProbeOptions {
+	return inspector.ProbeOptions{
+		Config: oauthflow.Config{
+			Provider: oauthflow.Provider{Issuer: p.Issuer},
+			Client:   oauthflow.Client{ID: p.ClientID, Secret: p.ClientSecret, RedirectURI: p.RedirectURI, AuthMethod: oauthflow.AuthBasic},
+		},
+		Discover: true,
+		Issuer:   p.Issuer,
+		Browser:  &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password},
+	}
+}
+
+func runProbe(t *testing.T, opts inspector.ProbeOptions) *inspector.ProbeReport {
+	t.Helper()
+	rep, err := inspector.Probe(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	return rep
+}
+
+// checkVerdicts compares every check's verdict and, where given, evidence fragments.
+func checkVerdicts(t *testing.T, rep *inspector.ProbeReport, want probeVerdicts, evidence map[string][]string) {
+	t.Helper()
+	if len(rep.Checks) != len(inspector.ProbeCheckNames()) {
+		t.Errorf("report has %d checks, want %d", len(rep.Checks), len(inspector.ProbeCheckNames()))
+	}
+	for i, name := range inspector.ProbeCheckNames() {
+		if i < len(rep.Checks) && rep.Checks[i].Name != name {
+			t.Errorf("check %d is %q, want %q (the order is fixed)", i, rep.Checks[i].Name, name)
+		}
+		c, ok := rep.Check(name)
+		if !ok {
+			t.Errorf("check %s missing from the report", name)
+			continue
+		}
+		w, ok := want[name]
+		if !ok {
+			t.Errorf("test table lacks check %s (got %s: %s)", name, c.Verdict, c.Evidence)
+			continue
+		}
+		if c.Verdict != w {
+			t.Errorf("%s: verdict %s, want %s; evidence: %s", name, c.Verdict, w, c.Evidence)
+		}
+		if c.Reference == "" || c.Evidence == "" {
+			t.Errorf("%s: reference %q and evidence %q must both be set", name, c.Reference, c.Evidence)
+		}
+		for _, frag := range evidence[name] {
+			if !strings.Contains(c.Evidence, frag) {
+				t.Errorf("%s: evidence lacks %q: %s", name, frag, c.Evidence)
+			}
+		}
+	}
+	var passed, deviations, notApplicable int
+	for _, c := range rep.Checks {
+		switch c.Verdict {
+		case pass:
+			passed++
+		case dev:
+			deviations++
+		case na:
+			notApplicable++
+		}
+	}
+	if rep.Passed != passed || rep.Deviations != deviations || rep.NotApplicable != notApplicable || rep.Errors != 0 {
+		t.Errorf("tallies %d/%d/%d/%d, want %d pass, %d deviation, %d not applicable, 0 errors",
+			rep.Passed, rep.Deviations, rep.NotApplicable, rep.Errors, passed, deviations, notApplicable)
+	}
+	if t.Failed() {
+		t.Log("\n" + inspector.RenderProbe(rep))
+	}
+}
+
+// TestProbeSandbox runs the probe against the sandbox's three compliance modes: strict must pass
+// everything, lenient must show every deviation it was built with, and linkedin mode earns the
+// verdicts LinkedIn's documented behaviour earns (its own error codes where RFC 6749 says invalid_grant,
+// introspection and revocation missing from discovery, no RFC 9207).
+func TestProbeSandbox(t *testing.T) {
+	cases := []struct {
+		mode     sandbox.Compliance
+		want     probeVerdicts
+		evidence map[string][]string
+	}{
+		{
+			mode: sandbox.ComplianceStrict,
+			want: probeVerdicts{
+				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
+				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
+				inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
+				inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+			},
+			evidence: map[string][]string{
+				inspector.ProbeWrongClientSecret:           {"HTTP 401 invalid_client"},
+				inspector.ProbeUnregisteredRedirectURI:     {"stopped on an HTTP 400 page", "/oauthdiag-probe-unregistered"},
+				inspector.ProbeWrongPKCEVerifier:           {"HTTP 400 invalid_grant"},
+				inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
+				inspector.ProbeRefreshTokenRotation:        {"not rotated"},
+				inspector.ProbeAuthorizationResponseIssuer: {"the issuer exactly"},
+			},
+		},
+		{
+			mode: sandbox.ComplianceLenient,
+			want: probeVerdicts{
+				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: dev, inspector.ProbeDiscoveryIntrospectRevoke: dev,
+				inspector.ProbeWrongClientSecret: dev, inspector.ProbeUnregisteredRedirectURI: dev, inspector.ProbeTokenRedirectURIMismatch: dev,
+				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: dev,
+				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+			},
+			evidence: map[string][]string{
+				inspector.ProbeDiscoveryPKCEMethods:       {"code_challenge_methods_supported is absent"},
+				inspector.ProbeDiscoveryIntrospectRevoke:  {"introspection_endpoint is not listed", "revocation_endpoint is not listed"},
+				inspector.ProbeWrongClientSecret:          {"accepted"},
+				inspector.ProbeUnregisteredRedirectURI:    {"redirected there with an authorization code"},
+				inspector.ProbeTokenRedirectURIMismatch:   {"accepted"},
+				inspector.ProbeWrongPKCEVerifier:          {"accepted"},
+				inspector.ProbeCodeReuse:                  {"accepted again"},
+				inspector.ProbeRevokedAccessTokenInactive: {"still calls the access token active"},
+				// Lenient mode refuses a revoked refresh token, but in LinkedIn's words.
+				inspector.ProbeRevokedRefreshTokenRefused:  {"invalid_request", "instead of invalid_grant"},
+				inspector.ProbeAuthorizationResponseIssuer: {"does not advertise"},
+			},
+		},
+		{
+			mode: sandbox.ComplianceLinkedIn,
+			want: probeVerdicts{
+				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: dev,
+				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: dev,
+				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: pass,
+				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+			},
+			evidence: map[string][]string{
+				inspector.ProbeDiscoveryIntrospectRevoke:  {"/oauth/v2/introspectToken answered (HTTP 200)", "/oauth/v2/revoke answered (HTTP 200)"},
+				inspector.ProbeWrongClientSecret:          {"client_secret_post", "HTTP 401 invalid_client"},
+				inspector.ProbeTokenRedirectURIMismatch:   {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
+				inspector.ProbeWrongPKCEVerifier:          {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
+				inspector.ProbeCodeReuse:                  {"rejected, but with HTTP 400 invalid_request", "instead of invalid_grant"},
+				inspector.ProbeRevokedAccessTokenInactive: {"status=revoked"},
+				inspector.ProbeRevokedRefreshTokenRefused: {"rejected, but with HTTP 400 invalid_request"},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			t.Parallel()
+			rep := runProbe(t, probeSandbox(t, tc.mode))
+			checkVerdicts(t, rep, tc.want, tc.evidence)
+			if c, _ := rep.Check(inspector.ProbeRefreshTokenRotation); !c.Fact {
+				t.Errorf("refresh-token-rotation of a confidential client must be reported as a fact: %+v", c)
+			}
+		})
+	}
+}
+
+// TestProbeZitadel asserts the verdicts the zitadel/oidc OP earns: it conforms on every judged check,
+// rotates refresh tokens, and does not implement RFC 9207.
+func TestProbeZitadel(t *testing.T) {
+	t.Parallel()
+	p := peertest.Zitadel(t)
+	rep := runProbe(t, probePeer(p))
+	checkVerdicts(t, rep, probeVerdicts{
+		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
+		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
+		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
+		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+	}, map[string][]string{
+		inspector.ProbeWrongClientSecret:           {"client_secret_basic", "HTTP 401 invalid_client"},
+		inspector.ProbeUnregisteredRedirectURI:     {"redirect_uri is missing in the client configuration"},
+		inspector.ProbeTokenRedirectURIMismatch:    {"HTTP 400 invalid_grant"},
+		inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange stays active"},
+		inspector.ProbeRefreshTokenRotation:        {"rotated: the refresh response carried a new refresh token"},
+		inspector.ProbeAuthorizationResponseIssuer: {"no iss in the authorization response"},
+	})
+}
+
+// TestProbeZitadelPublicClient probes with zitadel's public client: no secret to get wrong,
+// rotation is judged (RFC 9700 requires it of public clients), and introspection, which zitadel
+// refuses to public clients, cannot observe revocation.
+func TestProbeZitadelPublicClient(t *testing.T) {
+	t.Parallel()
+	p := peertest.Zitadel(t)
+	opts := probePeer(p)
+	opts.Config.Client = oauthflow.Client{ID: p.PublicClientID, AuthMethod: oauthflow.AuthNone, RedirectURI: p.RedirectURI}
+	rep := runProbe(t, opts)
+	checkVerdicts(t, rep, probeVerdicts{
+		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
+		inspector.ProbeWrongClientSecret: na, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
+		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: na,
+		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+	}, map[string][]string{
+		inspector.ProbeWrongClientSecret:          {"public client"},
+		inspector.ProbeRevokedAccessTokenInactive: {"refuses this public client", "HTTP 401"},
+		inspector.ProbeRefreshTokenRotation:       {"required for public clients"},
+	})
+	if c, _ := rep.Check(inspector.ProbeRefreshTokenRotation); c.Fact {
+		t.Errorf("rotation is judged for a public client, not reported as a fact: %+v", c)
+	}
+}
+
+// TestProbeOIDCProvider asserts the verdicts panva's oidc-provider earns: every check passes, RFC 9207
+// included, and refresh tokens of a confidential client are not rotated. CI starts the server; locally
+// run peers/oidc-provider/start.sh, or the test is skipped (fails with OAUTHDIAG_REQUIRE_PEERS=1).
+func TestProbeOIDCProvider(t *testing.T) {
+	t.Parallel()
+	p := peertest.OIDCProvider(t)
+	rep := runProbe(t, probePeer(p))
+	checkVerdicts(t, rep, probeVerdicts{
+		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
+		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
+		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
+		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+	}, map[string][]string{
+		inspector.ProbeWrongClientSecret:           {"HTTP 401 invalid_client"},
+		inspector.ProbeUnregisteredRedirectURI:     {"invalid_redirect_uri"},
+		inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
+		inspector.ProbeRefreshTokenRotation:        {"not rotated"},
+		inspector.ProbeAuthorizationResponseIssuer: {fmt.Sprintf("iss=%q", p.Issuer)},
+	})
+}
+
+// TestProbeWithoutDiscovery: with explicit endpoints the discovery checks do not apply, and the iss
+// the strict sandbox sends is compared with the configured issuer.
+func TestProbeWithoutDiscovery(t *testing.T) {
+	t.Parallel()
+	opts := probeSandbox(t, sandbox.ComplianceStrict)
+	opts.Discover = false
+	rep := runProbe(t, opts)
+	checkVerdicts(t, rep, probeVerdicts{
+		inspector.ProbeDiscoveryEndpoints: na, inspector.ProbeDiscoveryPKCEMethods: na, inspector.ProbeDiscoveryIntrospectRevoke: na,
+		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
+		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
+		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+	}, map[string][]string{
+		inspector.ProbeDiscoveryEndpoints: {"no discovery document was read"},
+	})
+}
+
+// secretLog collects every secret value that crossed the wire during a probe.
+type secretLog struct {
+	mu     sync.Mutex
+	values map[string]bool
+}
+
+func (s *secretLog) add(v string) {
+	if len(v) < 8 {
+		return
+	}
+	s.mu.Lock()
+	s.values[v] = true
+	s.mu.Unlock()
+}
+
+// secretTransport records the secrets in token-endpoint traffic: the form fields sent and the tokens returned.
+type secretTransport struct{ log *secretLog }
+
+func (st secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			for _, k := range []string{"code", "code_verifier", "client_secret", "refresh_token", "token"} {
+				st.log.add(form.Get(k))
+			}
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]any
+	if json.Unmarshal(body, &fields) == nil {
+		for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+			if s, ok := fields[k].(string); ok {
+				st.log.add(s)
+			}
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// secretBrowser records the codes of the redirects the real browser brings back.
+type secretBrowser struct {
+	log  *secretLog
+	next oauthflow.Browser
+}
+
+func (b secretBrowser) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
+	redirect, err := b.next.Authorize(ctx, authURL, redirectURI)
+	if u, perr := url.Parse(redirect); perr == nil {
+		b.log.add(u.Query().Get("code"))
+	}
+	return redirect, err
+}
+
+// TestProbeNeverRevealsSecrets runs the probe against the lenient sandbox (which hands out tokens
+// for every mistake) with a canary client secret, and asserts that no secret, code, verifier or
+// token that crossed the wire appears in the report, as JSON or as text.
+func TestProbeNeverRevealsSecrets(t *testing.T) {
+	t.Parallel()
+	const canary = "canary-probe-secret-7f3e1d"
+	opts := probeSandbox(t, sandbox.ComplianceLenient, sandbox.WithClient("canary-client", canary))
+	opts.Config.Client.ID, opts.Config.Client.Secret = "canary-client", canary
+	seen := &secretLog{values: map[string]bool{canary: true}}
+	opts.HTTPClient = &http.Client{Transport: secretTransport{log: seen}}
+	opts.Browser = secretBrowser{log: seen, next: opts.Browser}
+	rep := runProbe(t, opts)
+
+	if rep.Deviations < 9 {
+		t.Fatalf("the lenient sandbox should have shown its deviations (the secrets they expose are the point): %d", rep.Deviations)
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{"json": string(js), "text": inspector.RenderProbe(rep)}
+	if len(seen.values) < 10 {
+		t.Fatalf("only %d secrets were seen on the wire; the transport did not record the probe's traffic", len(seen.values))
+	}
+	for name, out := range outputs {
+		for v := range seen.values {
+			if strings.Contains(out, v) {
+				t.Errorf("%s output reveals the secret %.12s…", name, v)
+			}
+		}
+	}
+}
+
+// TestProbeUnreachable: a provider that does not answer is an error, not a report full of failures.
+func TestProbeUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	provider := oauthflow.LinkedInAt(base, base)
+	for _, discover := range []bool{true, false} {
+		t.Run(fmt.Sprintf("discover=%v", discover), func(t *testing.T) {
+			_, err := inspector.Probe(t.Context(), inspector.ProbeOptions{
+				Config: oauthflow.Config{Provider: provider, Client: oauthflow.Client{
+					ID: "id", Secret: "secret", RedirectURI: oauthflow.DefaultRedirectURI}},
+				Discover: discover, Issuer: provider.Issuer, DiscoveryURL: provider.DiscoveryURL,
+				Browser: &oauthflow.HeadlessBrowser{},
+			})
+			if !errors.Is(err, inspector.ErrProbeUnreachable) {
+				t.Fatalf("err = %v, want ErrProbeUnreachable", err)
+			}
+		})
+	}
+}
+
+// TestProbeConfigurationErrors: a probe that cannot run says why instead of reporting.
+func TestProbeConfigurationErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		edit func(*inspector.ProbeOptions)
+		want string
+	}{
+		{"no browser", func(o *inspector.ProbeOptions) { o.Browser = nil }, "needs a browser"},
+		{"no client id", func(o *inspector.ProbeOptions) { o.Config.Client.ID = "" }, "--client-id"},
+		{"no token endpoint", func(o *inspector.ProbeOptions) {
+			o.Discover = false
+			o.Config.Provider.Endpoints.Token = ""
+		}, "--token-url"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := inspector.ProbeOptions{
+				Config:  oauthflow.Config{Provider: oauthflow.LinkedIn(), Client: oauthflow.Client{ID: "id", Secret: "s", RedirectURI: oauthflow.DefaultRedirectURI}},
+				Browser: &oauthflow.HeadlessBrowser{},
+			}
+			tc.edit(&opts)
+			_, err := inspector.Probe(t.Context(), opts)
+			e, ok := oauthflow.AsError(err)
+			if !ok || e.Kind != oauthflow.KindConfig || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a KindConfig error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// helperBrowserEnv turns this test binary into a stand-in for `oauthdiag browse` (package main
+// cannot be imported): the same HeadlessBrowser, the same exit statuses (0 and the redirect on
+// stdout; 2 stopped on a page; 1 anything else).
+const helperBrowserEnv = "OAUTHDIAG_PROBE_HELPER_BROWSER"
+
+func TestProbeHelperBrowser(t *testing.T) {
+	if os.Getenv(helperBrowserEnv) == "" {
+		t.Skip("only runs as the browser command of TestProbeBrowserCommand")
+	}
+	authURL := os.Args[len(os.Args)-1]
+	user, password, _ := strings.Cut(os.Getenv(helperBrowserEnv), ":")
+	redirect, err := (&oauthflow.HeadlessBrowser{Username: user, Password: password}).Authorize(context.Background(), authURL, "")
+	var pe *oauthflow.PageError
+	switch {
+	case err == nil:
+		fmt.Println(redirect)
+		os.Exit(0)
+	case errors.As(err, &pe):
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+// TestProbeBrowserCommand probes zitadel through --browser-cmd: each authorization is a separate
+// process, and the unregistered redirect_uri shows up as exit status 2 with no URL printed.
+func TestProbeBrowserCommand(t *testing.T) {
+	p := peertest.Zitadel(t)
+	t.Setenv(helperBrowserEnv, p.Username+":"+p.Password)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := probePeer(p)
+	opts.Browser = oauthflow.CommandBrowser{Command: fmt.Sprintf("'%s' -test.run=^TestProbeHelperBrowser$", exe)}
+	rep := runProbe(t, opts)
+	c, _ := rep.Check(inspector.ProbeUnregisteredRedirectURI)
+	if c.Verdict != pass || !strings.Contains(c.Evidence, "exit status 2") {
+		t.Errorf("unregistered-redirect-uri through a browser command: %s: %s", c.Verdict, c.Evidence)
+	}
+	if rep.Errors != 0 || rep.Deviations != 0 {
+		t.Errorf("zitadel through a browser command: %s\n%s", inspector.ProbeSummary(rep), inspector.RenderProbe(rep))
+	}
+}
+
+// TestRenderProbe: one line per check with its mark, name, reference and evidence, then the tally.
+func TestRenderProbe(t *testing.T) {
+	rep := &inspector.ProbeReport{
+		Provider: "example", Issuer: "https://id.example.com",
+		Checks: []inspector.ProbeCheck{
+			{Name: "a-check", Verdict: pass, Reference: "RFC 1 §1", Evidence: "fine"},
+			{Name: "another-check", Verdict: dev, Reference: "RFC 22 §2.2", Evidence: "rejected, but\nwith X"},
+			{Name: "n", Verdict: na, Reference: "RFC 3", Evidence: "no endpoint"},
+			{Name: "fact", Verdict: pass, Reference: "RFC 4", Evidence: "rotated", Fact: true},
+			{Name: "broken", Verdict: inspector.VerdictError, Reference: "RFC 5", Evidence: "no answer"},
+		},
+		Passed: 2, Deviations: 1, NotApplicable: 1, Errors: 1,
+	}
+	got := inspector.RenderProbe(rep)
+	want := "Conformance probe of example (https://id.example.com)\n\n" +
+		"  ✓  a-check        RFC 1 §1     fine\n" +
+		"  ✗  another-check  RFC 22 §2.2  rejected, but with X\n" +
+		"  –  n              RFC 3        no endpoint\n" +
+		"  i  fact           RFC 4        rotated\n" +
+		"  !  broken         RFC 5        no answer\n" +
+		"\n2 pass, 1 deviation, 1 not applicable, 1 could not run\n"
+	if got != want {
+		t.Errorf("RenderProbe:\n%s\nwant:\n%s", got, want)
+	}
+	rep.Errors = 0
+	if s := inspector.ProbeSummary(rep); s != "2 pass, 1 deviation, 1 not applicable" {
+		t.Errorf("ProbeSummary = %q", s)
+	}
+}
