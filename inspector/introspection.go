@@ -58,6 +58,9 @@ func NormalizeIntrospection(in *oauthflow.Introspection, shape oauthflow.Introsp
 		Subject: in.Sub, Username: in.Username, TokenType: in.TokenType, Issuer: in.Iss, AuthType: in.AuthType,
 	}
 	v.Status = strings.ToLower(in.Status)
+	if v.Status == "active" {
+		v.Active = true
+	}
 	if v.Status == "" {
 		v.Status = map[bool]string{true: "active", false: "inactive"}[in.Active]
 	}

@@ -208,8 +208,13 @@ func (in *tokenInput) addIntrospection(v *IntrospectionView, toLocal func(time.T
 	if !v.Expiry.IsZero() {
 		in.claims = append(in.claims, ExpiryClaim{v.ExpirySource, toLocal(v.Expiry)})
 	}
-	if !v.IssuedAt.IsZero() && in.issued.IsZero() {
-		in.issued = toLocal(v.IssuedAt)
+	// A LinkedIn refresh token lives from the member's authorization, not from its own issue.
+	start := v.IssuedAt
+	if in.kind == "refresh" && !v.AuthorizedAt.IsZero() {
+		start = v.AuthorizedAt
+	}
+	if !start.IsZero() && in.issued.IsZero() {
+		in.issued = toLocal(start)
 	}
 }
 
