@@ -156,7 +156,7 @@ func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
 	if opts.Browser == nil {
 		return nil, &oauthflow.Error{Kind: oauthflow.KindConfig, Code: oauthflow.CodeBrowserStopped,
 			Description: "the probe needs a browser that returns the redirect URL",
-			Hint:        "pass --browser-cmd 'oauthdiag browse --username U --password P' (or --sandbox)"}
+			Hint:        "pass --browser-cmd 'oauthdiag browse --user U' (or --sandbox MODE)"}
 	}
 	p.chooseScopes()
 	p.runner = p.newRunner(p.cfg)
@@ -164,11 +164,18 @@ func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
 	if err := p.runMain(ctx); err != nil {
 		return nil, err
 	}
-	p.checkUnregisteredRedirect(ctx)
-	p.checkWrongSecret(ctx)
-	p.checkTokenRedirectMismatch(ctx)
-	p.checkWrongVerifier(ctx)
-	p.checkCodeReuse(ctx)
+	if p.authorized > 0 {
+		p.checkUnregisteredRedirect(ctx)
+		p.checkWrongSecret(ctx)
+		p.checkTokenRedirectMismatch(ctx)
+		p.checkWrongVerifier(ctx)
+		p.checkCodeReuse(ctx)
+	} else {
+		// When the first login fails the others would too, each taking a browser run to say so.
+		for _, name := range []string{ProbeUnregisteredRedirectURI, ProbeWrongClientSecret, ProbeTokenRedirectURIMismatch, ProbeWrongPKCEVerifier, ProbeCodeReuse} {
+			p.set(name, VerdictError, "not run: the first authorization already failed (see "+ProbeAuthorizationResponseIssuer+")")
+		}
+	}
 	p.checkDiscoveryPKCE()
 	p.checkDiscoveryIntrospectRevoke()
 	if err := ctx.Err(); err != nil {
@@ -366,8 +373,9 @@ func (p *prober) runMain(ctx context.Context) error {
 		if probeUnreachable(err) {
 			return fmt.Errorf("probe: %w: %w", ErrProbeUnreachable, err)
 		}
-		for _, name := range []string{ProbeAuthorizationResponseIssuer, ProbeRefreshTokenRotation, ProbeRevokedAccessTokenInactive, ProbeRevokedRefreshTokenRefused} {
-			p.set(name, VerdictError, why)
+		p.set(ProbeAuthorizationResponseIssuer, VerdictError, why)
+		for _, name := range []string{ProbeRefreshTokenRotation, ProbeRevokedAccessTokenInactive, ProbeRevokedRefreshTokenRefused} {
+			p.set(name, VerdictError, "not run: the first authorization already failed (see "+ProbeAuthorizationResponseIssuer+")")
 		}
 		return nil
 	}

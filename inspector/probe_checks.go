@@ -80,6 +80,9 @@ func (p *prober) discover(ctx context.Context) error {
 		if probeUnreachable(err) {
 			return fmt.Errorf("probe: discovery: %w: %w", ErrProbeUnreachable, err)
 		}
+		if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindConfig {
+			return fmt.Errorf("probe: %w", err)
+		}
 		if p.doc == nil {
 			p.discoveryFailed(err)
 			return nil
@@ -528,7 +531,7 @@ func probeStoppedOnPage(err error) (string, bool) {
 	}
 	var ee *exec.ExitError
 	if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindBrowser && errors.As(err, &ee) && ee.ExitCode() == 2 {
-		return "the browser command stopped on a page (exit status 2) without printing a redirect", true
+		return "the browser command stopped on a page (exit status 2)", true
 	}
 	return "", false
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -429,6 +431,10 @@ func TestProbeConfigurationErrors(t *testing.T) {
 	}{
 		{"no browser", func(o *inspector.ProbeOptions) { o.Browser = nil }, "needs a browser"},
 		{"no client id", func(o *inspector.ProbeOptions) { o.Config.Client.ID = "" }, "--client-id"},
+		{"discovery without issuer", func(o *inspector.ProbeOptions) {
+			o.Discover = true
+			o.Issuer, o.DiscoveryURL = "", ""
+		}, "issuer"},
 		{"no token endpoint", func(o *inspector.ProbeOptions) {
 			o.Discover = false
 			o.Config.Provider.Endpoints.Token = ""
@@ -523,5 +529,109 @@ func TestRenderProbe(t *testing.T) {
 	rep.Errors = 0
 	if s := inspector.ProbeSummary(rep); s != "2 pass, 1 deviation, 1 not applicable" {
 		t.Errorf("ProbeSummary = %q", s)
+	}
+}
+
+// TestProbeLoginFails: when the browser cannot log in, the checks that need a code cannot run; the
+// report says so (with the reason once) instead of inventing verdicts, and discovery is still judged.
+func TestProbeLoginFails(t *testing.T) {
+	t.Parallel()
+	p := peertest.Zitadel(t)
+	opts := probePeer(p)
+	opts.Browser = &oauthflow.HeadlessBrowser{Username: p.Username, Password: "not-the-password"}
+	rep := runProbe(t, opts)
+	for _, c := range rep.Checks {
+		switch {
+		case strings.HasPrefix(c.Name, "discovery-"):
+			if c.Verdict != pass {
+				t.Errorf("%s: %s, want pass (discovery needs no login): %s", c.Name, c.Verdict, c.Evidence)
+			}
+		case c.Verdict != inspector.VerdictError:
+			t.Errorf("%s: %s, want error: %s", c.Name, c.Verdict, c.Evidence)
+		case c.Name == inspector.ProbeAuthorizationResponseIssuer:
+			if !strings.Contains(c.Evidence, "check the username and password") {
+				t.Errorf("the first failure should carry the browser's reason: %s", c.Evidence)
+			}
+		case !strings.Contains(c.Evidence, "the first authorization already failed"):
+			t.Errorf("%s: evidence should point at the first failure: %s", c.Name, c.Evidence)
+		}
+	}
+	if rep.Errors != 9 || !strings.Contains(inspector.ProbeSummary(rep), "9 could not run") {
+		t.Errorf("summary %q, want 9 checks that could not run", inspector.ProbeSummary(rep))
+	}
+}
+
+// TestProbeDiscoveryDocument: a missing document makes the discovery checks not applicable (the
+// preset's endpoints still serve the other checks); a document that lacks required members or
+// claims another issuer is a deviation. The broken document is the sandbox's own, edited on the way.
+func TestProbeDiscoveryDocument(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		edit     func(doc map[string]any) // nil: no document at all (404)
+		want     probeVerdicts
+		evidence map[string][]string
+	}{
+		{
+			name: "missing",
+			want: probeVerdicts{
+				inspector.ProbeDiscoveryEndpoints: na, inspector.ProbeDiscoveryPKCEMethods: na, inspector.ProbeDiscoveryIntrospectRevoke: na,
+			},
+			evidence: map[string][]string{inspector.ProbeDiscoveryEndpoints: {"HTTP 404"}},
+		},
+		{
+			name: "incomplete, wrong issuer",
+			edit: func(doc map[string]any) {
+				delete(doc, "jwks_uri")
+				delete(doc, "subject_types_supported")
+				doc["issuer"] = "https://elsewhere.example/oauth"
+				doc["code_challenge_methods_supported"] = []string{"plain"}
+			},
+			want: probeVerdicts{
+				inspector.ProbeDiscoveryEndpoints: dev, inspector.ProbeDiscoveryPKCEMethods: dev, inspector.ProbeDiscoveryIntrospectRevoke: dev,
+			},
+			evidence: map[string][]string{
+				inspector.ProbeDiscoveryEndpoints:   {"lacks required jwks_uri, subject_types_supported", `claims issuer "https://elsewhere.example/oauth"`},
+				inspector.ProbeDiscoveryPKCEMethods: {"without S256"},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := probeSandbox(t, sandbox.ComplianceLinkedIn)
+			sandboxDoc := opts.DiscoveryURL
+			docServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.edit == nil {
+					http.NotFound(w, r)
+					return
+				}
+				resp, err := http.Get(sandboxDoc)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				defer resp.Body.Close()
+				var doc map[string]any
+				if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				tc.edit(doc)
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(doc)
+			}))
+			t.Cleanup(docServer.Close)
+			opts.DiscoveryURL = docServer.URL + "/oauth/.well-known/openid-configuration"
+			rep := runProbe(t, opts)
+			// The checks that do not read the document earn what linkedin mode always earns.
+			want := probeVerdicts{
+				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: dev,
+				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: pass,
+				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+			}
+			maps.Copy(want, tc.want)
+			checkVerdicts(t, rep, want, tc.evidence)
+		})
 	}
 }
