@@ -151,6 +151,10 @@ func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
 		p.set(ProbeDiscoveryEndpoints, VerdictNotApplicable, p.noDocument())
 	}
 	if err := p.cfg.Validate(); err != nil {
+		if c, ok := p.results[ProbeDiscoveryEndpoints]; ok && opts.Discover && c.Verdict != VerdictPass {
+			// What discovery found is usually why the configuration is incomplete.
+			return nil, fmt.Errorf("probe: %w (discovery: %s)", err, p.scrub(c.Evidence))
+		}
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	if opts.Browser == nil {

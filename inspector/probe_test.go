@@ -435,6 +435,10 @@ func TestProbeConfigurationErrors(t *testing.T) {
 			o.Discover = true
 			o.Issuer, o.DiscoveryURL = "", ""
 		}, "issuer"},
+		{"no discovery document and no endpoints", func(o *inspector.ProbeOptions) {
+			o.Config.Provider = oauthflow.Provider{Issuer: o.Config.Provider.Issuer}
+			o.Discover, o.Issuer, o.DiscoveryURL = true, "", o.Config.Provider.Issuer+"/nowhere"
+		}, "(discovery: no discovery document at"},
 		{"no token endpoint", func(o *inspector.ProbeOptions) {
 			o.Discover = false
 			o.Config.Provider.Endpoints.Token = ""
@@ -442,10 +446,9 @@ func TestProbeConfigurationErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := inspector.ProbeOptions{
-				Config:  oauthflow.Config{Provider: oauthflow.LinkedIn(), Client: oauthflow.Client{ID: "id", Secret: "s", RedirectURI: oauthflow.DefaultRedirectURI}},
-				Browser: &oauthflow.HeadlessBrowser{},
-			}
+			t.Parallel()
+			opts := probeSandbox(t, sandbox.ComplianceLinkedIn)
+			opts.Discover = false
 			tc.edit(&opts)
 			_, err := inspector.Probe(t.Context(), opts)
 			e, ok := oauthflow.AsError(err)
