@@ -123,7 +123,7 @@ var catalog = []CodeInfo{
 		"Register the exact redirect URI in the app's settings (scheme, host, port, path and trailing slash all count) or pass the registered one with --redirect-uri; the token request must send the same redirect_uri as the authorization request."},
 	{CodeScopeNotAuthorized, "A requested scope is not authorized for this app",
 		"Request only scopes the app's products grant (LinkedIn: add the product that provides the scope in the developer portal, e.g. Sign In with LinkedIn using OpenID Connect for openid profile email), then authorize again."},
-	{CodeAccessDenied, "The API refused the call: the token lacks the permission",
+	{CodeAccessDenied, "Access was denied",
 		"The token is valid but not allowed to call this API: check that the app's products include the API and the token carries the scope it needs; re-authorize after adding them."},
 	{CodeAccessTokenExpired, "The access token has expired",
 		"Use the refresh token to get a new access token (refresh before expiry next time); without a refresh token, send the member through authorization again."},

@@ -20,8 +20,14 @@ const (
 	recentLogin = 10 * time.Minute
 )
 
-// Headers worth quoting as evidence: LinkedIn's support asks for the x-li ones.
-var evidenceHeaders = []string{"Retry-After", "WWW-Authenticate", "X-Li-Uuid", "X-Li-Fabric", "X-Li-Request-Id", "X-Li-Pop", "X-Li-Proto", "X-Request-Id"}
+// Headers worth quoting as evidence. LinkedIn's support asks for the x-li ones, so an outage
+// quotes them all; other diagnoses keep only the request id.
+func evidenceHeaders(code string) []string {
+	if code == CodeProviderOutage {
+		return []string{"Retry-After", "X-Li-Uuid", "X-Li-Fabric", "X-Li-Request-Id", "X-Li-Pop", "X-Request-Id"}
+	}
+	return []string{"Retry-After", "WWW-Authenticate", "X-Li-Uuid", "X-Request-Id"}
+}
 
 // Diagnose explains what the observations show, using the context for what the client knows
 // (configuration, tokens, clock). Diagnoses come most relevant first: those explaining a failed
@@ -93,7 +99,7 @@ func baseEvidence(o *Observation) []string {
 		ev = append(ev, fmt.Sprintf("%s: %s %s answered HTTP %d", where, o.Method, o.URL, o.Status))
 	case o.Method != "" && o.Transport != "":
 		ev = append(ev, fmt.Sprintf("%s: %s %s got no answer (%s)", where, o.Method, o.URL, o.Transport))
-	case o.Status != 0:
+	case o.Status != 0 && o.Page == nil:
 		ev = append(ev, fmt.Sprintf("%s: HTTP %d", where, o.Status))
 	}
 	if o.OAuthError != "" {
@@ -141,11 +147,6 @@ func baseEvidence(o *Observation) []string {
 	}
 	if o.OAuthError == "" && o.APICode == "" && o.APIMessage == "" && o.BodySummary != "" && o.Status >= 300 {
 		ev = append(ev, "body: "+o.BodySummary)
-	}
-	for _, h := range evidenceHeaders {
-		if v := o.Header.Get(h); v != "" {
-			ev = append(ev, h+": "+v)
-		}
 	}
 	if len(ev) == 0 && o.Detail != "" {
 		ev = append(ev, o.Detail)
@@ -221,6 +222,11 @@ func diagnoseObservation(o *Observation, c *Context) (Diagnosis, bool) {
 		f = newFinding(o, CodeUnclassified).guess()
 		if o.Hint != "" {
 			f.fix(o.Hint)
+		}
+	}
+	for _, h := range evidenceHeaders(f.d.Code) {
+		if v := o.Header.Get(h); v != "" {
+			f.because(h + ": " + v)
 		}
 	}
 	return f.d, true
@@ -397,7 +403,7 @@ func revokedFinding(f *finding, c *Context, o *Observation) *finding {
 		at = c.Now
 	}
 	if age := at.Sub(c.Token.ReceivedAt); age >= 0 && age < recentLogin {
-		f.because(fmt.Sprintf("the token was issued only %s earlier", HumanDuration(age)))
+		f.because("the token had been issued " + sinceText(age) + " before")
 		if c.isLinkedIn() || o.ServiceErrorCode == 65601 {
 			f.fix("LinkedIn is known to answer 65601 REVOKED_ACCESS_TOKEN for a token issued moments ago: a newer authorization of the same member and app (a second login, a parallel run, or a request with a different scope set) replaced it. Run one authorization at a time with the same scopes, use the newest token, and authorize again.")
 		}
@@ -484,20 +490,30 @@ func accessExpiredFix(f *finding, st *State) *finding {
 func forbiddenRule(o *Observation, c *Context, text string) *finding {
 	granted, source, known := c.grantedScopes()
 	diff := ScopeDiff(c.requestedScopes(), granted)
+	asked := authParam(o.Header.Get("WWW-Authenticate"), "scope")
 	switch {
-	case o.OAuthError == "insufficient_scope":
-		f := newFinding(o, CodeScopeNotAuthorized).because("WWW-Authenticate says insufficient_scope (RFC 6750): the token lacks a scope this resource needs")
-		if s := authParam(o.Header.Get("WWW-Authenticate"), "scope"); s != "" {
-			f.because("the resource asks for scope " + strconv.Quote(s))
-		}
-		return f
-	case strings.Contains(text, "no_version") && o.Step == oauthflow.StepUserinfo:
-		return newFinding(o, CodeScopeNotAuthorized).
-			because("LinkedIn answers userinfo.GET.NO_VERSION when the token lacks the openid and profile scopes").
-			fix("Request openid profile (and email) in the authorization and make sure the app has the Sign In with LinkedIn using OpenID Connect product.")
 	case known && len(diff.Missing) > 0:
 		return newFinding(o, CodeScopeNotAuthorized).
 			because(fmt.Sprintf("scopes requested but not granted (%s): %s", source, strings.Join(diff.Missing, " ")))
+	case strings.Contains(text, "no_version") && o.Step == oauthflow.StepUserinfo:
+		// LinkedIn answers userinfo.GET.NO_VERSION when the token lacks openid and profile; a
+		// token that has both rules that out.
+		if known && slices.Contains(granted, "openid") && slices.Contains(granted, "profile") {
+			break
+		}
+		f := newFinding(o, CodeScopeNotAuthorized).
+			because("LinkedIn answers userinfo.GET.NO_VERSION when the token lacks the openid and profile scopes").
+			fix("Request openid profile (and email) in the authorization and make sure the app has the Sign In with LinkedIn using OpenID Connect product.")
+		if !known {
+			f.guess()
+		}
+		return f
+	case o.OAuthError == "insufficient_scope" && asked != "" && !(known && slices.Contains(granted, asked)):
+		return newFinding(o, CodeScopeNotAuthorized).
+			because("WWW-Authenticate says insufficient_scope (RFC 6750) and asks for scope " + strconv.Quote(asked) + ", which the token lacks")
+	case o.OAuthError == "insufficient_scope" && !known:
+		return newFinding(o, CodeScopeNotAuthorized).guess().
+			because("WWW-Authenticate says insufficient_scope (RFC 6750); the granted scopes are unknown")
 	}
 	f := newFinding(o, CodeAccessDenied)
 	if known {
@@ -632,7 +648,7 @@ func codeRule(o *Observation, c *Context, linkedInLumped bool) *finding {
 	}
 	if !c.CodeIssuedAt.IsZero() && !o.Started.IsZero() {
 		age := o.Started.Sub(c.CodeIssuedAt)
-		f.because("the code was " + HumanDuration(age) + " old when exchanged")
+		f.because("the code was exchanged " + sinceText(age) + " after it arrived")
 		if age > limit {
 			f.because("codes live " + HumanDuration(limit) + " here: this one had expired")
 			return f
@@ -818,6 +834,14 @@ func issuerFinding(f *finding, expected, got string) *finding {
 		f.fix("Use the issuer exactly as the discovery document states it: " + got + ".")
 	}
 	return f
+}
+
+// sinceText renders a short interval for evidence; below a second the milliseconds mean nothing.
+func sinceText(d time.Duration) string {
+	if d < time.Second {
+		return "less than a second"
+	}
+	return HumanDuration(d)
 }
 
 func sameIssuer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
