@@ -1,0 +1,726 @@
+package oauthflow
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Action is what the token lifecycle does to get a usable access token.
+type Action int
+
+const (
+	ActionUse       Action = iota + 1 // use the stored access token
+	ActionRefresh                     // get a new access token with the refresh token
+	ActionAuthorize                   // send the user through the authorization flow
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActionUse:
+		return "use"
+	case ActionRefresh:
+		return "refresh"
+	case ActionAuthorize:
+		return "authorize"
+	}
+	return "unknown"
+}
+
+// MarshalText makes actions readable in JSON.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// Cause is a stable code for why the lifecycle chose its action.
+type Cause string
+
+const (
+	CauseValid             Cause = "access_valid"           // the access token is good for longer than the margin
+	CauseUnknownLifetime   Cause = "lifetime_unknown"       // the provider never said when it expires
+	CauseExpiringNoRefresh Cause = "expiring_unrenewable"   // nearly expired and cannot be refreshed: used while it lasts
+	CauseNoToken           Cause = "no_token"               // nothing stored for the profile
+	CauseCorrupt           Cause = "corrupt_entry"          // the stored entry was unreadable and moved aside
+	CauseClientChanged     Cause = "client_changed"         // stored for another client_id
+	CauseProviderChanged   Cause = "provider_changed"       // stored for another issuer or token endpoint
+	CauseScopesChanged     Cause = "scopes_changed"         // a scope is requested that the stored token was not asked for
+	CauseExpiring          Cause = "access_expiring"        // within the margin: refreshed ahead of time
+	CauseExpired           Cause = "access_expired"         // expired: refreshed
+	CauseNoRefreshToken    Cause = "no_refresh_token"       // expired and no refresh token was issued
+	CauseRefreshExpired    Cause = "refresh_expired"        // both tokens expired
+	CauseRefreshRejected   Cause = "refresh_rejected"       // the provider refused the refresh token (revoked, expired)
+	CauseForced            Cause = "refresh_requested"      // the user asked for a refresh
+	CauseRejected          Cause = "access_rejected"        // an API call refused the access token
+	CauseRenewedElsewhere  Cause = "renewed_by_another_run" // another command renewed it while this one waited
+)
+
+// Decision says what the lifecycle did and why, in words for people and codes for programs.
+type Decision struct {
+	Profile string
+	Action  Action
+	Cause   Cause
+	// Why describes the state of the tokens ("the access token expired 2m ago").
+	Why string
+	// Reason is the whole sentence: the state and what is done about it.
+	Reason string
+	// Token is the token in use after the decision; nil when none could be obtained.
+	Token *StoredToken
+	// Steps are the refresh and authorization steps that were made, in order.
+	Steps []StepReport
+	// Notes are facts worth showing: rotation, clock skew, an entry moved aside, a failed save.
+	Notes []string
+	// Corrupt is set when the stored entry was unreadable (it has been moved aside).
+	Corrupt *CorruptEntryError
+}
+
+// AuthorizationRequiredError is returned when only a new authorization would help and the
+// Lifecycle has no Authorize function (a command that cannot open a browser).
+type AuthorizationRequiredError struct{ Decision Decision }
+
+func (e *AuthorizationRequiredError) Error() string {
+	return e.Decision.Why + ": the user must authorize again"
+}
+
+// Authorization is the outcome of an authorization flow.
+type Authorization struct {
+	Token  *Token
+	Scopes []string // the scopes requested
+	Steps  []StepReport
+}
+
+// AuthorizeOptions steer Runner.Authorize.
+type AuthorizeOptions struct {
+	// Browser takes the user through the authorization URL; nil means SystemBrowser.
+	Browser Browser
+	// Listen runs the loopback listener for the redirect (needed unless the browser returns it).
+	Listen          bool
+	CallbackTimeout time.Duration // default 5 minutes
+	ExtraAuthParams url.Values
+	// OnStep, if set, is called as each step finishes.
+	OnStep func(StepReport)
+}
+
+// Authorize runs the user-facing part of the flow: the authorization request, the browser, the
+// callback and the code exchange. The provider's endpoints must be known (discovery done).
+func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authorization, error) {
+	res := &Authorization{}
+	report := func(name string, started time.Time, trace *Trace, err error) error {
+		s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(), Err: err}
+		if err != nil {
+			s.Status = StatusFailed
+		}
+		res.Steps = append(res.Steps, s)
+		if opts.OnStep != nil {
+			opts.OnStep(s)
+		}
+		return err
+	}
+	started := r.now()
+	if err := r.cfg.Validate(); err != nil {
+		return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+	}
+	ar, err := r.AuthorizationRequest(opts.ExtraAuthParams)
+	if err != nil {
+		return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+	}
+	res.Scopes = ar.Scopes
+	var listener *Listener
+	if opts.Listen {
+		if listener, err = Listen(ar.RedirectURI); err != nil {
+			return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+		}
+		defer listener.Close()
+	}
+	browser := opts.Browser
+	if browser == nil {
+		browser = SystemBrowser{}
+	}
+	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
+	if err := report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize)); err != nil {
+		return res, err
+	}
+
+	started = r.now()
+	if redirect == "" {
+		if listener == nil {
+			return res, report(StepCallback, started, &Trace{}, &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
+				Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"})
+		}
+		timeout := opts.CallbackTimeout
+		if timeout == 0 {
+			timeout = 5 * time.Minute
+		}
+		if redirect, err = listener.Wait(ctx, timeout); err != nil {
+			return res, report(StepCallback, started, &Trace{}, err)
+		}
+	}
+	cb, err := ParseRedirect(ar, r.cfg.Provider.Issuer, redirect)
+	if err := report(StepCallback, started, &Trace{}, err); err != nil {
+		return res, err
+	}
+
+	started = r.now()
+	tok, trace, err := r.ExchangeCode(ctx, ar, cb)
+	if err := report(StepExchange, started, trace, err); err != nil {
+		return res, err
+	}
+	res.Token = tok
+	return res, nil
+}
+
+// Lifecycle keeps a profile's token usable the way providers ask clients to: reuse the stored
+// access token; refresh it when it has expired or is about to; authorize again only when neither
+// token can be used; never get a token per call. A Lifecycle serves one command; it is not meant
+// for concurrent use, but separate processes (or Lifecycles) on the same profile are serialised by
+// Lock, so that they do one refresh between them rather than two that invalidate each other.
+type Lifecycle struct {
+	Runner  *Runner
+	Store   TokenStore
+	Profile string
+	// Now is the clock for every expiry decision; nil means the Runner's.
+	Now func() time.Time
+	// Margin: an access token with less than this left is refreshed ahead of time. Zero means a
+	// tenth of the token's lifetime, at most a minute.
+	Margin time.Duration
+	// Authorize runs the authorization flow (a CLI opens a browser, a TUI its own screen); it is
+	// told why. nil makes the lifecycle return *AuthorizationRequiredError instead.
+	Authorize func(ctx context.Context, why Decision) (*Authorization, error)
+	// Lock serialises commands on the same profile (see ProfileLocker); nil means no locking.
+	Lock func(ctx context.Context, profile string) (unlock func(), err error)
+	// Prepare, if set, runs once before the first request to the provider (for example discovery,
+	// so that a cached token costs no request at all).
+	Prepare func(ctx context.Context) error
+
+	mu       sync.Mutex
+	prepared bool
+}
+
+func (l *Lifecycle) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return l.Runner.Now()
+}
+
+func (l *Lifecycle) prepare(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.prepared || l.Prepare == nil {
+		return nil
+	}
+	if err := l.Prepare(ctx); err != nil {
+		return err
+	}
+	l.prepared = true
+	return nil
+}
+
+func (l *Lifecycle) lock(ctx context.Context) (func(), error) {
+	if l.Lock == nil {
+		return func() {}, nil
+	}
+	return l.Lock(ctx, l.Profile)
+}
+
+// Token returns a usable access token: the stored one, a refreshed one, or a new authorization.
+// The decision says which and why. A failed decision still returns it (with the steps made).
+func (l *Lifecycle) Token(ctx context.Context) (*Token, *Decision, error) {
+	return l.obtain(ctx, nil)
+}
+
+// Refresh refreshes the stored token now, whatever its expiry. When the refresh token cannot be
+// used it authorizes again (or returns *AuthorizationRequiredError without Authorize).
+func (l *Lifecycle) Refresh(ctx context.Context) (*Token, *Decision, error) {
+	return l.obtain(ctx, &override{cause: CauseForced, why: "a refresh was requested"})
+}
+
+// Rejected is called when an API refused accessToken although it looked valid (revoked, or the
+// clocks disagree). Unless another command has already replaced the stored token, it refreshes
+// (or authorizes again); why describes the refusal.
+func (l *Lifecycle) Rejected(ctx context.Context, accessToken, why string) (*Token, *Decision, error) {
+	return l.obtain(ctx, &override{cause: CauseRejected, why: why, rejected: accessToken})
+}
+
+type override struct {
+	cause    Cause
+	why      string
+	rejected string
+}
+
+func (l *Lifecycle) obtain(ctx context.Context, o *override) (*Token, *Decision, error) {
+	d := &Decision{Profile: l.Profile}
+	unlock, err := l.lock(ctx)
+	if err != nil {
+		return nil, d, err
+	}
+	defer unlock()
+
+	st, err := l.Store.Load(l.Profile)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotStored):
+		st = nil
+	case errors.As(err, &d.Corrupt):
+		st = nil
+		d.Notes = append(d.Notes, d.Corrupt.Error())
+	default:
+		return nil, d, fmt.Errorf("reading the stored token (%s): %w", l.Store.Where(l.Profile), err)
+	}
+	plan := Plan(st, l.Runner.Config(), l.now(), l.Margin)
+	plan.Profile, plan.Corrupt, plan.Notes = l.Profile, d.Corrupt, append(d.Notes, plan.Notes...)
+	*d = plan
+	if st == nil && d.Corrupt != nil {
+		d.Cause = CauseCorrupt
+		d.Why = "the stored token was unreadable and has been moved aside"
+		d.Reason = d.Why + ": authorizing"
+	}
+	if o != nil && st != nil {
+		l.applyOverride(d, st, o)
+	}
+
+	switch d.Action {
+	case ActionUse:
+		d.Token = st
+		return &st.Token, d, nil
+	case ActionRefresh:
+		tok, err := l.refresh(ctx, d, st)
+		if tok != nil || err != nil {
+			return tok, d, err
+		}
+		// The refresh token was refused: only the user can help now.
+	}
+	return l.authorize(ctx, d)
+}
+
+// applyOverride turns a forced refresh or a rejected access token into a decision, unless
+// another command renewed the token while this one waited for the lock.
+func (l *Lifecycle) applyOverride(d *Decision, st *StoredToken, o *override) {
+	if o.rejected != "" && st.Token.AccessToken != o.rejected {
+		d.Action, d.Cause = ActionUse, CauseRenewedElsewhere
+		d.Why = "another oauthdiag command renewed the token meanwhile"
+		d.Reason = d.Why + ": using the new one"
+		return
+	}
+	switch d.Cause {
+	case CauseClientChanged, CauseProviderChanged, CauseScopesChanged:
+		return // the stored token is of no use whatever happens
+	}
+	now := l.now()
+	d.Cause, d.Why = o.cause, o.why
+	if usable, why := refreshUsable(st, now); usable {
+		d.Action = ActionRefresh
+		d.Reason = fmt.Sprintf("%s; refreshing with the refresh token (%s)", d.Why, why)
+		return
+	} else if o.cause == CauseForced {
+		d.Cause = refreshCause(st)
+		d.Why = "a refresh was requested, but " + why
+	} else {
+		d.Why += ", and " + why
+	}
+	d.Action = ActionAuthorize
+	d.Reason = d.Why + ": authorizing again"
+}
+
+// refresh runs the refresh and stores the result. It returns (nil, nil) when the provider refused
+// the refresh token, after turning d into an authorization decision.
+func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (*Token, error) {
+	if err := l.prepare(ctx); err != nil {
+		return nil, err
+	}
+	started := l.now()
+	fresh, trace, err := l.Runner.Refresh(ctx, st.Token.RefreshToken)
+	step := StepReport{Name: StepRefresh, Status: StatusOK, Started: started, Duration: l.now().Sub(started), Exchanges: trace.Exchanges(), Err: err}
+	if err != nil {
+		step.Status = StatusFailed
+	}
+	d.Steps = append(d.Steps, step)
+	if err != nil {
+		if refreshRefused(err) {
+			d.Action, d.Cause = ActionAuthorize, CauseRefreshRejected
+			d.Why = "the provider refused the refresh token (" + errorSummary(err) + ")"
+			d.Reason = d.Why + ": authorizing again"
+			return nil, nil
+		}
+		if left := st.Token.Expiry.Sub(l.now()); d.Cause == CauseExpiring && left > 0 {
+			// The token still works for a while: a failed early refresh need not stop the call.
+			d.Action, d.Token = ActionUse, st
+			d.Notes = append(d.Notes, fmt.Sprintf("the early refresh failed (%v); the access token is still valid for %s: using it", err, humanDuration(left)))
+			return &st.Token, nil
+		}
+		return nil, fmt.Errorf("refreshing the token: %w", err)
+	}
+	next, notes := mergeRefreshed(st, fresh, l.now())
+	next.ServerSkew = skewOr(step.Exchanges, st.ServerSkew)
+	notes = append(notes, fillExpiryFromJWT(&next)...)
+	d.Notes = append(d.Notes, notes...)
+	d.Notes = append(d.Notes, "refreshed: "+expiryPhrase(&next, l.now()))
+	l.save(d, &next)
+	d.Token = &next
+	return &next.Token, nil
+}
+
+func (l *Lifecycle) authorize(ctx context.Context, d *Decision) (*Token, *Decision, error) {
+	if l.Authorize == nil {
+		return nil, d, &AuthorizationRequiredError{Decision: *d}
+	}
+	if err := l.prepare(ctx); err != nil {
+		return nil, d, err
+	}
+	res, err := l.Authorize(ctx, *d)
+	if res != nil {
+		d.Steps = append(d.Steps, res.Steps...)
+	}
+	if err != nil {
+		return nil, d, err
+	}
+	if res == nil || res.Token == nil {
+		return nil, d, errors.New("the authorization returned no token")
+	}
+	cfg := l.Runner.Config()
+	now := l.now()
+	st := &StoredToken{
+		Token:         *res.Token,
+		Scopes:        res.Scopes,
+		Issuer:        cfg.Provider.Issuer,
+		TokenEndpoint: cfg.Provider.Endpoints.Token,
+		ClientID:      cfg.Client.ID,
+		AuthorizedAt:  res.Token.ReceivedAt,
+		SavedAt:       now,
+	}
+	if len(st.Scopes) == 0 {
+		st.Scopes = l.Runner.scopes()
+	}
+	var exchanges []Exchange
+	for _, s := range res.Steps {
+		exchanges = append(exchanges, s.Exchanges...)
+	}
+	st.ServerSkew = skewOr(exchanges, 0)
+	d.Notes = append(d.Notes, fillExpiryFromJWT(st)...)
+	d.Notes = append(d.Notes, "authorized: "+expiryPhrase(st, now))
+	if st.Token.RefreshToken == "" {
+		d.Notes = append(d.Notes, "no refresh token was issued: when the access token expires, the user must authorize again")
+	}
+	l.save(d, st)
+	d.Token = st
+	return &st.Token, d, nil
+}
+
+// save stores st; a failure does not cost the user the token in hand, so it becomes a note.
+func (l *Lifecycle) save(d *Decision, st *StoredToken) {
+	st.SavedAt = l.now()
+	if err := l.Store.Save(l.Profile, st); err != nil {
+		d.Notes = append(d.Notes, fmt.Sprintf("the new token could not be stored (%v): the next run will have to obtain one again", err))
+	}
+}
+
+// Plan decides what to do with a stored token (nil: none) for the configuration cfg at time now,
+// without doing it. margin 0 means the default (a tenth of the lifetime, at most a minute).
+func Plan(st *StoredToken, cfg Config, now time.Time, margin time.Duration) Decision {
+	d := Decision{}
+	authorize := func(c Cause, why string) Decision {
+		d.Action, d.Cause, d.Why = ActionAuthorize, c, why
+		d.Reason = why + ": authorizing again"
+		if c == CauseNoToken {
+			d.Reason = why + ": authorizing"
+		}
+		return d
+	}
+	if st == nil {
+		return authorize(CauseNoToken, "no token is stored for this profile")
+	}
+	if abs(st.ServerSkew) >= 2*time.Second {
+		side := "ahead of"
+		if st.ServerSkew < 0 {
+			side = "behind"
+		}
+		d.Notes = append(d.Notes, fmt.Sprintf("the provider's clock is %s %s this machine's (from its Date header); times it states are corrected for that", humanDuration(abs(st.ServerSkew)), side))
+	}
+	if st.ClientID != "" && cfg.Client.ID != "" && st.ClientID != cfg.Client.ID {
+		return authorize(CauseClientChanged, fmt.Sprintf("the stored token belongs to client_id %s, but %s is configured", st.ClientID, cfg.Client.ID))
+	}
+	if st.Issuer != "" && cfg.Provider.Issuer != "" {
+		if !sameIssuer(st.Issuer, cfg.Provider.Issuer) {
+			return authorize(CauseProviderChanged, fmt.Sprintf("the stored token was issued by %s, but %s is configured", st.Issuer, cfg.Provider.Issuer))
+		}
+	} else if st.TokenEndpoint != "" && cfg.Provider.Endpoints.Token != "" && st.TokenEndpoint != cfg.Provider.Endpoints.Token {
+		return authorize(CauseProviderChanged, fmt.Sprintf("the stored token came from %s, but the token endpoint is now %s", st.TokenEndpoint, cfg.Provider.Endpoints.Token))
+	}
+	want := cfg.Client.Scopes
+	if len(want) == 0 {
+		want = cfg.Provider.DefaultScopes
+	}
+	if len(st.Scopes) > 0 {
+		var missing []string
+		for _, s := range want {
+			if !slices.Contains(st.Scopes, s) {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) > 0 {
+			return authorize(CauseScopesChanged, fmt.Sprintf("scope %s is requested, but the stored token was authorized for %s", strings.Join(missing, " "), strings.Join(st.Scopes, " ")))
+		}
+	}
+
+	if st.Token.Expiry.IsZero() {
+		d.Action, d.Cause = ActionUse, CauseUnknownLifetime
+		d.Why = "the provider never said when the access token expires"
+		d.Reason = "using the cached access token (" + d.Why + ")"
+		return d
+	}
+	if margin <= 0 {
+		margin = DefaultMargin(&st.Token)
+	}
+	left := st.Token.Expiry.Sub(now)
+	if left > margin {
+		d.Action, d.Cause = ActionUse, CauseValid
+		d.Why = "the access token expires in " + humanDuration(left)
+		d.Reason = "using the cached access token (expires in " + humanDuration(left) + ")"
+		return d
+	}
+	access := "the access token expired " + humanDuration(-left) + " ago"
+	cause := CauseExpired
+	if left > 0 {
+		access = fmt.Sprintf("the access token expires in %s (less than the %s margin)", humanDuration(left), humanDuration(margin))
+		cause = CauseExpiring
+	}
+	usable, rwhy := refreshUsable(st, now)
+	if !usable {
+		if left > 0 {
+			// Still valid: use it while it lasts rather than make the user log in early.
+			d.Action, d.Cause = ActionUse, CauseExpiringNoRefresh
+			d.Why = access + ", and " + rwhy
+			d.Reason = fmt.Sprintf("using the cached access token (expires in %s; %s, so the user must authorize again after that)", humanDuration(left), rwhy)
+			return d
+		}
+		return authorize(refreshCause(st), access+", and "+rwhy)
+	}
+	d.Action, d.Cause, d.Why = ActionRefresh, cause, access
+	d.Reason = fmt.Sprintf("%s; refreshing with the refresh token (%s)", access, rwhy)
+	return d
+}
+
+// refreshUsable says whether the stored refresh token can be tried, and describes it.
+func refreshUsable(st *StoredToken, now time.Time) (bool, string) {
+	if st.Token.RefreshToken == "" {
+		return false, "no refresh token was issued"
+	}
+	if st.Token.RefreshExpiry.IsZero() {
+		return true, "its lifetime is unknown"
+	}
+	left := st.Token.RefreshExpiry.Sub(now)
+	if left <= 0 {
+		return false, "the refresh token expired " + humanDuration(-left) + " ago"
+	}
+	return true, "valid for " + humanDuration(left)
+}
+
+func refreshCause(st *StoredToken) Cause {
+	if st.Token.RefreshToken == "" {
+		return CauseNoRefreshToken
+	}
+	return CauseRefreshExpired
+}
+
+// refreshRefused tells a refresh token the provider will not take (revoked, expired, or from
+// another client) from failures that authorizing again would not cure (network, bad client
+// secret, server errors).
+func refreshRefused(err error) bool {
+	e, ok := AsError(err)
+	if !ok || e.Kind != KindOAuth {
+		return false
+	}
+	switch e.Code {
+	case "invalid_grant", "invalid_token", "unauthorized_client":
+		return true
+	case "invalid_request":
+		// LinkedIn answers a revoked or expired refresh token with invalid_request.
+		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnauthorized
+	}
+	return false
+}
+
+func errorSummary(err error) string {
+	if e, ok := AsError(err); ok && e.Code != "" {
+		if e.Description != "" {
+			return e.Code + ": " + e.Description
+		}
+		return e.Code
+	}
+	return err.Error()
+}
+
+// mergeRefreshed applies a refresh response to the stored token. A new refresh token replaces
+// the old one; when none is sent the old one stays, with its expiry (LinkedIn's refresh token
+// lifetime does not restart). Granted scope and ID token carry over when the response omits them.
+func mergeRefreshed(old *StoredToken, fresh *Token, now time.Time) (StoredToken, []string) {
+	next := *old
+	t := *fresh
+	var notes []string
+	switch {
+	case t.RefreshToken == "":
+		t.RefreshToken = old.Token.RefreshToken
+		t.RefreshExpiry = old.Token.RefreshExpiry
+		t.RefreshTokenExpiresIn = 0
+		notes = append(notes, "no new refresh token was sent: the old one stays in use")
+	case t.RefreshToken != old.Token.RefreshToken:
+		notes = append(notes, "the refresh token was rotated: the new one replaces the old")
+	default:
+		if t.RefreshExpiry.IsZero() {
+			t.RefreshExpiry = old.Token.RefreshExpiry
+		}
+	}
+	if !old.Token.RefreshExpiry.IsZero() && t.RefreshExpiry.After(old.Token.RefreshExpiry.Add(time.Minute)) {
+		notes = append(notes, "the refresh made the refresh token live longer (sliding expiry)")
+	}
+	if t.Scope == "" {
+		t.Scope = old.Token.Scope // RFC 6749 §5.1: omitted means unchanged
+	}
+	if t.IDToken == "" {
+		t.IDToken = old.Token.IDToken
+	}
+	next.Token = t
+	next.Refreshes++
+	next.SavedAt = now
+	return next, notes
+}
+
+// DefaultMargin is a tenth of the token's lifetime, at most a minute.
+func DefaultMargin(t *Token) time.Duration {
+	life := t.Expiry.Sub(t.ReceivedAt)
+	if life <= 0 {
+		return time.Minute
+	}
+	return min(time.Minute, life/10)
+}
+
+// MeasureSkew estimates the server's clock minus ours from the Date header of the last answer in
+// exchanges. The header has one-second resolution, so the estimate is rounded to seconds.
+func MeasureSkew(exchanges []Exchange) (time.Duration, bool) {
+	for i := len(exchanges) - 1; i >= 0; i-- {
+		ex := exchanges[i]
+		if ex.Response == nil {
+			continue
+		}
+		date, err := http.ParseTime(ex.Response.Header.Get("Date"))
+		if err != nil {
+			continue
+		}
+		// The server wrote Date somewhere between sending and receiving; take the middle, and the
+		// middle of the second Date truncates to.
+		local := ex.Started.Add(ex.Duration / 2)
+		return date.Add(500 * time.Millisecond).Sub(local).Round(time.Second), true
+	}
+	return 0, false
+}
+
+func skewOr(exchanges []Exchange, fallback time.Duration) time.Duration {
+	if s, ok := MeasureSkew(exchanges); ok {
+		return s
+	}
+	return fallback
+}
+
+// fillExpiryFromJWT gives a token whose response had no expires_in the expiry its JWT access
+// token states, converted from the server's clock to ours.
+func fillExpiryFromJWT(st *StoredToken) []string {
+	if !st.Token.Expiry.IsZero() {
+		return nil
+	}
+	exp, ok := jwtExpiry(st.Token.AccessToken)
+	if !ok {
+		return nil
+	}
+	st.Token.Expiry = st.ServerToLocal(exp)
+	note := "the response had no expires_in: the expiry comes from the access token's exp claim"
+	if st.ServerSkew != 0 {
+		note += fmt.Sprintf(", corrected for the provider's clock skew of %s", st.ServerSkew)
+	}
+	return []string{note}
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it: it only schedules a refresh.
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Exp == "" {
+		return time.Time{}, false
+	}
+	f, err := claims.Exp.Float64()
+	if err != nil || f <= 0 || f > math.MaxInt32*4 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+func expiryPhrase(st *StoredToken, now time.Time) string {
+	var b strings.Builder
+	if st.Token.Expiry.IsZero() {
+		b.WriteString("the access token's lifetime is unknown")
+	} else {
+		b.WriteString("the access token expires in " + humanDuration(st.Token.Expiry.Sub(now)))
+	}
+	switch {
+	case st.Token.RefreshToken == "":
+	case st.Token.RefreshExpiry.IsZero():
+		b.WriteString("; the refresh token has no stated expiry")
+	default:
+		b.WriteString("; the refresh token in " + humanDuration(st.Token.RefreshExpiry.Sub(now)))
+	}
+	return b.String()
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// humanDuration writes a duration the way people read it: "40s", "4m 10s", "3h 5m", "59d 23h".
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + humanDuration(-d)
+	}
+	d = d.Round(time.Second)
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h := d / time.Hour
+	d -= h * time.Hour
+	m := d / time.Minute
+	s := (d - m*time.Minute) / time.Second
+	switch {
+	case days > 0 && h > 0:
+		return fmt.Sprintf("%dd %dh", days, h)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	case m > 0 && s > 0:
+		return fmt.Sprintf("%dm %ds", m, s)
+	case m > 0:
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+// HumanDuration is humanDuration for other packages' messages.
+func HumanDuration(d time.Duration) string { return humanDuration(d) }

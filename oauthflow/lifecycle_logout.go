@@ -1,0 +1,120 @@
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RevokeResult is the outcome of revoking one token at the provider.
+type RevokeResult struct {
+	Token string // "access token" or "refresh token"
+	// Attempted is false when the revocation was not tried; Skipped says why.
+	Attempted bool
+	Skipped   string
+	Err       error // nil: the provider confirmed the revocation
+	// Introspection is the provider's view of the token afterwards, when it was asked.
+	Introspection *Introspection
+	IntrospectErr error
+}
+
+// LogoutResult says what a logout did, token by token.
+type LogoutResult struct {
+	Profile string
+	// Stored is false when the profile had no token (then nothing was revoked).
+	Stored      bool
+	Corrupt     *CorruptEntryError
+	Revocations []RevokeResult
+	// Deleted is true when the local copy is gone; Where is where it was.
+	Deleted bool
+	Where   string
+	Steps   []StepReport
+}
+
+// RevocationFailed reports whether any token was not confirmed revoked by the provider.
+func (r *LogoutResult) RevocationFailed() bool {
+	for _, v := range r.Revocations {
+		if v.Attempted && v.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// LogoutOptions steer Logout.
+type LogoutOptions struct {
+	// Verify asks the introspection endpoint (when there is one) whether the access token is now
+	// inactive.
+	Verify bool
+}
+
+// Logout revokes the stored access and refresh tokens at the provider when it has a revocation
+// endpoint, then deletes them locally, also when the revocation failed: the user asked for the
+// tokens to be gone, and a failed revocation is reported, not a reason to keep them.
+func (l *Lifecycle) Logout(ctx context.Context, opts LogoutOptions) (*LogoutResult, error) {
+	res := &LogoutResult{Profile: l.Profile, Where: l.Store.Where(l.Profile)}
+	unlock, err := l.lock(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+
+	st, err := l.Store.Load(l.Profile)
+	switch {
+	case err == nil:
+		res.Stored = true
+	case errors.Is(err, ErrNotStored):
+		return res, nil
+	case errors.As(err, &res.Corrupt):
+		// Nothing readable to revoke; the unreadable copy was moved aside and is reported.
+		return res, nil
+	default:
+		return res, fmt.Errorf("reading the stored token (%s): %w", res.Where, err)
+	}
+
+	tokens := []struct{ name, value, hint string }{
+		{"access token", st.Token.AccessToken, "access_token"},
+		{"refresh token", st.Token.RefreshToken, "refresh_token"},
+	}
+	prepErr := l.prepare(ctx)
+	endpoint := l.Runner.Config().Provider.Endpoints.Revocation
+	for _, tk := range tokens {
+		rr := RevokeResult{Token: tk.name}
+		switch {
+		case tk.value == "":
+			rr.Skipped = "none was issued"
+		case prepErr != nil:
+			rr.Skipped = fmt.Sprintf("the provider's configuration could not be read (%v)", prepErr)
+		case endpoint == "":
+			rr.Skipped = "the provider has no revocation endpoint known to oauthdiag (set revoke_url or --revoke-url)"
+		default:
+			rr.Attempted = true
+			started := l.now()
+			trace, err := l.Runner.Revoke(ctx, tk.value, tk.hint)
+			rr.Err = err
+			res.Steps = append(res.Steps, stepOf(StepRevoke, started, l.now(), trace, err))
+		}
+		res.Revocations = append(res.Revocations, rr)
+	}
+	if opts.Verify && prepErr == nil && l.Runner.Config().Provider.Endpoints.Introspection != "" && res.Revocations[0].Attempted {
+		started := l.now()
+		in, trace, err := l.Runner.IntrospectAs(ctx, StepIntrospectAfter, st.Token.AccessToken, "access_token")
+		res.Revocations[0].Introspection, res.Revocations[0].IntrospectErr = in, err
+		res.Steps = append(res.Steps, stepOf(StepIntrospectAfter, started, l.now(), trace, err))
+	}
+
+	if err := l.Store.Delete(l.Profile); err != nil && !errors.Is(err, ErrNotStored) {
+		return res, fmt.Errorf("deleting the local token (%s): %w", res.Where, err)
+	}
+	res.Deleted = true
+	return res, nil
+}
+
+func stepOf(name string, started, ended time.Time, trace *Trace, err error) StepReport {
+	s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: ended.Sub(started), Exchanges: trace.Exchanges(), Err: err}
+	if err != nil {
+		s.Status = StatusFailed
+	}
+	return s
+}

@@ -1,0 +1,10 @@
+//go:build !unix && !windows
+
+package oauthflow
+
+import "os"
+
+// Platforms without file locks run unlocked: concurrent commands may then refresh twice.
+func tryLock(*os.File) error { return nil }
+
+func unlockFile(*os.File) {}
