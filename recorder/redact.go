@@ -336,7 +336,7 @@ func (r *Redactor) redactPairs(s string, note func(kind, value, fp string)) stri
 			}
 		}
 		value := s[vs:ve]
-		if value == "" || strings.HasPrefix(value, placeholderPrefix) {
+		if value == "" || strings.HasPrefix(value, placeholderPrefix) || quoted && kind == KindCode && looksLikeErrorCode(value) {
 			continue
 		}
 		raw := value
@@ -700,6 +700,9 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 			if value == "" || strings.HasPrefix(value, placeholderPrefix) {
 				continue
 			}
+			if kind == KindCode && looksLikeErrorCode(value) {
+				continue // LinkedIn's API errors say "code": "REVOKED_ACCESS_TOKEN"
+			}
 			if buf == nil {
 				buf = make([]byte, 0, len(in)+64)
 			}
@@ -714,6 +717,22 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 		return in, true
 	}
 	return append(buf, in[last:]...), true
+}
+
+// looksLikeErrorCode tells an error code ("REVOKED_ACCESS_TOKEN", "userinfo.GET.NO_VERSION",
+// "invalid_grant") from an authorization code, which is random and has digits. A code
+// seen before is redacted anyway, since the exact value is known.
+func looksLikeErrorCode(v string) bool {
+	if len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func unquoteJSON(tok []byte, escaped bool) string {

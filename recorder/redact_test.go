@@ -166,3 +166,14 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkedInErrorCodesAreNotAuthorizationCodes(t *testing.T) {
+	body := `{"status":401,"serviceErrorCode":65601,"code":"REVOKED_ACCESS_TOKEN","message":"The token used in the request has been revoked by the user"}`
+	if got := string(NewRedactor().RedactBody("application/json", []byte(body))); got != body {
+		t.Errorf("an API error code was redacted:\n%s", got)
+	}
+	grant := `{"grant_type":"authorization_code","code":"AQTx9_8k2LmN"}`
+	if got := string(NewRedactor().RedactBody("application/json", []byte(grant))); strings.Contains(got, "AQTx9_8k2LmN") {
+		t.Errorf("an authorization code in JSON was kept: %s", got)
+	}
+}

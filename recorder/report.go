@@ -43,7 +43,7 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	p("| Recorded | %s |\n", s.Started().UTC().Format(utcLayout))
 	p("| Calls | %d, %d failed |\n", len(rows), failedTotal)
 	if skew != nil {
-		p("| Clock skew | server ahead by %s (median of %d Date headers) |\n", skew.Median.Round(time.Millisecond), skew.Samples)
+		p("| Clock skew | %s |\n", skewText(skew))
 	}
 	p("| Generated | %s by oauthdiag %s |\n\n", generated.Format(utcLayout), orNone(toolVersion))
 	p("Secrets are replaced by `[redacted:KIND:sha256:XXXXXXXX:len=N]`: the first 8 hex digits of the value's SHA-256 and its length. Equal fingerprints mean the same value.")
@@ -73,6 +73,7 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	if len(general) > 0 {
 		p("## Diagnosis\n\n")
 		for _, f := range general {
+			bw.WriteString("- ")
 			writeFinding(bw, f)
 		}
 		p("\n")
@@ -117,7 +118,7 @@ func writeFinding(w io.Writer, f Finding) {
 	if f.BestGuess {
 		guess = " (best guess)"
 	}
-	fmt.Fprintf(w, "- **%s**%s `%s`", f.Title, guess, f.Code)
+	fmt.Fprintf(w, "**%s**%s `%s`", f.Title, guess, f.Code)
 	if f.Fix != "" {
 		fmt.Fprintf(w, "\n  Fix: %s", f.Fix)
 	}
@@ -142,7 +143,7 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 	if e.Step != "" {
 		p("- Step: %s\n", e.Step)
 	}
-	p("- Started: %s, took %s\n", e.Started.UTC().Format(utcLayout), e.Duration.Round(time.Millisecond))
+	p("- Started: %s, took %.1f ms\n", e.Started.UTC().Format(utcLayout), float64(e.Duration.Microseconds())/1000)
 	if !e.ServerDate.IsZero() {
 		p("- Server Date: %s\n", e.ServerDate.UTC().Format(utcLayout))
 	}
@@ -189,6 +190,20 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 			resp.WriteString("\n" + body)
 		}
 		writeFence(w, "http", resp.String())
+	}
+}
+
+// skewText words the clock comparison. Date has one-second resolution, so less than a
+// second either way is no measurable skew.
+func skewText(c *ClockSkew) string {
+	d := c.Median.Round(100 * time.Millisecond)
+	switch {
+	case d > -time.Second && d < time.Second:
+		return fmt.Sprintf("none measurable (within 1s over %d Date headers)", c.Samples)
+	case d > 0:
+		return fmt.Sprintf("server clock %s ahead of local (median of %d Date headers)", d, c.Samples)
+	default:
+		return fmt.Sprintf("server clock %s behind local (median of %d Date headers)", -d, c.Samples)
 	}
 }
 

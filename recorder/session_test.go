@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -296,7 +297,9 @@ func TestTransportErrorsAreRecordedAndClassified(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(block)
-	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is the point
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
