@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"oauthdiag/inspector"
+	"oauthdiag/recorder"
+)
+
+// bundleDoneMsg reports a written (or failed) support bundle.
+type bundleDoneMsg struct {
+	summary recorder.BundleSummary
+	err     error
+}
+
+// maxBundleCallDiagnoses bounds how many failed calls are read back to diagnose them.
+const maxBundleCallDiagnoses = 50
+
+// bundleCmd writes the support bundle: the session's calls (redacted), the configuration,
+// and the diagnoses of the flow's failed steps and of the failed calls.
+func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, stepDiags []inspector.Diagnosis) tea.Cmd {
+	return func() tea.Msg {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return bundleDoneMsg{err: fmt.Errorf("creating the bundle directory %s: %w", dir, err)}
+		}
+		name := fmt.Sprintf("oauthdiag-bundle-%s-%s.zip", s.ID(), now.UTC().Format("20060102T150405Z"))
+		path := filepath.Join(dir, name)
+		var findings []recorder.Finding
+		for _, d := range stepDiags {
+			findings = append(findings, finding(d))
+		}
+		n := 0
+		for _, c := range s.Entries() {
+			if !c.Failed || c.Pending || n >= maxBundleCallDiagnoses {
+				continue
+			}
+			n++
+			e, err := s.Entry(c.ID)
+			if err != nil {
+				continue
+			}
+			for _, d := range diagnoseEntry(e) {
+				f := finding(d)
+				f.CallID = e.ID
+				findings = append(findings, f)
+			}
+		}
+		sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{Findings: findings, ToolVersion: toolVersion,
+			Now: func() time.Time { return now }})
+		if err != nil {
+			return bundleDoneMsg{err: fmt.Errorf("writing the bundle %s: %w", path, err)}
+		}
+		return bundleDoneMsg{summary: sum}
+	}
+}
+
+func finding(d inspector.Diagnosis) recorder.Finding {
+	return recorder.Finding{CallID: d.CallID, Code: d.Code, Title: d.Title, Fix: d.Fix, Evidence: d.Evidence, BestGuess: d.BestGuess}
+}
+
+// bundleView is the summary shown after an export.
+func bundleView(st *Styles, sum recorder.BundleSummary, w int) string {
+	var b strings.Builder
+	row := func(k, v string) {
+		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-10s", k))+" "+st.Table.Value.Render(v), w) + "\n")
+	}
+	b.WriteString(st.Success.Render("✓ Support bundle written") + "\n\n")
+	row("path", sum.Path)
+	row("calls", fmt.Sprintf("%d recorded, %d failed", sum.Calls, len(sum.Failed)))
+	var files []string
+	for _, f := range sum.Files {
+		files = append(files, fmt.Sprintf("%s (%s)", f.Name, byteSize(f.Size)))
+	}
+	row("files", strings.Join(files, ", "))
+	kinds := make([]string, 0, len(sum.Redactions))
+	for k := range sum.Redactions {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var red []string
+	for _, k := range kinds {
+		red = append(red, fmt.Sprintf("%s ×%d", k, sum.Redactions[k]))
+	}
+	if len(red) == 0 {
+		red = []string{"nothing needed redacting"}
+	}
+	row("redacted", strings.Join(red, ", "))
+	if sk := sum.ClockSkew; sk != nil && sk.Samples > 0 {
+		row("clock", fmt.Sprintf("server minus local: median %s over %d answers", sk.Median, sk.Samples))
+	}
+	for i, f := range sum.Failed {
+		if i == 5 {
+			b.WriteString(st.Muted.Render(fmt.Sprintf("           … and %d more failed calls", len(sum.Failed)-5)) + "\n")
+			break
+		}
+		row(map[bool]string{true: "failed", false: ""}[i == 0], fmt.Sprintf("%s %s %s → %s", f.ID, f.Method, stripQueryOf(f.URL), statusText(f.Status)))
+	}
+	b.WriteString("\n" + wrapLines(st.Muted.Render("Every token, code and secret inside is replaced by a fingerprinted placeholder: the bundle can be attached to a support ticket as is."), w) + "\n")
+	b.WriteString(st.Muted.Render("esc or enter closes this"))
+	return highlightPlaceholders(b.String(), st.Redacted)
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,858 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"oauthdiag/inspector"
+	"oauthdiag/oauthflow"
+)
+
+// stepRecord is one step as it happened (or has not yet).
+type stepRecord struct {
+	state     stepState
+	started   time.Time
+	finished  time.Time
+	exchanges []oauthflow.Exchange
+	err       error
+	notes     []string
+	diagnoses []inspector.Diagnosis
+	auto      bool
+}
+
+func (r stepRecord) duration() time.Duration {
+	if r.finished.IsZero() || r.started.IsZero() {
+		return 0
+	}
+	return r.finished.Sub(r.started)
+}
+
+// flowModel is the Flow screen: the stepper on the left, the selected step on the right.
+// It owns the flow's state (authorization request, callback, tokens) because every step
+// reads what the previous ones produced.
+type flowModel struct {
+	styles  *Styles
+	keys    flowKeys
+	forms   formKeys
+	backend flowBackend
+	ctx     context.Context
+	mask    masker
+	now     func() time.Time
+
+	run      int
+	steps    [numSteps]stepRecord
+	selected stepID
+	runAll   bool
+	explain  bool
+
+	// The authorization leg.
+	request      *oauthflow.AuthRequest
+	listener     *oauthflow.Listener
+	cancelWait   context.CancelFunc
+	waitDeadline time.Time
+	waiting      bool
+	redirect     string
+	pasting      bool
+	paste        textinput.Model
+
+	provider oauthflow.Provider
+	callback *oauthflow.Callback
+	token    *oauthflow.Token
+	revoked  bool
+
+	detail        viewport.Model
+	width, height int
+}
+
+func newFlowModel(ctx context.Context, st *Styles, b flowBackend, mk masker, now func() time.Time) flowModel {
+	ti := textinput.New()
+	ti.Placeholder = "paste the URL the browser was redirected to"
+	ti.Prompt = "redirect ▸ "
+	ti.CharLimit = 8192
+	m := flowModel{
+		styles:   st,
+		keys:     newFlowKeys(),
+		forms:    newFormKeys(),
+		backend:  b,
+		ctx:      ctx,
+		mask:     mk,
+		now:      now,
+		explain:  true,
+		paste:    ti,
+		provider: b.runner.Config().Provider,
+		detail:   viewport.New(),
+	}
+	m.detail.KeyMap = viewport.KeyMap{} // scrolling keys are ours, so they can be shown in help
+	m.updateKeys()
+	m.refreshDetail()
+	return m
+}
+
+// busy reports whether a step is running (the authorization leg included).
+func (m flowModel) busy() bool {
+	for _, s := range m.steps {
+		if s.state == stateRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// typing reports whether a text field has focus, so global keys must not fire.
+func (m flowModel) typing() bool { return m.pasting }
+
+func (m flowModel) setSize(w, h int) flowModel {
+	m.width, m.height = w, h
+	m.paste.SetWidth(max(10, m.detailWidth()-14))
+	m.refreshDetail()
+	return m
+}
+
+func (m flowModel) setMask(mk masker) flowModel {
+	m.mask = mk
+	m.refreshDetail()
+	return m
+}
+
+// layout: the stepper is a fixed column when there is room, a one-line strip otherwise.
+func (m flowModel) narrow() bool { return m.width < 64 }
+
+const stepperWidth = 22
+
+func (m flowModel) detailWidth() int {
+	if m.narrow() {
+		return max(10, m.width-2)
+	}
+	return max(10, m.width-stepperWidth-2)
+}
+
+func (m flowModel) detailHeight() int {
+	h := m.height - 2 // pane border
+	if m.narrow() {
+		h--
+	}
+	h -= 2 // title and status lines
+	if m.pasting {
+		h--
+	}
+	return max(1, h)
+}
+
+// Update handles keys (when the Flow screen is active) and every flow message.
+func (m flowModel) Update(msg tea.Msg) (flowModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case stepDoneMsg:
+		if msg.run != m.run {
+			return m, nil
+		}
+		return m.stepDone(msg)
+	case authStartedMsg:
+		if msg.run != m.run {
+			closeListenerCmd(msg.listener)()
+			return m, nil
+		}
+		return m.authStarted(msg)
+	case browserDoneMsg:
+		if msg.run != m.run {
+			return m, nil
+		}
+		return m.browserDone(msg)
+	case redirectMsg:
+		if msg.run != m.run || !m.waiting {
+			return m, nil
+		}
+		return m.redirectArrived(msg)
+	}
+	return m, nil
+}
+
+func (m flowModel) handleKey(msg tea.KeyPressMsg) (flowModel, tea.Cmd) {
+	if m.pasting {
+		switch {
+		case key.Matches(msg, m.forms.Cancel):
+			m.pasting = false
+			m.paste.Blur()
+			m.updateKeys()
+			return m, nil
+		case key.Matches(msg, m.forms.Submit):
+			v := strings.TrimSpace(m.paste.Value())
+			m.pasting = false
+			m.paste.Blur()
+			m.paste.Reset()
+			m.updateKeys()
+			if v == "" {
+				return m, statusCmd("nothing pasted", true)
+			}
+			return m.deliver(v)
+		}
+		var cmd tea.Cmd
+		m.paste, cmd = m.paste.Update(msg)
+		return m, cmd
+	}
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		if m.selected > 0 {
+			m.selected--
+			m.refreshDetail()
+		}
+	case key.Matches(msg, m.keys.Down):
+		if m.selected < numSteps-1 {
+			m.selected++
+			m.refreshDetail()
+		}
+	case key.Matches(msg, m.keys.Run):
+		m.runAll = false
+		return m.runStep(m.selected, false)
+	case key.Matches(msg, m.keys.RunAll):
+		m.runAll = true
+		first := m.firstUnfinished()
+		m.selected = first
+		return m.runStep(first, false)
+	case key.Matches(msg, m.keys.Explain):
+		m.explain = !m.explain
+		m.refreshDetail()
+	case key.Matches(msg, m.keys.OpenBrowser):
+		return m, m.openBrowser()
+	case key.Matches(msg, m.keys.CopyURL):
+		if m.request != nil {
+			return m, tea.Batch(tea.SetClipboard(m.request.URL), statusCmd("authorization URL copied to the clipboard (OSC 52)", false))
+		}
+	case key.Matches(msg, m.keys.Paste):
+		m.pasting = true
+		m.updateKeys()
+		return m, m.paste.Focus()
+	case key.Matches(msg, m.keys.Cancel):
+		if m.waiting && m.cancelWait != nil {
+			m.cancelWait()
+		}
+	case key.Matches(msg, m.keys.Restart):
+		return m.restart()
+	case key.Matches(msg, m.keys.ScrollDown):
+		m.detail.PageDown()
+	case key.Matches(msg, m.keys.ScrollUp):
+		m.detail.PageUp()
+	}
+	return m, nil
+}
+
+// firstUnfinished is where "run all" starts: the first step not yet ok.
+func (m flowModel) firstUnfinished() stepID {
+	for s := stepConfigure; s < numSteps; s++ {
+		if st := m.steps[s].state; st != stateOK && st != stateSkipped {
+			return s
+		}
+	}
+	return stepConfigure
+}
+
+// ready says whether a step can run now, and if not, what must happen first.
+func (m flowModel) ready(s stepID) (bool, string) {
+	switch s {
+	case stepConfigure:
+		return true, ""
+	case stepAuthorize:
+		if m.steps[stepConfigure].state != stateOK {
+			return false, "run Configure first"
+		}
+	case stepCallback:
+		if m.redirect == "" {
+			return false, "Authorize must bring the redirect back first"
+		}
+	case stepExchange:
+		if m.callback == nil || m.callback.Code == "" || m.steps[stepCallback].state != stateOK {
+			return false, "a validated Callback with a code is needed first"
+		}
+	case stepCallAPI, stepInspect, stepRefresh, stepRevoke:
+		if m.token == nil {
+			return false, "no token yet: run Exchange first"
+		}
+		if m.revoked && s != stepInspect {
+			return false, "the tokens were revoked: press N for a new flow"
+		}
+	}
+	return true, ""
+}
+
+// runStep starts a step. Running an earlier step again resets the ones that depend on it.
+func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
+	if m.busy() {
+		return m, statusCmd("a step is still running", true)
+	}
+	if ok, why := m.ready(s); !ok {
+		m.runAll = false
+		return m, statusCmd(s.String()+": "+why, true)
+	}
+	var cmds []tea.Cmd
+	hadToken := m.token != nil
+	switch s {
+	case stepConfigure:
+		m = m.reset(stepConfigure)
+	case stepAuthorize:
+		m = m.reset(stepAuthorize)
+	case stepCallback:
+		m = m.reset(stepExchange)
+	}
+	if hadToken && m.token == nil {
+		cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{} })
+	}
+	rec := stepRecord{state: stateRunning, started: m.now(), auto: auto}
+	m.steps[s] = rec
+	m.refreshDetail()
+	m.updateKeys()
+	b := m.backend
+	switch s {
+	case stepConfigure:
+		cmds = append(cmds, configureCmd(m.ctx, b, m.run))
+	case stepAuthorize:
+		cmds = append(cmds, startAuthorizeCmd(b, m.run))
+	case stepCallback:
+		cmds = append(cmds, callbackCmd(b, m.run, m.request, m.provider.Issuer, m.redirect))
+	case stepExchange:
+		cmds = append(cmds, exchangeCmd(m.ctx, b, m.run, m.request, m.callback))
+	case stepCallAPI:
+		cmds = append(cmds, callAPICmd(m.ctx, b, m.run, m.token.AccessToken, m.requested("openid")))
+	case stepInspect:
+		cmds = append(cmds, inspectCmd(m.ctx, b, m.run, *m.token, m.nonce(), m.provider))
+	case stepRefresh:
+		cmds = append(cmds, refreshCmd(m.ctx, b, m.run, m.token, auto))
+	case stepRevoke:
+		cmds = append(cmds, revokeCmd(m.ctx, b, m.run, m.token))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m flowModel) requested(scope string) bool {
+	scopes := m.backend.runner.Config().Client.Scopes
+	if len(scopes) == 0 {
+		scopes = m.provider.DefaultScopes
+	}
+	if m.request != nil {
+		scopes = m.request.Scopes
+	}
+	for _, s := range scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+func (m flowModel) nonce() string {
+	if m.request == nil {
+		return ""
+	}
+	return m.request.Nonce
+}
+
+// reset returns every step from s on to pending and forgets what they produced.
+func (m flowModel) reset(from stepID) flowModel {
+	if from <= stepAuthorize {
+		m = m.stopWaiting()
+		m.request, m.redirect = nil, ""
+	}
+	if from <= stepCallback {
+		m.callback = nil
+	}
+	if from <= stepExchange {
+		m.token, m.revoked = nil, false
+	}
+	for s := from; s < numSteps; s++ {
+		m.steps[s] = stepRecord{}
+	}
+	return m
+}
+
+// restart abandons the flow: late results of its commands carry the old run and are dropped.
+func (m flowModel) restart() (flowModel, tea.Cmd) {
+	m = m.stopWaiting()
+	m.run++
+	m.runAll = false
+	m.request, m.redirect, m.callback, m.token, m.revoked = nil, "", nil, nil, false
+	m.steps = [numSteps]stepRecord{}
+	m.selected = stepConfigure
+	m.refreshDetail()
+	m.updateKeys()
+	return m, tea.Batch(statusCmd("new flow: press enter to start with Configure", false), func() tea.Msg { return tokenChangedMsg{} })
+}
+
+func (m flowModel) stopWaiting() flowModel {
+	if m.cancelWait != nil {
+		m.cancelWait()
+		m.cancelWait = nil
+	}
+	if m.listener != nil {
+		closeListenerCmd(m.listener)()
+		m.listener = nil
+	}
+	m.waiting = false
+	m.pasting = false
+	m.paste.Blur()
+	return m
+}
+
+func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
+	rec := stepRecord{
+		state: stateOK, started: msg.started, finished: msg.finished,
+		exchanges: msg.exchanges, err: msg.err, notes: msg.notes, auto: msg.auto,
+	}
+	var cmds []tea.Cmd
+	if msg.err != nil {
+		rec.state = stateFailed
+		if skippable(msg.err) {
+			rec.state = stateSkipped
+			rec.notes = append(rec.notes, "skipped: "+errorLine(msg.err))
+			rec.err = nil
+		} else {
+			rec.diagnoses = diagnoseStep(msg.step, rec, m.diagContext())
+		}
+	}
+	switch msg.step {
+	case stepConfigure:
+		if msg.provider != nil {
+			m.provider = *msg.provider
+			if msg.err == nil {
+				m.backend.runner.SetProvider(*msg.provider)
+			}
+		}
+	case stepCallback:
+		m.callback = msg.callback
+		if msg.callback != nil {
+			m.mask.red.AddSecret("code", msg.callback.Code)
+		}
+	case stepExchange, stepRefresh:
+		if msg.token != nil {
+			m.token = msg.token
+			m.revoked = false
+			learnToken(m.mask, msg.token)
+			cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{token: msg.token} })
+		}
+	case stepInspect:
+		if msg.inspect != nil {
+			in := msg.inspect
+			cmds = append(cmds, func() tea.Msg { return inspectionMsg{result: in} })
+		}
+	case stepRevoke:
+		if msg.err == nil {
+			m.revoked = true
+			cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{token: m.token, revoked: true} })
+		}
+	}
+	m.steps[msg.step] = rec
+	if rec.state == stateFailed {
+		m.runAll = false
+		m.selected = msg.step
+		cmds = append(cmds, statusCmd(msg.step.String()+" failed: "+firstDiagnosisTitle(rec), true))
+	} else if !msg.auto && m.selected == msg.step && msg.step < numSteps-1 {
+		m.selected = msg.step + 1
+	}
+	if msg.auto && rec.state == stateOK {
+		cmds = append(cmds, statusCmd("access token refreshed automatically before it expired", false))
+	}
+	m.refreshDetail()
+	m.updateKeys()
+	if m.runAll && rec.state != stateFailed {
+		if msg.step < numSteps-1 {
+			next := msg.step + 1
+			m.selected = next
+			var cmd tea.Cmd
+			m, cmd = m.runStep(next, false)
+			cmds = append(cmds, cmd)
+		} else {
+			m.runAll = false
+		}
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// skippable errors say the step cannot apply to this provider, not that it failed.
+func skippable(err error) bool {
+	e, ok := oauthflow.AsError(err)
+	return ok && e.Code == oauthflow.CodeNoEndpoint && e.Kind != oauthflow.KindConfig
+}
+
+func (m flowModel) diagContext() diagContext {
+	dc := diagContext{provider: m.provider, client: m.backend.runner.Config().Client, token: m.token, request: m.request, now: m.now()}
+	if r := m.steps[stepAuthorize]; r.state == stateOK {
+		dc.codeAt = r.finished
+	}
+	return dc
+}
+
+func learnToken(mk masker, t *oauthflow.Token) {
+	mk.red.AddSecret("access_token", t.AccessToken)
+	mk.red.AddSecret("refresh_token", t.RefreshToken)
+	mk.red.AddSecret("id_token", t.IDToken)
+}
+
+func (m flowModel) authStarted(msg authStartedMsg) (flowModel, tea.Cmd) {
+	if msg.err != nil {
+		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: msg.started, finished: m.now(), err: msg.err})
+	}
+	m.request, m.listener = msg.request, msg.listener
+	m.mask.red.AddSecret("code_verifier", msg.request.Verifier)
+	m.mask.red.AddSecret("state", msg.request.State)
+	timeout := m.backend.callbackTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.cancelWait = cancel
+	m.waiting = true
+	m.waitDeadline = m.now().Add(timeout)
+	var cmds []tea.Cmd
+	if m.backend.browser != nil {
+		cmds = append(cmds, browserCmd(ctx, m.backend.browser, m.listener, m.run, m.request.URL, m.request.RedirectURI))
+	}
+	if m.listener != nil {
+		cmds = append(cmds, waitRedirectCmd(ctx, m.listener, m.run, timeout))
+	} else {
+		cmds = append(cmds, statusCmd("paste the redirect URL with p once the browser lands on "+m.request.RedirectURI, false))
+	}
+	m.refreshDetail()
+	m.updateKeys()
+	return m, tea.Batch(cmds...)
+}
+
+func (m flowModel) browserDone(msg browserDoneMsg) (flowModel, tea.Cmd) {
+	if !m.waiting {
+		return m, nil
+	}
+	switch {
+	case msg.err != nil:
+		if errors.Is(msg.err, context.Canceled) {
+			return m, nil
+		}
+		rec := m.steps[stepAuthorize]
+		m = m.stopWaiting()
+		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: msg.err})
+	case msg.redirect != "":
+		return m.redirectArrived(redirectMsg{run: m.run, redirect: msg.redirect})
+	}
+	return m, statusCmd("browser opened: sign in there; waiting for the redirect", false)
+}
+
+func (m flowModel) deliver(redirect string) (flowModel, tea.Cmd) {
+	if !m.waiting {
+		return m, statusCmd("nothing is waiting for a redirect: run Authorize first", true)
+	}
+	if m.listener != nil {
+		return m, deliverCmd(m.listener, redirect)
+	}
+	return m.redirectArrived(redirectMsg{run: m.run, redirect: redirect})
+}
+
+func (m flowModel) redirectArrived(msg redirectMsg) (flowModel, tea.Cmd) {
+	rec := m.steps[stepAuthorize]
+	m = m.stopWaiting()
+	if msg.err != nil {
+		err := msg.err
+		if e, ok := oauthflow.AsError(err); ok && e.Code == oauthflow.CodeCanceled {
+			err = fmt.Errorf("stopped waiting for the redirect: %w", errCancelled)
+		}
+		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: err})
+	}
+	m.redirect = msg.redirect
+	return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
+		notes: []string{"the browser came back to " + m.request.RedirectURI}})
+}
+
+func (m flowModel) openBrowser() tea.Cmd {
+	if m.request == nil {
+		return statusCmd("no authorization URL yet: run Authorize first", true)
+	}
+	url := m.request.URL
+	return func() tea.Msg {
+		if _, err := (oauthflow.SystemBrowser{}).Authorize(context.Background(), url, ""); err != nil {
+			return statusMsg{text: "cannot open a browser: " + err.Error() + " (copy the URL with y)", isErr: true}
+		}
+		return statusMsg{text: "opened the authorization URL in the desktop browser"}
+	}
+}
+
+// updateKeys enables exactly the keys that do something now.
+func (m *flowModel) updateKeys() {
+	hasURL := m.request != nil
+	m.keys.OpenBrowser.SetEnabled(hasURL && m.waiting)
+	m.keys.CopyURL.SetEnabled(hasURL)
+	m.keys.Paste.SetEnabled(m.waiting && !m.pasting)
+	m.keys.Cancel.SetEnabled(m.waiting)
+	m.keys.Restart.SetEnabled(m.steps[stepConfigure].state != statePending)
+}
+
+// ---- view ----
+
+func stepSymbol(st *Styles, s stepState, spin string) string {
+	switch s {
+	case stateRunning:
+		return st.Step.Running.Render(spin)
+	case stateOK:
+		return st.Step.OK.Render("✓")
+	case stateFailed:
+		return st.Step.Failed.Render("✗")
+	case stateSkipped:
+		return st.Step.Skipped.Render("–")
+	}
+	return st.Step.Pending.Render("○")
+}
+
+func (m flowModel) stepperView(spin string) string {
+	st := m.styles
+	var b strings.Builder
+	inner := stepperWidth - 2
+	for s := stepConfigure; s < numSteps; s++ {
+		rec := m.steps[s]
+		name := s.String()
+		line := " " + stepSymbol(st, rec.state, spin) + " "
+		label := fit(name, 10)
+		if s == m.selected {
+			label = st.Step.Selected.Render(label)
+		} else {
+			label = st.Step.Name.Render(label)
+		}
+		line += label
+		info := ""
+		switch rec.state {
+		case stateOK, stateFailed:
+			info = shortDuration(rec.duration())
+		case stateSkipped:
+			info = "skip"
+		}
+		line += " " + st.Step.Note.Render(fit(info, inner-15))
+		b.WriteString(fit(line, inner))
+		if s < numSteps-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// stripView is the stepper squeezed into one line for narrow terminals.
+func (m flowModel) stripView(spin string) string {
+	st := m.styles
+	var parts []string
+	for s := stepConfigure; s < numSteps; s++ {
+		parts = append(parts, stepSymbol(st, m.steps[s].state, spin))
+	}
+	return strings.Join(parts, "") + " " + st.Step.Selected.Render(m.selected.String())
+}
+
+// statusLine is the live line under the detail title: a countdown while waiting.
+func (m flowModel) statusLine(spin string) string {
+	st := m.styles
+	rec := m.steps[m.selected]
+	switch {
+	case m.selected == stepAuthorize && m.waiting:
+		left := m.waitDeadline.Sub(m.now())
+		line := st.Step.Running.Render(spin+" waiting for the browser to come back") + st.Muted.Render(" · times out in ") + st.Token.Warning.Render(countdown(max(0, left)))
+		return line + st.Muted.Render(" · p paste redirect · y copy URL · o open browser")
+	case rec.state == stateRunning:
+		return st.Step.Running.Render(spin + " running…")
+	case rec.state == statePending:
+		if ok, why := m.ready(m.selected); !ok {
+			return st.Muted.Render("waiting: " + why)
+		}
+		return st.Muted.Render("press enter to run this step, A to run all")
+	case rec.state == stateOK:
+		extra := ""
+		if rec.auto {
+			extra = " (auto-refresh)"
+		}
+		return st.Step.OK.Render("✓ ok") + st.Muted.Render(" in "+shortDuration(rec.duration())+extra+" · enter runs it again")
+	case rec.state == stateFailed:
+		return st.Step.Failed.Render("✗ failed") + st.Muted.Render(" after "+shortDuration(rec.duration())+" · see the diagnosis below")
+	case rec.state == stateSkipped:
+		return st.Step.Skipped.Render("– skipped")
+	}
+	return ""
+}
+
+// refreshDetail re-renders the selected step's content; called when data, selection,
+// reveal, explain or size change — never from View.
+func (m *flowModel) refreshDetail() {
+	w := m.detailWidth()
+	m.detail.SetWidth(w)
+	m.detail.SetHeight(m.detailHeight())
+	m.detail.SetContent(m.detailContent(w))
+	m.detail.GotoTop()
+}
+
+func (m flowModel) detailContent(w int) string {
+	st := m.styles
+	s := m.selected
+	rec := m.steps[s]
+	var b strings.Builder
+	section := func(title string) {
+		b.WriteString("\n" + st.PaneTitle.Render(title) + "\n")
+	}
+	if m.explain {
+		b.WriteString(st.ExplainTitle.Render("Why this step") + "\n")
+		b.WriteString(wrapLines(st.Explain.Render(s.explanation()), w) + "\n")
+	}
+	if len(rec.notes) > 0 {
+		section("Notes")
+		for _, n := range rec.notes {
+			b.WriteString(wrapLines(st.Muted.Render("• ")+highlightPlaceholders(m.mask.text(n), st.Redacted), w) + "\n")
+		}
+	}
+	if rec.err != nil {
+		section("What went wrong")
+		b.WriteString(wrapLines(st.Error.Render(m.mask.text(errorLine(rec.err))), w) + "\n")
+		for _, d := range rec.diagnoses {
+			b.WriteString("\n" + renderDiagnosis(st, d, m.mask, w) + "\n")
+		}
+	}
+	switch s {
+	case stepConfigure:
+		if rec.state == statePending {
+			section("What will happen")
+			p := m.provider
+			if m.backend.discover {
+				b.WriteString(wrapLines("GET the discovery document of "+firstNonEmpty(m.backend.discoveryURL, m.backend.issuer), w) + "\n")
+			}
+			b.WriteString(wrapLines(st.Muted.Render("provider ")+p.Name+st.Muted.Render("  client_id ")+m.backend.runner.Config().Client.ID, w) + "\n")
+		}
+		if rec.state == stateOK {
+			section("Endpoints")
+			b.WriteString(endpointTable(st, m.provider, w))
+		}
+	case stepAuthorize:
+		if m.request != nil {
+			section("Authorization request")
+			b.WriteString(renderURLParams(st, m.request.URL, m.mask, w))
+			section("Full URL (y copies it)")
+			b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n")
+		}
+		if m.redirect != "" {
+			section("The browser came back with")
+			b.WriteString(renderURLParams(st, m.redirect, m.mask, w))
+		}
+	case stepCallback:
+		if m.redirect != "" {
+			section("Redirect received")
+			b.WriteString(renderURLParams(st, m.redirect, m.mask, w))
+		}
+		if m.callback != nil && m.request != nil && rec.state == stateOK {
+			section("Checks")
+			b.WriteString(st.Verdict.Pass.Render("✓ ") + "state matches the value sent with the request\n")
+			if m.callback.Iss != "" {
+				b.WriteString(st.Verdict.Pass.Render("✓ ") + "iss matches the issuer\n")
+			} else {
+				b.WriteString(st.Verdict.Info.Render("· ") + "no iss parameter (RFC 9207 not used by this provider)\n")
+			}
+			b.WriteString(st.Verdict.Pass.Render("✓ ") + "an authorization code is present\n")
+		}
+	}
+	for i, ex := range rec.exchanges {
+		title := "HTTP"
+		if len(rec.exchanges) > 1 {
+			title = fmt.Sprintf("HTTP %d of %d", i+1, len(rec.exchanges))
+		}
+		section(title + st.Muted.Render(" · "+ex.Step+" · "+shortDuration(ex.Duration)))
+		b.WriteString(renderExchange(st, exchangeText(ex, m.mask), w))
+	}
+	if rec.state == statePending && s != stepConfigure {
+		if ok, why := m.ready(s); !ok {
+			b.WriteString("\n" + st.Muted.Render("Not ready: "+why) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func endpointTable(st *Styles, p oauthflow.Provider, w int) string {
+	rows := [][2]string{
+		{"issuer", p.Issuer}, {"authorization", p.Endpoints.Authorization}, {"token", p.Endpoints.Token},
+		{"userinfo", p.Endpoints.Userinfo}, {"introspection", p.Endpoints.Introspection},
+		{"revocation", p.Endpoints.Revocation}, {"jwks", p.Endpoints.JWKS}, {"api", p.Endpoints.API},
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		v := r[1]
+		if v == "" {
+			v = st.Muted.Render("(none)")
+		}
+		b.WriteString(truncate(st.Table.Key.Render(fmt.Sprintf("%-14s", r[0]))+" "+st.Table.Value.Render(v), w) + "\n")
+	}
+	return b.String()
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// errorLine is an error's one-line text; for *oauthflow.Error it leaves out the hint,
+// which the diagnosis shows as the fix.
+func errorLine(err error) string {
+	if e, ok := oauthflow.AsError(err); ok {
+		c := *e
+		c.Hint = ""
+		return c.Error()
+	}
+	return err.Error()
+}
+
+func firstDiagnosisTitle(r stepRecord) string {
+	if len(r.diagnoses) > 0 {
+		return r.diagnoses[0].Title
+	}
+	if r.err != nil {
+		return truncate(errorLine(r.err), 60)
+	}
+	return ""
+}
+
+func (m flowModel) View(spin string, focused bool) string {
+	st := m.styles
+	dw := m.detailWidth()
+	title := st.PaneTitle.Render(m.selected.String()) + st.Muted.Render(fmt.Sprintf("  step %d of %d", m.selected+1, numSteps))
+	if m.mask.reveal {
+		title += "  " + st.RevealWarning.Render("SECRETS VISIBLE · s hides them")
+	}
+	var parts []string
+	parts = append(parts, truncate(title, dw), truncate(m.statusLine(spin), dw))
+	if m.pasting {
+		parts = append(parts, m.paste.View())
+	}
+	parts = append(parts, m.detail.View())
+	right := lipgloss.JoinVertical(lipgloss.Left, parts...)
+	detailH := m.height - 2
+	if m.narrow() {
+		detailH--
+	}
+	pane := st.PaneFocused
+	right = pane.Render(blockLines(right, dw, max(1, detailH)))
+	if m.narrow() {
+		return lipgloss.JoinVertical(lipgloss.Left, truncate(m.stripView(spin), m.width), right)
+	}
+	left := st.Pane.Render(blockLines(m.stepperView(spin), stepperWidth-2, max(1, m.height-2)))
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+func (m flowModel) shortHelp() []key.Binding {
+	if m.pasting {
+		return []key.Binding{m.forms.Submit, m.forms.Cancel}
+	}
+	return []key.Binding{m.keys.Run, m.keys.RunAll, m.keys.Up, m.keys.Down, m.keys.Paste, m.keys.CopyURL, m.keys.Explain}
+}
+
+func (m flowModel) fullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{m.keys.Run, m.keys.RunAll, m.keys.Up, m.keys.Down, m.keys.Restart},
+		{m.keys.Explain, m.keys.ScrollUp, m.keys.ScrollDown, m.keys.OpenBrowser, m.keys.CopyURL, m.keys.Paste, m.keys.Cancel},
+	}
+}

@@ -1,0 +1,354 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"oauthdiag/inspector"
+	"oauthdiag/oauthflow"
+)
+
+// inspection is everything the Inspect step learned about the current token.
+type inspection struct {
+	at            time.Time
+	token         oauthflow.Token
+	introspection *inspector.IntrospectionView
+	introspectErr error
+	idToken       *inspector.Verification
+	idTokenErr    error
+	access        *inspector.JWT
+	local         inspector.State
+	mismatches    []inspector.Mismatch
+}
+
+// inspectionMsg hands a finished inspection to the Inspect screen.
+type inspectionMsg struct{ result *inspection }
+
+// runStepMsg asks the flow to run a step (the Inspect screen's "inspect again").
+type runStepMsg struct{ step stepID }
+
+// inspectCmd introspects the access token, verifies the ID token against the JWKS and
+// compares what the client believes with what the server says.
+func inspectCmd(ctx context.Context, b flowBackend, run int, tok oauthflow.Token, nonce string, p oauthflow.Provider) tea.Cmd {
+	return func() tea.Msg {
+		msg := stepDoneMsg{run: run, step: stepInspect, started: b.now()}
+		in := &inspection{token: tok}
+		ran := false
+		if p.Endpoints.Introspection != "" {
+			ran = true
+			raw, trace, err := b.runner.Introspect(ctx, tok.AccessToken, "access_token")
+			msg.exchanges = trace.Exchanges()
+			if err != nil {
+				in.introspectErr = err
+				msg.err = err
+			} else {
+				v := inspector.NormalizeIntrospection(raw, p.Introspection)
+				in.introspection = &v
+				if !v.Active {
+					msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindValidation, Code: "token_inactive",
+						Description: "the server reports the access token " + v.Status,
+						Hint:        "the provider no longer accepts this token: see the diagnosis"}
+				}
+			}
+		}
+		if tok.IDToken != "" {
+			ran = true
+			opts := inspector.VerifyOptions{JWKSURL: p.Endpoints.JWKS, HTTPClient: b.httpClient, Issuer: p.Issuer,
+				Audience: b.runner.Config().Client.ID, Nonce: nonce, Now: b.now()}
+			v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIntrospect), tok.IDToken, opts)
+			in.idToken, in.idTokenErr = &v, err
+			if err == nil && !v.OK() && msg.err == nil {
+				var failed []string
+				for _, c := range v.Failed() {
+					failed = append(failed, c.Name+": "+c.Detail)
+				}
+				if len(failed) > 0 {
+					msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindValidation, Code: "id_token_invalid",
+						Description: "the ID token fails verification: " + strings.Join(failed, "; ")}
+				}
+			}
+		}
+		if j, err := inspector.DecodeJWT(tok.AccessToken); err == nil && j.Format == inspector.FormatJWT {
+			in.access = j
+		}
+		in.at = b.now()
+		in.local = inspector.TokenState(&tok, in.at, inspector.StateOptions{})
+		if in.introspection != nil {
+			in.mismatches = inspector.Compare(in.local, *in.introspection)
+		}
+		if !ran {
+			msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindUnavailable, Code: oauthflow.CodeNoEndpoint,
+				Description: "nothing to inspect: no introspection endpoint and no ID token"}
+		}
+		msg.inspect = in
+		msg.finished = b.now()
+		return msg
+	}
+}
+
+// inspectModel is the Inspect screen.
+type inspectModel struct {
+	styles *Styles
+	keys   inspectKeys
+	mask   masker
+	result *inspection
+	view   viewport.Model
+	width  int
+	height int
+}
+
+func newInspectModel(st *Styles, mk masker) inspectModel {
+	v := viewport.New()
+	v.KeyMap = viewport.KeyMap{}
+	m := inspectModel{styles: st, keys: newInspectKeys(), mask: mk, view: v}
+	m.render()
+	return m
+}
+
+func (m inspectModel) setSize(w, h int) inspectModel {
+	m.width, m.height = w, h
+	m.view.SetWidth(w)
+	m.view.SetHeight(max(1, h-1))
+	m.render()
+	return m
+}
+
+func (m inspectModel) setMask(mk masker) inspectModel {
+	m.mask = mk
+	m.render()
+	return m
+}
+
+func (m inspectModel) Update(msg tea.Msg) (inspectModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case inspectionMsg:
+		m.result = msg.result
+		m.render()
+		m.view.GotoTop()
+	case tokenChangedMsg:
+		if msg.token == nil {
+			m.result = nil
+			m.render()
+		}
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, m.keys.Up):
+			m.view.ScrollUp(max(1, m.view.Height()/2))
+		case key.Matches(msg, m.keys.Down):
+			m.view.ScrollDown(max(1, m.view.Height()/2))
+		case key.Matches(msg, m.keys.Rerun):
+			return m, func() tea.Msg { return runStepMsg{step: stepInspect} }
+		}
+	}
+	return m, nil
+}
+
+func (m *inspectModel) render() {
+	m.view.SetContent(m.content(max(20, m.width)))
+}
+
+func (m inspectModel) content(w int) string {
+	st := m.styles
+	if m.result == nil {
+		return st.Muted.Render("Nothing inspected yet. Once the flow has a token, run the Inspect step (or press r here):\n" +
+			"the server's introspection, the decoded ID token with a verdict per check, and where the two views disagree.")
+	}
+	r := m.result
+	var b strings.Builder
+	section := func(title string) { b.WriteString("\n" + st.PaneTitle.Render(title) + "\n") }
+	row := func(k, v string) {
+		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-15s", k))+" "+st.Table.Value.Render(v), w) + "\n")
+	}
+
+	section("Introspection (what the server says)")
+	switch {
+	case r.introspectErr != nil:
+		b.WriteString(wrapLines(st.Error.Render("introspection failed: "+m.mask.text(errorLine(r.introspectErr))), w) + "\n")
+	case r.introspection == nil:
+		b.WriteString(st.Muted.Render("no introspection endpoint is known for this provider") + "\n")
+	default:
+		v := r.introspection
+		mark := st.Verdict.Pass.Render("● " + v.Status)
+		if !v.Active {
+			mark = st.Verdict.Fail.Render("✗ " + v.Status)
+		}
+		row("status", mark+st.Muted.Render(fmt.Sprintf("  (active=%t, %s shape)", v.Active, v.Shape)))
+		row("scopes", strings.Join(v.Scopes, " "))
+		row("client_id", v.ClientID)
+		row("sub", v.Subject)
+		row("username", v.Username)
+		row("token_type", v.TokenType)
+		row("auth_type", v.AuthType)
+		row("iss", v.Issuer)
+		row("aud", strings.Join(v.Audience, " "))
+		row("expires", when(v.Expiry, r.at)+st.Muted.Render(sourceNote(string(v.ExpirySource))))
+		row("issued", when(v.IssuedAt, r.at))
+		row("authorized_at", when(v.AuthorizedAt, r.at))
+		row("not_before", when(v.NotBefore, r.at))
+		keys := make([]string, 0, len(v.Other))
+		for k := range v.Other {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			row(k, string(v.Other[k]))
+		}
+	}
+
+	section("ID token")
+	switch {
+	case r.token.IDToken == "":
+		b.WriteString(st.Muted.Render("no ID token was issued (request the openid scope for one)") + "\n")
+	case r.idTokenErr != nil:
+		b.WriteString(wrapLines(st.Error.Render("cannot decode the ID token: "+r.idTokenErr.Error()), w) + "\n")
+	case r.idToken != nil:
+		v := r.idToken
+		verdict := st.Verdict.Pass.Render("✓ verified")
+		if !v.OK() {
+			verdict = st.Verdict.Fail.Render("✗ not trustworthy")
+		}
+		b.WriteString(verdict + st.Muted.Render(" · "+v.Format.Describe()) + "\n")
+		for _, c := range v.Checks {
+			sym, style := "✓", st.Verdict.Pass
+			switch {
+			case c.Skipped:
+				sym, style = "·", st.Verdict.Info
+			case !c.OK:
+				sym, style = "✗", st.Verdict.Fail
+			}
+			b.WriteString(wrapLines(style.Render(fmt.Sprintf("%s %-10s", sym, c.Name))+" "+st.Table.Value.Render(c.Detail), w) + "\n")
+		}
+		if v.JWT != nil {
+			b.WriteString(st.HTTP.Section.Render("header") + "\n")
+			claimRows(&b, st, v.JWT.Header, r.at, w, false)
+			b.WriteString(st.HTTP.Section.Render("claims") + "\n")
+			claimRows(&b, st, v.JWT.Claims, r.at, w, true)
+		}
+	}
+
+	section("Access token")
+	fp := inspector.Fingerprint(r.token.AccessToken)
+	format := inspector.DetectFormat(r.token.AccessToken)
+	row("format", format.Describe())
+	row("fingerprint", fp)
+	if m.mask.reveal {
+		row("value", r.token.AccessToken)
+	}
+	if r.access != nil {
+		claimRows(&b, st, r.access.Claims, r.at, w, true)
+	}
+
+	section("Client vs server")
+	if r.introspection == nil {
+		b.WriteString(st.Muted.Render("no server view to compare with") + "\n")
+	} else {
+		local := r.local.Access
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%-8s %-32s %s", "", "client believes", "server says")) + "\n")
+		cmp := func(field, l, s string) {
+			b.WriteString(truncate(st.Table.Key.Render(fmt.Sprintf("%-8s ", field))+st.Table.Value.Render(fmt.Sprintf("%-32s ", l))+st.Table.Value.Render(s), w) + "\n")
+		}
+		cmp("status", string(local.Status), r.introspection.Status)
+		cmp("expiry", shortUTC(local.Expiry), shortUTC(r.introspection.Expiry))
+		cmp("scopes", strings.Join(r.local.GrantedScopes, " "), strings.Join(r.introspection.Scopes, " "))
+		if len(r.mismatches) == 0 {
+			b.WriteString(st.Verdict.Pass.Render("✓ the client and the server agree on status, expiry and scopes") + "\n")
+		}
+		for _, mm := range r.mismatches {
+			b.WriteString(wrapLines(st.Verdict.Fail.Render("✗ "+mm.Field+": ")+st.Table.Value.Render(mm.Detail), w) + "\n")
+		}
+	}
+	b.WriteString("\n" + st.Muted.Render("inspected at "+inspector.FormatUTC(r.at)+" · r inspects again"))
+	return highlightPlaceholders(strings.TrimLeft(b.String(), "\n"), st.Redacted)
+}
+
+func when(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return inspector.FormatUTC(t) + " (" + inspector.Relative(t, now) + ")"
+}
+
+func shortUTC(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return inspector.FormatUTC(t)
+}
+
+func sourceNote(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  from " + s
+}
+
+// claimRows lays out JWT header fields or claims, registered claims first, times decoded.
+func claimRows(b *strings.Builder, st *Styles, m map[string]any, now time.Time, w int, times bool) {
+	order := []string{"alg", "kid", "typ", "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "auth_time", "nonce"}
+	rank := func(k string) int {
+		for i, o := range order {
+			if o == k {
+				return i
+			}
+		}
+		return len(order)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		text := claimValue(m[k])
+		if times && (k == "exp" || k == "iat" || k == "nbf" || k == "auth_time" || k == "updated_at") {
+			if f, err := strconv.ParseFloat(text, 64); err == nil {
+				text += "  " + when(time.Unix(int64(f), 0), now)
+			}
+		}
+		b.WriteString(wrapLines("  "+st.Table.Key.Render(fmt.Sprintf("%-12s", k))+" "+st.Table.Value.Render(text), w) + "\n")
+	}
+}
+
+func claimValue(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(out)
+}
+
+func (m inspectModel) View() string {
+	st := m.styles
+	title := st.PaneTitle.Render("Inspect") + st.Muted.Render("  the token as the client decodes it and as the server sees it")
+	return truncate(title, m.width) + "\n" + m.view.View()
+}
+
+func (m inspectModel) shortHelp() []key.Binding {
+	return []key.Binding{m.keys.Rerun, m.keys.Down, m.keys.Up}
+}
+
+func (m inspectModel) fullHelp() [][]key.Binding {
+	return [][]key.Binding{{m.keys.Rerun, m.keys.Up, m.keys.Down}}
+}

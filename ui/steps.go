@@ -1,0 +1,125 @@
+package ui
+
+import "oauthdiag/oauthflow"
+
+// stepID is one step of the stepper, in flow order.
+type stepID int
+
+const (
+	stepConfigure stepID = iota
+	stepAuthorize
+	stepCallback
+	stepExchange
+	stepCallAPI
+	stepInspect
+	stepRefresh
+	stepRevoke
+	numSteps
+)
+
+var stepNames = [numSteps]string{"Configure", "Authorize", "Callback", "Exchange", "Call API", "Inspect", "Refresh", "Revoke"}
+
+func (s stepID) String() string {
+	if s >= 0 && s < numSteps {
+		return stepNames[s]
+	}
+	return "step?"
+}
+
+// flowSteps are the oauthflow step names whose recorded calls belong to a stepper step.
+func (s stepID) flowSteps() []string {
+	switch s {
+	case stepConfigure:
+		return []string{oauthflow.StepDiscovery}
+	case stepAuthorize:
+		return []string{oauthflow.StepAuthorize}
+	case stepCallback:
+		return []string{oauthflow.StepCallback}
+	case stepExchange:
+		return []string{oauthflow.StepExchange}
+	case stepCallAPI:
+		return []string{oauthflow.StepUserinfo, oauthflow.StepAPICall}
+	case stepInspect:
+		return []string{oauthflow.StepIntrospect}
+	case stepRefresh:
+		return []string{oauthflow.StepRefresh}
+	case stepRevoke:
+		return []string{oauthflow.StepRevoke, oauthflow.StepIntrospectAfter}
+	}
+	return nil
+}
+
+// stepOfFlow maps an oauthflow step name (as recorded calls carry it) to the stepper.
+func stepOfFlow(name string) (stepID, bool) {
+	for s := stepConfigure; s < numSteps; s++ {
+		for _, n := range s.flowSteps() {
+			if n == name {
+				return s, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// explanation is what a trainer says about a step: what it does and why.
+func (s stepID) explanation() string {
+	switch s {
+	case stepConfigure:
+		return "The client reads the provider's discovery document (/.well-known/openid-configuration) to learn its endpoints instead of hard-coding them. " +
+			"The issuer named in it must be the one we expect, or ID tokens could not be trusted. " +
+			"LinkedIn serves it under /oauth/ and leaves introspection and revocation out, so those come from the preset."
+	case stepAuthorize:
+		return "The browser is sent to the authorization endpoint with client_id, redirect_uri, scope, a random state and a PKCE code_challenge. " +
+			"state ties the answer to this very request so a forged redirect is refused (CSRF); the challenge is a hash of a verifier only this app knows. " +
+			"The user signs in and consents at the provider: the app never sees the password."
+	case stepCallback:
+		return "The provider redirects the browser back to the redirect URI with a one-time code and the state. " +
+			"The state must match what we sent (otherwise the redirect is not ours: CSRF), and iss must match the issuer when the server sends it (RFC 9207, against mix-up). " +
+			"The code alone is worthless without the client secret and the PKCE verifier."
+	case stepExchange:
+		return "The app trades the code for tokens at the token endpoint, server to server, authenticating with its client secret and sending the PKCE verifier. " +
+			"The code is single-use and short-lived, so a code leaked through a log or the browser history cannot be redeemed again. " +
+			"The secret stays server-side: it never goes through the browser."
+	case stepCallAPI:
+		return "The access token travels in the Authorization: Bearer header; whoever holds it can use it, so it must never appear in URLs or logs. " +
+			"The API checks it on every call: an expired, revoked or under-scoped token gets 401 or 403, and the diagnosis says which."
+	case stepInspect:
+		return "Introspection (RFC 7662, LinkedIn's introspectToken) asks the server what it thinks of the token: active, scopes, expiry. " +
+			"The ID token is a signed JWT checked locally: signature against the JWKS, issuer, audience, expiry and nonce. " +
+			"Comparing both views reveals clock skew, revocation and scopes that were not granted."
+	case stepRefresh:
+		return "Shortly before the access token expires the app uses the refresh token to get a new one, without bothering the user. " +
+			"Some providers rotate the refresh token on each use (keep the new one); LinkedIn never extends its lifetime, so when it runs out the user must authorize again."
+	case stepRevoke:
+		return "Logging out properly asks the provider to revoke the tokens (RFC 7009) instead of merely forgetting them locally. " +
+			"Introspecting afterwards proves the server agrees they are dead."
+	}
+	return ""
+}
+
+// stepState is where a step stands.
+type stepState int
+
+const (
+	statePending stepState = iota
+	stateRunning
+	stateOK
+	stateFailed
+	stateSkipped
+)
+
+func (s stepState) String() string {
+	switch s {
+	case statePending:
+		return "pending"
+	case stateRunning:
+		return "running"
+	case stateOK:
+		return "ok"
+	case stateFailed:
+		return "failed"
+	case stateSkipped:
+		return "skipped"
+	}
+	return "state?"
+}

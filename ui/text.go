@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func parseURL(s string) (*url.URL, error) { return url.Parse(strings.TrimSpace(s)) }
+
+func joinWords(w []string) string { return strings.Join(w, " ") }
+
+// placeholderRE matches the recorder's redaction placeholders so they can be highlighted.
+var placeholderRE = regexp.MustCompile(`\[redacted:[a-z0-9_]+:sha256:[0-9a-f]{8}:len=[0-9]+\]`)
+
+// highlightPlaceholders styles every redaction placeholder in plain text.
+func highlightPlaceholders(s string, st lipgloss.Style) string {
+	return placeholderRE.ReplaceAllStringFunc(s, func(p string) string { return st.Render(p) })
+}
+
+// wrapLines wraps styled text to width, breaking long words (URLs, tokens) hard.
+func wrapLines(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, width, "&,")
+}
+
+// truncate cuts styled text to width with an ellipsis.
+func truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// fit pads or cuts a single line to exactly width cells.
+func fit(s string, width int) string {
+	w := ansi.StringWidth(s)
+	switch {
+	case w > width:
+		return ansi.Truncate(s, width, "…")
+	case w < width:
+		return s + strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// prettyBody renders a body for reading: JSON indented, anything else as is.
+func prettyBody(contentType string, body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return ""
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')) {
+		var buf bytes.Buffer
+		if json.Indent(&buf, trimmed, "", "  ") == nil {
+			return buf.String()
+		}
+	}
+	return string(body)
+}
+
+// countdown renders a remaining duration as a clock: 1:05, 59:59, 3:04:05, or days.
+func countdown(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	d = d.Truncate(time.Second)
+	s := int(d / time.Second)
+	var out string
+	switch {
+	case s >= 48*3600:
+		out = fmt.Sprintf("%dd %02dh", s/86400, (s%86400)/3600)
+	case s >= 3600:
+		out = fmt.Sprintf("%d:%02d:%02d", s/3600, (s%3600)/60, s%60)
+	default:
+		out = fmt.Sprintf("%d:%02d", s/60, s%60)
+	}
+	if neg {
+		return "-" + out
+	}
+	return out
+}
+
+// shortDuration renders a request duration: 850µs, 12ms, 1.2s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d/time.Microsecond)
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d/time.Millisecond)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+// shortFingerprint turns the recorder's "sha256:1a2b3c4d:len=43" into "1a2b3c4d".
+func shortFingerprint(fp string) string {
+	parts := strings.Split(fp, ":")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return fp
+}
+
+// pathAndQuery is the request-target of an HTTP/1.1 request line.
+func pathAndQuery(raw string) (target, host string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw, ""
+	}
+	t := u.EscapedPath()
+	if t == "" {
+		t = "/"
+	}
+	if u.RawQuery != "" {
+		t += "?" + u.RawQuery
+	}
+	return t, u.Host
+}
+
+// blockLines pads every line of s to width and the block to height, so panes line up.
+func blockLines(s string, width, height int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, width)
+	}
+	for len(lines) < height {
+		lines = append(lines, strings.Repeat(" ", width))
+	}
+	return strings.Join(lines, "\n")
+}

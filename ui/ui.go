@@ -1,0 +1,626 @@
+// Package ui is the terminal user interface of oauthdiag: the flow stepper, the token panel,
+// the inspect and calls screens. It holds presentation and interaction only; the protocol is
+// oauthflow's, the recording recorder's and the judgement inspector's.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"oauthdiag/inspector"
+	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
+)
+
+// Config is what the TUI runs against; main builds it from flags.
+type Config struct {
+	// Runner performs the flow's steps; its HTTP client should record into Session.
+	Runner *oauthflow.Runner
+	// Session records every call and redacts everything shown.
+	Session *recorder.Session
+	// HTTPClient is the recording client, for the JWKS fetch and replays.
+	HTTPClient *http.Client
+
+	// Discover makes Configure read the discovery document (from DiscoveryURL, or Issuer's).
+	Discover     bool
+	Issuer       string
+	DiscoveryURL string
+
+	// Browser takes the user through the authorization URL when Authorize runs; nil opens
+	// nothing (the user copies the URL and pastes the redirect back).
+	Browser oauthflow.Browser
+	// Listen runs the loopback listener on the redirect URI's port (loopback URIs only).
+	Listen          bool
+	CallbackTimeout time.Duration
+	ExtraAuthParams url.Values
+
+	// Scenarios switches the demo provider's fault at run time; nil outside the demo.
+	Scenarios ScenarioSwitcher
+	// BundleDir is where x writes support bundles.
+	BundleDir   string
+	ToolVersion string
+	// Mode names the setting in the header, e.g. "demo".
+	Mode string
+	// SaveToken, if set, persists every token the flow gets (called inside a command).
+	SaveToken func(*oauthflow.Token) error
+}
+
+// Option tunes the model.
+type Option func(*options)
+
+type options struct {
+	clock       func() time.Time
+	dark        *bool
+	autoRefresh bool
+}
+
+// WithClock sets the clock every countdown is computed from (tests make it fixed).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// WithDarkBackground fixes the palette instead of asking the terminal for its background.
+func WithDarkBackground(dark bool) Option { return func(o *options) { o.dark = &dark } }
+
+// WithAutoRefresh sets whether auto-refresh starts on (it does by default).
+func WithAutoRefresh(on bool) Option { return func(o *options) { o.autoRefresh = on } }
+
+type screen int
+
+const (
+	screenFlow screen = iota
+	screenInspect
+	screenCalls
+	numScreens
+)
+
+func (s screen) String() string {
+	switch s {
+	case screenFlow:
+		return "Flow"
+	case screenInspect:
+		return "Inspect"
+	case screenCalls:
+		return "Calls"
+	}
+	return "screen?"
+}
+
+// tickMsg drives everything that depends on the clock; id keeps a single tick loop alive.
+type tickMsg struct{ id int }
+
+func tickCmd(id int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{id: id} })
+}
+
+// Model is the root of the TUI.
+type Model struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	clock  func() time.Time
+	styles *Styles
+	fixed  bool // palette fixed by WithDarkBackground
+	keys   globalKeys
+	help   help.Model
+	spin   spinner.Model
+
+	screen   screen
+	showHelp bool
+	reveal   bool
+	red      *recorder.Redactor
+
+	flow    flowModel
+	inspect inspectModel
+	calls   callsModel
+	tokens  tokenPanel
+	status  statusBar
+	picker  scenarioPicker
+	bundle  *recorder.BundleSummary
+
+	events      <-chan recorder.Event
+	unsubscribe func()
+	tickID      int
+	spinning    bool
+
+	width, height int
+}
+
+// New builds the root model. It subscribes to the session's live events; Run (or the
+// program's end) releases the subscription.
+func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
+	if cfg.Runner == nil {
+		return Model{}, errors.New("ui: no flow runner")
+	}
+	if cfg.Session == nil {
+		return Model{}, errors.New("ui: no recording session")
+	}
+	o := options{clock: time.Now, autoRefresh: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dark := true
+	if o.dark != nil {
+		dark = *o.dark
+	}
+	st := NewStyles(dark)
+	ctx, cancel := context.WithCancel(ctx)
+	red := cfg.Session.Redactor()
+	mk := masker{red: red}
+	backend := flowBackend{
+		runner: cfg.Runner, httpClient: cfg.HTTPClient,
+		discover: cfg.Discover, issuer: cfg.Issuer, discoveryURL: cfg.DiscoveryURL,
+		browser: cfg.Browser, listen: cfg.Listen, callbackTimeout: cfg.CallbackTimeout, extraParams: cfg.ExtraAuthParams,
+		saveToken: cfg.SaveToken,
+		observe: func(step, leg, rawURL string) {
+			l := recorder.LegAuthorizationURL
+			if leg == "redirect" {
+				l = recorder.LegBrowserRedirect
+			}
+			_, _ = cfg.Session.Observe(step, l, rawURL, "")
+		},
+	}
+	h := help.New()
+	h.Styles = st.Help
+	c := cfg.Runner.Config()
+	m := Model{
+		cfg: cfg, ctx: ctx, cancel: cancel, clock: o.clock, styles: &st, fixed: o.dark != nil,
+		keys: newGlobalKeys(), help: h, red: red,
+		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		flow:    newFlowModel(ctx, &st, backend, mk, o.clock),
+		inspect: newInspectModel(&st, mk),
+		calls:   newCallsModel(ctx, &st, cfg.Session, replayBackend{client: cfg.HTTPClient}, mk),
+		tokens:  newTokenPanel(&st, o.autoRefresh, mk),
+		status: statusBar{styles: &st, provider: c.Provider.Name, clientID: c.Client.ID, sessionID: cfg.Session.ID()},
+		picker: newScenarioPicker(&st, cfg.Scenarios),
+	}
+	if cfg.Scenarios != nil {
+		m.status.scenario = cfg.Scenarios.Current()
+	}
+	m.events, m.unsubscribe = cfg.Session.Subscribe()
+	for _, c := range cfg.Session.Entries() {
+		m.calls = m.calls.upsert(c)
+	}
+	m.tokens = m.tokens.update(nil, false, m.clock())
+	m.updateKeys()
+	return m, nil
+}
+
+// Run shows the TUI full-screen until the user quits or ctx ends.
+func Run(ctx context.Context, cfg Config, opts ...Option) error {
+	m, err := New(ctx, cfg, opts...)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	_, err = tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Close stops what the model started: the event subscription, waits and listeners.
+func (m Model) Close() {
+	m.flow.stopWaiting()
+	if m.unsubscribe != nil {
+		m.unsubscribe()
+	}
+	m.cancel()
+}
+
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tickCmd(m.tickID), waitForCallEvent(m.events)}
+	if !m.fixed {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+// typing says a text field has focus, so global keys (other than ctrl+c) are typed into it.
+func (m Model) typing() bool {
+	switch {
+	case m.picker.open, m.bundle != nil:
+		return false
+	case m.screen == screenFlow:
+		return m.flow.typing()
+	case m.screen == screenCalls:
+		return m.calls.typing()
+	}
+	return false
+}
+
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m = m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if !m.fixed {
+			*m.styles = NewStyles(msg.IsDark())
+			m.help.Styles = m.styles.Help
+			m = m.layout()
+		}
+		return m, nil
+	case tickMsg:
+		if msg.id != m.tickID {
+			return m, nil
+		}
+		return m.tick()
+	case spinner.TickMsg:
+		if !m.busy() {
+			m.spinning = false
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case statusMsg:
+		m.status = m.status.show(msg, m.clock())
+		return m, nil
+	case callEventMsg:
+		var cmd tea.Cmd
+		m.calls, cmd = m.calls.Update(msg)
+		if msg.ok {
+			cmds = append(cmds, waitForCallEvent(m.events))
+		}
+		return m, tea.Batch(append(cmds, cmd, m.startSpinner())...)
+	case callsReloadedMsg, entryLoadedMsg, replayDoneMsg, curlMsg:
+		var cmd tea.Cmd
+		m.calls, cmd = m.calls.Update(msg)
+		m.updateKeys()
+		return m, tea.Batch(cmd, m.startSpinner())
+	case stepDoneMsg, authStartedMsg, browserDoneMsg, redirectMsg:
+		var cmd tea.Cmd
+		m.flow, cmd = m.flow.Update(msg)
+		m = m.afterFlow()
+		return m, tea.Batch(cmd, m.startSpinner())
+	case runStepMsg:
+		var cmd tea.Cmd
+		m.flow, cmd = m.flow.runStep(msg.step, false)
+		m = m.afterFlow()
+		return m, tea.Batch(cmd, m.startSpinner())
+	case tokenChangedMsg:
+		var cmd tea.Cmd
+		m.inspect, cmd = m.inspect.Update(msg)
+		m.calls.accessToken = ""
+		if msg.token != nil && !msg.revoked {
+			m.calls.accessToken = msg.token.AccessToken
+		}
+		return m, cmd
+	case inspectionMsg:
+		var cmd tea.Cmd
+		m.inspect, cmd = m.inspect.Update(msg)
+		return m, cmd
+	case bundleDoneMsg:
+		if msg.err != nil {
+			m.status = m.status.show(statusMsg{text: "bundle export failed: " + msg.err.Error(), isErr: true}, m.clock())
+			return m, nil
+		}
+		sum := msg.summary
+		m.bundle = &sum
+		m.status = m.status.show(statusMsg{text: "support bundle written to " + sum.Path}, m.clock())
+		m.updateKeys()
+		return m, nil
+	case scenarioSetMsg:
+		var cmd tea.Cmd
+		m.picker, cmd = m.picker.Update(msg)
+		if msg.err == nil {
+			m.status.scenario = msg.scenario.Name
+		}
+		return m, cmd
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// afterFlow brings the token panel and keys in line with the flow.
+func (m Model) afterFlow() Model {
+	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, m.clock())
+	m.updateKeys()
+	return m
+}
+
+func (m Model) busy() bool {
+	if m.flow.busy() || m.calls.detail.replaying {
+		return true
+	}
+	if n := len(m.calls.all); n > 0 && m.calls.all[n-1].Pending {
+		return true
+	}
+	return false
+}
+
+// startSpinner starts the spinner's own tick loop when something began running.
+func (m *Model) startSpinner() tea.Cmd {
+	if m.spinning || !m.busy() {
+		return nil
+	}
+	m.spinning = true
+	return m.spin.Tick
+}
+
+// tick recomputes everything that depends on the clock and triggers auto-refresh.
+func (m Model) tick() (tea.Model, tea.Cmd) {
+	now := m.clock()
+	cmds := []tea.Cmd{tickCmd(m.tickID)}
+	m.status = m.status.expire(now)
+	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, now)
+	if m.tokens.wantsRefresh() && !m.flow.busy() && m.flow.steps[stepRefresh].state != stateRunning {
+		var cmd tea.Cmd
+		m.flow, cmd = m.flow.runStep(stepRefresh, true)
+		cmds = append(cmds, cmd, statusCmd("auto-refresh: the access token is about to expire, refreshing it now", false), m.startSpinner())
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.flow.forms.ForceQuit) {
+		return m.quit()
+	}
+	if m.bundle != nil {
+		if key.Matches(msg, m.flow.forms.Cancel, m.flow.forms.Submit) {
+			m.bundle = nil
+			m.updateKeys()
+		}
+		return m, nil
+	}
+	if m.picker.open {
+		var cmd tea.Cmd
+		m.picker, cmd = m.picker.Update(msg)
+		m.updateKeys()
+		return m, cmd
+	}
+	if !m.typing() {
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			return m.quit()
+		case key.Matches(msg, m.keys.Help):
+			m.showHelp = !m.showHelp
+			return m.layout(), nil
+		case m.showHelp && key.Matches(msg, m.flow.forms.Cancel):
+			m.showHelp = false
+			return m.layout(), nil
+		case key.Matches(msg, m.keys.Flow):
+			return m.switchTo(screenFlow), nil
+		case key.Matches(msg, m.keys.Inspect):
+			return m.switchTo(screenInspect), nil
+		case key.Matches(msg, m.keys.Calls):
+			return m.switchTo(screenCalls), nil
+		case key.Matches(msg, m.keys.NextTab):
+			return m.switchTo((m.screen + 1) % numScreens), nil
+		case key.Matches(msg, m.keys.PrevTab):
+			return m.switchTo((m.screen + numScreens - 1) % numScreens), nil
+		case key.Matches(msg, m.keys.AutoRefresh):
+			m.tokens.auto = !m.tokens.auto
+			state := map[bool]string{true: "on: the access token is refreshed shortly before it expires", false: "off: watch it expire; R refreshes by hand"}[m.tokens.auto]
+			return m, statusCmd("auto-refresh "+state, false)
+		case key.Matches(msg, m.keys.RefreshNow):
+			var cmd tea.Cmd
+			m.flow, cmd = m.flow.runStep(stepRefresh, false)
+			m = m.afterFlow()
+			return m, tea.Batch(cmd, m.startSpinner())
+		case key.Matches(msg, m.keys.Reveal):
+			return m.toggleReveal()
+		case key.Matches(msg, m.keys.Export):
+			return m, tea.Batch(statusCmd("writing the support bundle…", false),
+				bundleCmd(m.cfg.Session, m.cfg.BundleDir, m.cfg.ToolVersion, m.clock(), m.flow.diagnoses()))
+		case key.Matches(msg, m.keys.Scenarios):
+			m.picker = m.picker.show()
+			m.updateKeys()
+			return m, nil
+		}
+	}
+	var cmd tea.Cmd
+	switch m.screen {
+	case screenFlow:
+		m.flow, cmd = m.flow.Update(msg)
+		m = m.afterFlow()
+	case screenInspect:
+		m.inspect, cmd = m.inspect.Update(msg)
+	case screenCalls:
+		m.calls, cmd = m.calls.Update(msg)
+	}
+	m.updateKeys()
+	return m, tea.Batch(cmd, m.startSpinner())
+}
+
+func (m Model) quit() (tea.Model, tea.Cmd) {
+	m.flow = m.flow.stopWaiting()
+	m.cancel()
+	return m, tea.Quit
+}
+
+func (m Model) switchTo(s screen) Model {
+	m.screen = s
+	m.updateKeys()
+	return m
+}
+
+func (m Model) toggleReveal() (tea.Model, tea.Cmd) {
+	m.reveal = !m.reveal
+	mk := masker{red: m.red, reveal: m.reveal}
+	m.flow = m.flow.setMask(mk)
+	m.calls = m.calls.setMask(mk)
+	m.inspect = m.inspect.setMask(mk)
+	m.tokens.mask = mk
+	if m.reveal {
+		return m, statusCmd("SECRETS ARE VISIBLE: tokens, codes and the client secret are on screen; press s to hide them", true)
+	}
+	return m, statusCmd("secrets hidden again", false)
+}
+
+// updateKeys enables the global keys that apply now.
+func (m *Model) updateKeys() {
+	m.keys.Scenarios.SetEnabled(m.cfg.Scenarios != nil)
+	m.keys.RefreshNow.SetEnabled(m.flow.token != nil && m.flow.token.RefreshToken != "" && !m.flow.revoked)
+}
+
+// ---- layout and view ----
+
+const (
+	headerHeight = 1
+	footerHeight = 2 // help line and status bar
+	minWidth     = 40
+	minHeight    = 14
+)
+
+func (m Model) bodyHeight() int {
+	h := m.height - headerHeight - footerHeight - m.tokens.height()
+	if m.showHelp {
+		h = m.height - headerHeight - footerHeight
+	}
+	return max(1, h)
+}
+
+func (m Model) layout() Model {
+	w, h := m.width, m.bodyHeight()
+	m.help.SetWidth(w)
+	m.flow = m.flow.setSize(w, h)
+	m.inspect = m.inspect.setSize(w, h)
+	m.calls = m.calls.setSize(w, h)
+	m.tokens = m.tokens.setWidth(w)
+	m.status.width = w
+	return m
+}
+
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "oauthdiag"
+	return v
+}
+
+func (m Model) render() string {
+	st := m.styles
+	if m.width == 0 {
+		return "starting…"
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return wrapLines(fmt.Sprintf("oauthdiag needs at least %dx%d; this terminal is %dx%d. Enlarge it, or press q to quit.",
+			minWidth, minHeight, m.width, m.height), m.width)
+	}
+	spin := m.spin.View()
+	var body string
+	bh := m.bodyHeight()
+	switch {
+	case m.showHelp:
+		body = m.fullHelpView(bh)
+	case m.bundle != nil:
+		body = blockLines(bundleView(st, *m.bundle, m.width), m.width, bh)
+	case m.picker.open:
+		body = m.picker.View(m.width, bh)
+	default:
+		switch m.screen {
+		case screenFlow:
+			body = m.flow.View(spin, true)
+		case screenInspect:
+			body = m.inspect.View()
+		case screenCalls:
+			body = m.calls.View(spin)
+		}
+		body = blockLines(body, m.width, bh)
+	}
+	parts := []string{m.header(), body}
+	if !m.showHelp {
+		parts = append(parts, m.tokens.View(spin, m.flow.steps[stepRefresh].state == stateRunning))
+	}
+	parts = append(parts, m.shortHelpView(), m.status.View(m.reveal))
+	return lipgloss.JoinVertical(lipgloss.Left, parts...)
+}
+
+func (m Model) header() string {
+	st := m.styles
+	out := st.Header.Brand.Render("oauthdiag")
+	if m.cfg.Mode != "" {
+		out += st.Header.Info.Render(" " + m.cfg.Mode)
+	}
+	out += " "
+	for s := screenFlow; s < numScreens; s++ {
+		label := fmt.Sprintf("%d %s", s+1, s)
+		if s == screenCalls && m.calls.failed > 0 {
+			label += fmt.Sprintf(" (%d✗)", m.calls.failed)
+		}
+		if s == m.screen {
+			out += st.Header.ActiveTab.Render(label)
+		} else {
+			out += st.Header.Tab.Render(label)
+		}
+	}
+	right := st.Header.Info.Render("? help")
+	gap := m.width - lipgloss.Width(out) - lipgloss.Width(right)
+	if gap < 1 {
+		return truncate(out, m.width)
+	}
+	return out + strings.Repeat(" ", gap) + right
+}
+
+// helpKeys is the key map bubbles/help draws: the active screen's keys, then the global ones.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
+
+func (m Model) keyMap() helpKeys {
+	g := m.keys
+	global := []key.Binding{g.Help, g.Quit}
+	switch {
+	case m.bundle != nil:
+		return helpKeys{short: []key.Binding{m.flow.forms.Cancel}}
+	case m.picker.open:
+		return helpKeys{short: m.picker.shortHelp()}
+	}
+	var short []key.Binding
+	var full [][]key.Binding
+	switch m.screen {
+	case screenFlow:
+		short, full = m.flow.shortHelp(), m.flow.fullHelp()
+	case screenInspect:
+		short, full = m.inspect.shortHelp(), m.inspect.fullHelp()
+	case screenCalls:
+		short, full = m.calls.shortHelp(), m.calls.fullHelp()
+	}
+	if m.typing() {
+		return helpKeys{short: short, full: full}
+	}
+	short = append(short, g.NextTab, g.Export, g.Help, g.Quit)
+	full = append(full,
+		[]key.Binding{g.Flow, g.Inspect, g.Calls, g.NextTab, g.PrevTab},
+		[]key.Binding{g.AutoRefresh, g.RefreshNow, g.Reveal, g.Export, g.Scenarios},
+		global)
+	return helpKeys{short: short, full: full}
+}
+
+func (m Model) shortHelpView() string {
+	return truncate(m.help.ShortHelpView(m.keyMap().ShortHelp()), m.width)
+}
+
+func (m Model) fullHelpView(h int) string {
+	st := m.styles
+	title := st.PaneTitle.Render("Keys") + st.Muted.Render("  (? or esc closes; greyed-out keys do nothing right now and are hidden)")
+	return blockLines(title+"\n\n"+m.help.FullHelpView(m.keyMap().FullHelp()), m.width, h)
+}
+
+// diagnoses are the flow's step diagnoses, for the bundle.
+func (m flowModel) diagnoses() []inspector.Diagnosis {
+	var out []inspector.Diagnosis
+	for _, s := range m.steps {
+		out = append(out, s.diagnoses...)
+	}
+	return out
+}
