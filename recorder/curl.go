@@ -10,7 +10,8 @@ import (
 
 // Curl renders a call as a curl command line. Redacted secrets become shell variables
 // ($ACCESS_TOKEN, $CLIENT_SECRET, ...), named in a comment line so the reader knows what
-// to set; the command itself holds no secret.
+// to set; the command itself holds no secret. Form parameters are URL-encoded by curl;
+// a variable inside a URL is used as it is, which suits tokens (they are URL-safe).
 func Curl(e Entry) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s %s %s", e.ID, e.Request.Method, e.Request.URL)
@@ -62,6 +63,8 @@ func Curl(e Entry) string {
 			b.WriteString("# the request body is binary: it is piped in, base64-decoded from the recording\n")
 			pipe = "printf %s " + vars.word(e.Request.Body) + " | base64 -d | "
 			lines = append(lines, "--data-binary @-")
+		} else if mediaType(e.Request.Header.Get("Content-Type")) == "application/x-www-form-urlencoded" {
+			lines = append(lines, formArgs(e.Request.Body, vars)...)
 		} else {
 			lines = append(lines, "--data-raw "+vars.word(e.Request.Body))
 		}
@@ -73,6 +76,25 @@ func Curl(e Entry) string {
 	b.WriteString(strings.Join(lines, " \\\n  "))
 	b.WriteString("\n")
 	return vars.prefix() + b.String()
+}
+
+// formArgs passes a form body one parameter at a time, so that a secret standing for a
+// whole value is URL-encoded by curl (--data-urlencode) as it was in the original; curl
+// joins the parts with "&".
+func formArgs(body string, vars *shellVars) []string {
+	if !strings.Contains(body, placeholderPrefix) {
+		return []string{"--data-raw " + vars.word(body)}
+	}
+	var out []string
+	for _, pair := range strings.Split(body, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		if loc := placeholderPattern.FindStringIndex(value); loc != nil && loc[0] == 0 && loc[1] == len(value) {
+			out = append(out, "--data-urlencode "+vars.word(name+"="+value))
+			continue
+		}
+		out = append(out, "--data-raw "+vars.word(pair))
+	}
+	return out
 }
 
 // basicPlaceholder splits a redacted "Basic client_id:[redacted...]" header.

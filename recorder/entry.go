@@ -92,7 +92,7 @@ type Entry struct {
 }
 
 // Status is the response status, 0 when there was no response.
-func (e *Entry) Status() int {
+func (e Entry) Status() int {
 	if e.Response == nil {
 		return 0
 	}
@@ -101,7 +101,7 @@ func (e *Entry) Status() int {
 
 // Failed reports whether the call failed: a transport error, an HTTP status of 400 or
 // more, or a browser redirect carrying an OAuth error.
-func (e *Entry) Failed() bool {
+func (e Entry) Failed() bool {
 	if e.Kind == KindObserved {
 		return observedError(e.Request.URL) != ""
 	}
@@ -144,7 +144,7 @@ type Summary struct {
 }
 
 // Summary returns the entry's summary.
-func (e *Entry) Summary() Summary {
+func (e Entry) Summary() Summary {
 	return Summary{
 		ID: e.ID, Seq: e.Seq, Step: e.Step, Kind: e.Kind, Leg: e.Leg,
 		Method: e.Request.Method, URL: e.Request.URL, Status: e.Status(),

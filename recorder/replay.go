@@ -342,16 +342,17 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 	usedFresh := false
 	var missing []SecretRef
 	seen := map[string]bool{}
-	fill := func(text string) string {
+	// A secret is fingerprinted decoded; put it back encoded the way its place needs.
+	fillAs := func(text string, encode func(string) string) string {
 		return placeholderPattern.ReplaceAllStringFunc(text, func(ph string) string {
 			m := placeholderPattern.FindStringSubmatch(ph)
 			kind, fp := m[1], m[2]
 			if edit.FreshToken != "" && kind == KindAccessToken {
 				usedFresh = true
-				return edit.FreshToken
+				return encode(edit.FreshToken)
 			}
 			if v, ok := resolver.Resolve(kind, fp); ok {
-				return v
+				return encode(v)
 			}
 			if !seen[ph] {
 				seen[ph] = true
@@ -360,7 +361,13 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 			return ph
 		})
 	}
-	b.url = fill(b.url)
+	raw := func(v string) string { return v }
+	fill := func(text string) string { return fillAs(text, raw) }
+	if base, query, ok := strings.Cut(b.url, "?"); ok {
+		b.url = fill(base) + "?" + fillAs(query, url.QueryEscape)
+	} else {
+		b.url = fill(b.url)
+	}
 	for k, vs := range b.header {
 		for i, v := range vs {
 			if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Proxy-Authorization") {
@@ -371,7 +378,14 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 		}
 	}
 	if b.body != nil {
-		body := fill(*b.body)
+		encode := raw
+		switch mt := mediaType(b.header.Get("Content-Type")); {
+		case mt == "application/x-www-form-urlencoded":
+			encode = url.QueryEscape
+		case isJSONType(mt):
+			encode = jsonEscape
+		}
+		body := fillAs(*b.body, encode)
 		b.body = &body
 	}
 	if len(missing) > 0 {
@@ -381,6 +395,12 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 		notes = append(notes, "the call carried no access token, so the fresh token was not used")
 	}
 	return b, notes, nil
+}
+
+// jsonEscape escapes a value for the inside of a JSON string.
+func jsonEscape(v string) string {
+	q := appendJSONString(nil, v)
+	return string(q[1 : len(q)-1])
 }
 
 // fillBasic rebuilds "Basic client_id:[redacted...]" into a real Basic credential.
