@@ -428,6 +428,9 @@ func apiRule(o *Observation, c *Context) *finding {
 		return newFinding(o, CodeMissingAPIVersion).because("the request to a /rest/ URL carried no LinkedIn-Version header")
 	case o.Status == http.StatusUnauthorized || o.OAuthError == "invalid_token":
 		return unauthorizedRule(o, c, text)
+	case o.Status == http.StatusForbidden && localTokenDead(c):
+		// Some servers (zitadel) answer a revoked or expired token with a bare 403.
+		return unauthorizedRule(o, c, text)
 	case o.Status == http.StatusForbidden || o.OAuthError == "insufficient_scope":
 		return forbiddenRule(o, c, text)
 	case o.Status == http.StatusNotFound:
@@ -445,6 +448,12 @@ func apiRule(o *Observation, c *Context) *finding {
 		return oauthRule(o, c)
 	}
 	return statusRule(o, c)
+}
+
+// localTokenDead says the client already knows its access token is expired or revoked.
+func localTokenDead(c *Context) bool {
+	st := c.state()
+	return st != nil && (st.Access.Status == StatusExpired || st.Access.Status == StatusRevoked)
 }
 
 func unauthorizedRule(o *Observation, c *Context, text string) *finding {
