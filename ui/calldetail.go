@@ -108,10 +108,10 @@ type callDetail struct {
 	height       int
 }
 
-func newCallDetail(st *Styles) callDetail {
+func newCallDetail(st *Styles, mk masker) callDetail {
 	v := viewport.New()
 	v.KeyMap = viewport.KeyMap{}
-	return callDetail{styles: st, view: v}
+	return callDetail{styles: st, mask: mk, view: v}
 }
 
 func (d callDetail) setSize(w, h int) callDetail {

@@ -98,7 +98,7 @@ func newCallsModel(ctx context.Context, st *Styles, s *recorder.Session, rb repl
 		index:   map[string]int{},
 		follow:  true,
 		filter:  fi,
-		detail:  newCallDetail(st),
+		detail:  newCallDetail(st, mk),
 	}
 	m.updateKeys()
 	return m
@@ -110,7 +110,9 @@ func (m callsModel) setSize(w, h int) callsModel {
 	m.width, m.height = w, h
 	m.filter.SetWidth(max(10, w-4))
 	m.detail = m.detail.setSize(w, h)
-	m.editor = m.editor.setSize(w, h)
+	if m.mode == callsEdit {
+		m.editor = m.editor.setSize(w, h)
+	}
 	m = m.clamp()
 	return m
 }
@@ -469,8 +471,8 @@ func (m callsModel) View(spin string) string {
 const (
 	colID     = 7
 	colStep   = 13
-	colMethod = 7
-	colStatus = 6
+	colMethod = 8
+	colStatus = 7
 	colDur    = 8
 )
 
@@ -568,9 +570,9 @@ func (m callsModel) shortHelp() []key.Binding {
 	case m.mode == callsEdit:
 		return m.editor.shortHelp()
 	case m.mode == callsDetail:
-		return []key.Binding{m.keys.Replay, m.keys.Edit, m.keys.Curl, m.keys.Back, m.keys.Down}
+		return []key.Binding{m.keys.Replay, m.keys.Edit, m.keys.Curl, m.keys.Back}
 	}
-	return []key.Binding{m.keys.Open, m.keys.Filter, m.keys.FailedOnly, m.keys.Replay, m.keys.Curl, m.keys.Down}
+	return []key.Binding{m.keys.Open, m.keys.Filter, m.keys.FailedOnly, m.keys.Replay, m.keys.Curl}
 }
 
 func (m callsModel) fullHelp() [][]key.Binding {

@@ -44,9 +44,10 @@ type authStartedMsg struct {
 // browserDoneMsg: the browser leg returned. A headless browser hands back the redirect;
 // a desktop browser returns at once and the redirect comes to the listener.
 type browserDoneMsg struct {
-	run      int
-	redirect string
-	err      error
+	run       int
+	redirect  string
+	delivered bool // the redirect was handed to the listener
+	err       error
 }
 
 // redirectMsg: the redirect arrived (listener or paste), or waiting for it ended.
@@ -138,11 +139,12 @@ func startAuthorizeCmd(b flowBackend, run int) tea.Cmd {
 func browserCmd(ctx context.Context, br oauthflow.Browser, l *oauthflow.Listener, run int, authURL, redirectURI string) tea.Cmd {
 	return func() tea.Msg {
 		redirect, err := br.Authorize(ctx, authURL, redirectURI)
+		delivered := false
 		if err == nil && redirect != "" && l != nil {
 			l.Deliver(redirect)
-			redirect = ""
+			redirect, delivered = "", true
 		}
-		return browserDoneMsg{run: run, redirect: redirect, err: err}
+		return browserDoneMsg{run: run, redirect: redirect, delivered: delivered, err: err}
 	}
 }
 

@@ -128,11 +128,14 @@ func (m flowModel) narrow() bool { return m.width < 64 }
 
 const stepperWidth = 22
 
+// Panes have a border and one column of padding on each side.
+const paneFrame = 4
+
 func (m flowModel) detailWidth() int {
 	if m.narrow() {
-		return max(10, m.width-2)
+		return max(10, m.width-paneFrame)
 	}
-	return max(10, m.width-stepperWidth-2)
+	return max(10, m.width-stepperWidth-paneFrame)
 }
 
 func (m flowModel) detailHeight() int {
@@ -470,6 +473,7 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 			cmds = append(cmds, cmd)
 		} else {
 			m.runAll = false
+			cmds = append(cmds, statusCmd("flow complete: every step ran; see 2 Inspect and 3 Calls", false))
 		}
 	}
 	return m, tea.Batch(cmds...)
@@ -538,8 +542,10 @@ func (m flowModel) browserDone(msg browserDoneMsg) (flowModel, tea.Cmd) {
 		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: msg.err})
 	case msg.redirect != "":
 		return m.redirectArrived(redirectMsg{run: m.run, redirect: msg.redirect})
+	case msg.delivered:
+		return m, nil
 	}
-	return m, statusCmd("browser opened: sign in there; waiting for the redirect", false)
+	return m, statusCmd("the browser shows the provider's login: sign in and consent there (or paste the redirect with p)", false)
 }
 
 func (m flowModel) deliver(redirect string) (flowModel, tea.Cmd) {
@@ -563,8 +569,12 @@ func (m flowModel) redirectArrived(msg redirectMsg) (flowModel, tea.Cmd) {
 		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: err})
 	}
 	m.redirect = msg.redirect
-	return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
+	m, cmd := m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
 		notes: []string{"the browser came back to " + m.request.RedirectURI}})
+	if m.runAll {
+		return m, cmd
+	}
+	return m, tea.Batch(cmd, statusCmd("the redirect arrived: Callback checks it next (enter)", false))
 }
 
 func (m flowModel) openBrowser() tea.Cmd {
@@ -609,11 +619,11 @@ func stepSymbol(st *Styles, s stepState, spin string) string {
 func (m flowModel) stepperView(spin string) string {
 	st := m.styles
 	var b strings.Builder
-	inner := stepperWidth - 2
+	inner := stepperWidth - paneFrame
 	for s := stepConfigure; s < numSteps; s++ {
 		rec := m.steps[s]
 		name := s.String()
-		line := " " + stepSymbol(st, rec.state, spin) + " "
+		line := stepSymbol(st, rec.state, spin) + " "
 		label := fit(name, 10)
 		if s == m.selected {
 			label = st.Step.Selected.Render(label)
@@ -628,7 +638,7 @@ func (m flowModel) stepperView(spin string) string {
 		case stateSkipped:
 			info = "skip"
 		}
-		line += " " + st.Step.Note.Render(fit(info, inner-15))
+		line += " " + st.Step.Note.Render(fit(info, max(0, inner-13)))
 		b.WriteString(fit(line, inner))
 		if s < numSteps-1 {
 			b.WriteByte('\n')
@@ -695,21 +705,23 @@ func (m flowModel) detailContent(w int) string {
 	section := func(title string) {
 		b.WriteString("\n" + st.PaneTitle.Render(title) + "\n")
 	}
+	// A failure is what the user came for: its diagnosis goes first, the lesson after it.
+	if rec.err != nil {
+		b.WriteString(st.PaneTitle.Render("What went wrong") + "\n")
+		b.WriteString(wrapLines(st.Error.Render(m.mask.text(errorLine(rec.err))), w) + "\n")
+		for _, d := range rec.diagnoses {
+			b.WriteString("\n" + renderDiagnosis(st, d, m.mask, w) + "\n")
+		}
+		b.WriteString("\n")
+	}
 	if m.explain {
-		b.WriteString(st.ExplainTitle.Render("Why this step") + "\n")
+		b.WriteString(st.ExplainTitle.Render("Why this step") + st.Muted.Render(" (i hides this)") + "\n")
 		b.WriteString(wrapLines(st.Explain.Render(s.explanation()), w) + "\n")
 	}
 	if len(rec.notes) > 0 {
 		section("Notes")
 		for _, n := range rec.notes {
 			b.WriteString(wrapLines(st.Muted.Render("• ")+highlightPlaceholders(m.mask.text(n), st.Redacted), w) + "\n")
-		}
-	}
-	if rec.err != nil {
-		section("What went wrong")
-		b.WriteString(wrapLines(st.Error.Render(m.mask.text(errorLine(rec.err))), w) + "\n")
-		for _, d := range rec.diagnoses {
-			b.WriteString("\n" + renderDiagnosis(st, d, m.mask, w) + "\n")
 		}
 	}
 	switch s {
@@ -839,7 +851,7 @@ func (m flowModel) View(spin string, focused bool) string {
 	if m.narrow() {
 		return lipgloss.JoinVertical(lipgloss.Left, truncate(m.stripView(spin), m.width), right)
 	}
-	left := st.Pane.Render(blockLines(m.stepperView(spin), stepperWidth-2, max(1, m.height-2)))
+	left := st.Pane.Render(blockLines(m.stepperView(spin), stepperWidth-paneFrame, max(1, m.height-2)))
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
 }
 
@@ -847,7 +859,7 @@ func (m flowModel) shortHelp() []key.Binding {
 	if m.pasting {
 		return []key.Binding{m.forms.Submit, m.forms.Cancel}
 	}
-	return []key.Binding{m.keys.Run, m.keys.RunAll, m.keys.Up, m.keys.Down, m.keys.Paste, m.keys.CopyURL, m.keys.Explain}
+	return []key.Binding{m.keys.Run, m.keys.RunAll, m.keys.Up, m.keys.Paste, m.keys.CopyURL, m.keys.Cancel, m.keys.Explain}
 }
 
 func (m flowModel) fullHelp() [][]key.Binding {

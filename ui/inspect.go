@@ -159,8 +159,8 @@ func (m *inspectModel) render() {
 func (m inspectModel) content(w int) string {
 	st := m.styles
 	if m.result == nil {
-		return st.Muted.Render("Nothing inspected yet. Once the flow has a token, run the Inspect step (or press r here):\n" +
-			"the server's introspection, the decoded ID token with a verdict per check, and where the two views disagree.")
+		return wrapLines(st.Muted.Render("Nothing inspected yet. Once the flow has a token, run the Inspect step (or press r here) to see "+
+			"the server's introspection, the decoded ID token with a verdict per check, and where the two views disagree."), w)
 	}
 	r := m.result
 	var b strings.Builder
@@ -346,7 +346,7 @@ func (m inspectModel) View() string {
 }
 
 func (m inspectModel) shortHelp() []key.Binding {
-	return []key.Binding{m.keys.Rerun, m.keys.Down, m.keys.Up}
+	return []key.Binding{m.keys.Rerun, m.keys.Down}
 }
 
 func (m inspectModel) fullHelp() [][]key.Binding {

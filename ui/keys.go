@@ -54,7 +54,7 @@ type flowKeys struct {
 
 func newFlowKeys() flowKeys {
 	return flowKeys{
-		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous step")),
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose step")),
 		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next step")),
 		Run:         key.NewBinding(key.WithKeys("enter", "n"), key.WithHelp("enter", "run step")),
 		RunAll:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run all")),
@@ -112,7 +112,7 @@ type inspectKeys struct {
 func newInspectKeys() inspectKeys {
 	return inspectKeys{
 		Up:    key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "scroll up")),
-		Down:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "scroll down")),
+		Down:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↑/↓", "scroll")),
 		Rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "inspect again")),
 	}
 }

@@ -143,7 +143,7 @@ func NewStyles(isDark bool) Styles {
 	s.Header.ActiveTab = lipgloss.NewStyle().Bold(true).Underline(true).Foreground(fg).Padding(0, 1)
 	s.Header.Info = lipgloss.NewStyle().Foreground(muted)
 
-	s.Pane = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(subtle)
+	s.Pane = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(subtle).Padding(0, 1)
 	s.PaneFocused = s.Pane.BorderForeground(accent)
 	s.PaneTitle = lipgloss.NewStyle().Bold(true).Foreground(accent)
 

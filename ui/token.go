@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/progress"
-	"charm.land/lipgloss/v2"
 
 	"oauthdiag/inspector"
 	"oauthdiag/oauthflow"
@@ -74,7 +73,7 @@ func (p tokenPanel) height() int { return 5 }
 
 func (p tokenPanel) View(spin string, refreshing bool) string {
 	st := p.styles
-	inner := max(10, p.width-2)
+	inner := max(10, p.width-paneFrame)
 	var lines []string
 	if p.token == nil {
 		lines = append(lines,
@@ -105,12 +104,20 @@ func (p tokenPanel) statusStyle(s inspector.Status) (symbol string, render func(
 	return "○", st.Token.Muted.Render
 }
 
+// Token line columns: label, state, countdown, bar and percentage, then type and fingerprint.
+const (
+	tokColLabel = 8
+	tokColState = 15
+	tokColWhen  = 18
+	tokColTail  = 22
+)
+
 func (p tokenPanel) tokenLine(label string, ti inspector.TokenInfo, value, tokenType string, width int) string {
 	st := p.styles
 	sym, render := p.statusStyle(ti.Status)
-	head := st.Token.Label.Render(fmt.Sprintf("%-8s", label)) + render(sym+" "+fmt.Sprintf("%-13s", string(ti.Status)))
+	out := st.Token.Label.Render(fit(label, tokColLabel)) + render(fit(sym+" "+string(ti.Status), tokColState))
 	if !ti.Present {
-		return head + st.Token.Muted.Render(" "+ti.Reason)
+		return truncate(out+st.Token.Muted.Render(ti.Reason), width)
 	}
 	var when string
 	switch {
@@ -123,22 +130,18 @@ func (p tokenPanel) tokenLine(label string, ti inspector.TokenInfo, value, token
 	default:
 		when = "expired " + countdown(-ti.TimeLeft) + " ago"
 	}
-	out := head + render(fmt.Sprintf("%-17s", when))
-	tail := ""
+	out += render(fit(when, tokColWhen))
+	tail := "fp " + shortFingerprint(ti.Fingerprint)
 	if tokenType != "" {
-		tail += tokenType + " · "
+		tail = tokenType + " · " + tail
 	}
 	if p.mask.reveal {
-		tail += value
-	} else {
-		tail += "fp " + shortFingerprint(ti.Fingerprint)
+		tail = value
 	}
-	tail = st.Token.Value.Render(tail)
-	rest := width - lipgloss.Width(out) - lipgloss.Width(tail) - 2
-	if rest >= 12 && ti.Lifetime > 0 && ti.Status != inspector.StatusRevoked {
-		bw := min(rest-5, 40)
+	barWidth := width - tokColLabel - tokColState - tokColWhen - 6 - tokColTail
+	if barWidth >= 6 && ti.Lifetime > 0 && ti.Status != inspector.StatusRevoked {
 		bar := p.bar
-		bar.SetWidth(bw)
+		bar.SetWidth(min(barWidth, 40))
 		bar.EmptyColor = st.Token.BarRest
 		switch ti.Status {
 		case inspector.StatusExpiringSoon:
@@ -149,9 +152,9 @@ func (p tokenPanel) tokenLine(label string, ti inspector.TokenInfo, value, token
 			bar.FullColor = st.Token.BarFull
 		}
 		used := min(1, max(0, ti.FractionUsed))
-		out += bar.ViewAs(used) + st.Token.Muted.Render(fmt.Sprintf(" %3.0f%%", used*100)) + " "
+		out += bar.ViewAs(used) + st.Token.Muted.Render(fmt.Sprintf(" %3.0f%% ", used*100))
 	}
-	return truncate(out+" "+tail, width)
+	return truncate(out+st.Token.Value.Render(tail), width)
 }
 
 func (p tokenPanel) autoLine(refreshing bool, spin string) string {

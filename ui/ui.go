@@ -95,11 +95,12 @@ func (s screen) String() string {
 	return "screen?"
 }
 
-// tickMsg drives everything that depends on the clock; id keeps a single tick loop alive.
-type tickMsg struct{ id int }
+// tickMsg drives everything that depends on the clock. Only the tick carrying the expected
+// sequence number re-arms the loop, so there is exactly one loop however many ticks arrive.
+type tickMsg struct{ seq int }
 
-func tickCmd(id int) tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{id: id} })
+func tickCmd(seq int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{seq: seq} })
 }
 
 // Model is the root of the TUI.
@@ -129,7 +130,7 @@ type Model struct {
 
 	events      <-chan recorder.Event
 	unsubscribe func()
-	tickID      int
+	tickSeq     int
 	spinning    bool
 
 	width, height int
@@ -219,7 +220,7 @@ func (m Model) Close() {
 }
 
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tickCmd(m.tickID), waitForCallEvent(m.events)}
+	cmds := []tea.Cmd{tickCmd(m.tickSeq), waitForCallEvent(m.events)}
 	if !m.fixed {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -254,10 +255,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tickMsg:
-		if msg.id != m.tickID {
-			return m, nil
-		}
-		return m.tick()
+		return m.tick(msg.seq)
 	case spinner.TickMsg:
 		if !m.busy() {
 			m.spinning = false
@@ -353,9 +351,13 @@ func (m *Model) startSpinner() tea.Cmd {
 }
 
 // tick recomputes everything that depends on the clock and triggers auto-refresh.
-func (m Model) tick() (tea.Model, tea.Cmd) {
+func (m Model) tick(seq int) (tea.Model, tea.Cmd) {
 	now := m.clock()
-	cmds := []tea.Cmd{tickCmd(m.tickID)}
+	var cmds []tea.Cmd
+	if seq == m.tickSeq {
+		m.tickSeq++
+		cmds = append(cmds, tickCmd(m.tickSeq))
+	}
 	m.status = m.status.expire(now)
 	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, now)
 	if m.tokens.wantsRefresh() && !m.flow.busy() && m.flow.steps[stepRefresh].state != stateRunning {
@@ -559,7 +561,11 @@ func (m Model) header() string {
 			out += st.Header.Tab.Render(label)
 		}
 	}
-	right := st.Header.Info.Render("? help")
+	hint := "x bundle · ? help"
+	if m.cfg.Scenarios != nil {
+		hint = "m scenario · " + hint
+	}
+	right := st.Header.Info.Render(hint)
 	gap := m.width - lipgloss.Width(out) - lipgloss.Width(right)
 	if gap < 1 {
 		return truncate(out, m.width)
@@ -576,9 +582,36 @@ type helpKeys struct {
 func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
 func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
 
+// helpSection is one titled group of the full key map.
+type helpSection struct {
+	title string
+	keys  []key.Binding
+}
+
+func (m Model) helpSections() []helpSection {
+	g := m.keys
+	var screenKeys [][]key.Binding
+	switch m.screen {
+	case screenFlow:
+		screenKeys = m.flow.fullHelp()
+	case screenInspect:
+		screenKeys = m.inspect.fullHelp()
+	case screenCalls:
+		screenKeys = m.calls.fullHelp()
+	}
+	var own []key.Binding
+	for _, col := range screenKeys {
+		own = append(own, col...)
+	}
+	return []helpSection{
+		{title: m.screen.String() + " screen", keys: own},
+		{title: "Screens", keys: []key.Binding{g.Flow, g.Inspect, g.Calls, g.NextTab, g.PrevTab}},
+		{title: "Tokens and session", keys: []key.Binding{g.AutoRefresh, g.RefreshNow, g.Reveal, g.Export, g.Scenarios, g.Help, g.Quit}},
+	}
+}
+
 func (m Model) keyMap() helpKeys {
 	g := m.keys
-	global := []key.Binding{g.Help, g.Quit}
 	switch {
 	case m.bundle != nil:
 		return helpKeys{short: []key.Binding{m.flow.forms.Cancel}}
@@ -586,34 +619,46 @@ func (m Model) keyMap() helpKeys {
 		return helpKeys{short: m.picker.shortHelp()}
 	}
 	var short []key.Binding
-	var full [][]key.Binding
 	switch m.screen {
 	case screenFlow:
-		short, full = m.flow.shortHelp(), m.flow.fullHelp()
+		short = m.flow.shortHelp()
 	case screenInspect:
-		short, full = m.inspect.shortHelp(), m.inspect.fullHelp()
+		short = m.inspect.shortHelp()
 	case screenCalls:
-		short, full = m.calls.shortHelp(), m.calls.fullHelp()
+		short = m.calls.shortHelp()
 	}
 	if m.typing() {
-		return helpKeys{short: short, full: full}
+		return helpKeys{short: short}
 	}
-	short = append(short, g.NextTab, g.Export, g.Help, g.Quit)
-	full = append(full,
-		[]key.Binding{g.Flow, g.Inspect, g.Calls, g.NextTab, g.PrevTab},
-		[]key.Binding{g.AutoRefresh, g.RefreshNow, g.Reveal, g.Export, g.Scenarios},
-		global)
-	return helpKeys{short: short, full: full}
+	return helpKeys{short: append(short, g.Help, g.Quit)}
 }
 
 func (m Model) shortHelpView() string {
 	return truncate(m.help.ShortHelpView(m.keyMap().ShortHelp()), m.width)
 }
 
+// fullHelpView lists every key that applies now, section by section, in columns of four.
 func (m Model) fullHelpView(h int) string {
 	st := m.styles
-	title := st.PaneTitle.Render("Keys") + st.Muted.Render("  (? or esc closes; greyed-out keys do nothing right now and are hidden)")
-	return blockLines(title+"\n\n"+m.help.FullHelpView(m.keyMap().FullHelp()), m.width, h)
+	var b strings.Builder
+	b.WriteString(st.PaneTitle.Render("Keys") + st.Muted.Render("  ? or esc closes · keys that do nothing right now are not listed") + "\n")
+	for _, sec := range m.helpSections() {
+		var enabled []key.Binding
+		for _, k := range sec.keys {
+			if k.Enabled() {
+				enabled = append(enabled, k)
+			}
+		}
+		if len(enabled) == 0 {
+			continue
+		}
+		var cols [][]key.Binding
+		for i := 0; i < len(enabled); i += 4 {
+			cols = append(cols, enabled[i:min(i+4, len(enabled))])
+		}
+		b.WriteString("\n" + st.ExplainTitle.Render(sec.title) + "\n" + m.help.FullHelpView(cols) + "\n")
+	}
+	return blockLines(b.String(), m.width, h)
 }
 
 // diagnoses are the flow's step diagnoses, for the bundle.

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"oauthdiag/oauthflow"
+	"oauthdiag/sandbox"
+	"oauthdiag/ui"
+)
+
+func demoCommand() command {
+	return command{
+		name:    "demo",
+		summary: "open the TUI on the embedded sandbox: short token lifetimes, a scenario menu, fully offline",
+		run:     runDemo,
+	}
+}
+
+func tuiCommand() command {
+	return command{
+		name:    "tui",
+		summary: "open the TUI on a real provider (provider flags or --profile NAME)",
+		run:     runTUI,
+	}
+}
+
+// tuiFlags are the flags both TUI commands share.
+type tuiFlags struct {
+	callbackTimeout time.Duration
+	bundleDir       string
+	noAutoRefresh   bool
+	theme           string
+}
+
+func (f *tuiFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Minute, "how long Authorize waits for the browser to come back")
+	fs.StringVar(&f.bundleDir, "bundle-dir", "", "where x writes support bundles (default: bundles/ in the state directory)")
+	fs.BoolVar(&f.noAutoRefresh, "no-auto-refresh", false, "start with auto-refresh off (a toggles it)")
+	fs.StringVar(&f.theme, "theme", "auto", "colours for a dark or light background: auto, dark or light (NO_COLOR turns colours off)")
+}
+
+func (f *tuiFlags) options() ([]ui.Option, error) {
+	opts := []ui.Option{ui.WithAutoRefresh(!f.noAutoRefresh)}
+	switch strings.ToLower(f.theme) {
+	case "auto", "":
+	case "dark":
+		opts = append(opts, ui.WithDarkBackground(true))
+	case "light":
+		opts = append(opts, ui.WithDarkBackground(false))
+	default:
+		return nil, usagef("--theme %q: use auto, dark or light", f.theme)
+	}
+	if f.callbackTimeout <= 0 {
+		return nil, usagef("--callback-timeout must be positive, e.g. 5m")
+	}
+	return opts, nil
+}
+
+func (f *tuiFlags) resolveBundleDir(env *cliEnv) (string, error) {
+	if f.bundleDir != "" {
+		return f.bundleDir, nil
+	}
+	dir, err := stateDir(env)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "bundles"), nil
+}
+
+type demoFlags struct {
+	tuiFlags
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	scenario   string
+	compliance string
+	browser    string
+	slowDelay  time.Duration
+	timeout    time.Duration
+}
+
+func runDemo(ctx context.Context, env *cliEnv, args []string) error {
+	var df demoFlags
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	df.register(fs)
+	fs.DurationVar(&df.accessTTL, "access-ttl", 90*time.Second, "lifetime of the sandbox's access tokens")
+	fs.DurationVar(&df.refreshTTL, "refresh-ttl", 5*time.Minute, "lifetime of the sandbox's refresh tokens (never extended by a refresh, as at LinkedIn)")
+	fs.StringVar(&df.scenario, "scenario", "happy", "fault to start with ("+scenarioNames()+"); m switches it at run time")
+	fs.StringVar(&df.compliance, "compliance", "linkedin", "sandbox behaviour: linkedin, strict or lenient")
+	fs.StringVar(&df.browser, "browser", "headless", "how Authorize reaches the sandbox's login page: headless (built in, no desktop browser), system (the desktop browser) or none (copy the URL, paste the redirect)")
+	fs.DurationVar(&df.slowDelay, "slow-delay", 12*time.Second, "with the slow scenario: how long API calls stall")
+	fs.DurationVar(&df.timeout, "timeout", 10*time.Second, "timeout of each HTTP request")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (see oauthdiag demo -h)", fs.Arg(0))
+	}
+	if df.accessTTL < time.Second || df.refreshTTL < time.Second {
+		return usagef("--access-ttl and --refresh-ttl must be at least 1s (got %s and %s)", df.accessTTL, df.refreshTTL)
+	}
+	scenario, err := sandbox.ParseScenario(df.scenario)
+	if err != nil {
+		return usagef("--scenario: %v", err)
+	}
+	compliance, err := parseCompliance(df.compliance)
+	if err != nil {
+		return err
+	}
+	opts, err := df.options()
+	if err != nil {
+		return err
+	}
+	var browser oauthflow.Browser
+	switch strings.ToLower(df.browser) {
+	case "headless":
+		browser = &oauthflow.HeadlessBrowser{Username: "ada@example.com", Password: "sandbox"}
+	case "system":
+		browser = oauthflow.SystemBrowser{}
+	case "none":
+	default:
+		return usagef("--browser %q: use headless, system or none", df.browser)
+	}
+	bundleDir, err := df.resolveBundleDir(env)
+	if err != nil {
+		return err
+	}
+
+	// A free loopback port for the redirect, so the demo never clashes with a real app on 8765.
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return fmt.Errorf("finding a free port for the redirect listener: %w", err)
+	}
+	redirect := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
+	sb := sandbox.New(
+		sandbox.WithScenario(scenario),
+		sandbox.WithCompliance(compliance),
+		sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect),
+		sandbox.WithAccessTokenTTL(df.accessTTL),
+		sandbox.WithRefreshTokenTTL(df.refreshTTL),
+		sandbox.WithSlowDelay(df.slowDelay),
+	)
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the sandbox: %w", err)
+	}
+	defer sb.Close()
+
+	p := oauthflow.LinkedInAt(base, base)
+	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
+		ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: redirect, PKCE: true,
+	}}
+	rec, err := openRecording(env, cfg, map[string]string{"command": "demo", "sandbox_scenario": string(scenario)})
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	client := rec.client(df.timeout)
+	return ui.Run(ctx, ui.Config{
+		Runner:          oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client)),
+		Session:         rec.sess,
+		HTTPClient:      client,
+		Discover:        true,
+		Issuer:          sb.Issuer(),
+		DiscoveryURL:    p.DiscoveryURL,
+		Browser:         browser,
+		Listen:          true,
+		CallbackTimeout: df.callbackTimeout,
+		Scenarios:       sandboxScenarios{sb},
+		BundleDir:       bundleDir,
+		ToolVersion:     version,
+		Mode:            "demo",
+	}, opts...)
+}
+
+func freeLoopbackPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// sandboxScenarios adapts the sandbox to the TUI's scenario menu.
+type sandboxScenarios struct{ sb *sandbox.Server }
+
+func (s sandboxScenarios) Scenarios() []ui.Scenario {
+	var out []ui.Scenario
+	for _, sc := range sandbox.Scenarios() {
+		out = append(out, ui.Scenario{Name: string(sc), Description: sc.Description(), FailingStep: sc.FailingStep()})
+	}
+	return out
+}
+
+func (s sandboxScenarios) Current() string { return string(s.sb.Scenario()) }
+
+func (s sandboxScenarios) SetScenario(name string) error {
+	sc, err := sandbox.ParseScenario(name)
+	if err != nil {
+		return err
+	}
+	s.sb.SetScenario(sc)
+	return nil
+}
+
+type tuiCmdFlags struct {
+	tuiFlags
+	pf         providerFlags
+	browserCmd string
+	noBrowser  bool
+	noListen   bool
+	params     multiFlag
+}
+
+func runTUI(ctx context.Context, env *cliEnv, args []string) error {
+	var tf tuiCmdFlags
+	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	tf.pf.register(fs)
+	tf.register(fs)
+	fs.StringVar(&tf.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
+	fs.BoolVar(&tf.noBrowser, "no-browser", false, "open no browser: copy the URL with y and paste the redirect with p")
+	fs.BoolVar(&tf.noListen, "no-listen", false, "do not run the loopback listener for the redirect (paste it instead)")
+	fs.Var(&tf.params, "param", "extra authorization request parameter K=V (repeatable), e.g. prompt=consent")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (see oauthdiag tui -h)", fs.Arg(0))
+	}
+	extra := url.Values{}
+	for _, p := range tf.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return usagef("--param %q: write it as name=value", p)
+		}
+		extra.Add(k, v)
+	}
+	opts, err := tf.options()
+	if err != nil {
+		return err
+	}
+	res, err := tf.pf.resolve(env, true)
+	if err != nil {
+		return err
+	}
+	bundleDir, err := tf.resolveBundleDir(env)
+	if err != nil {
+		return err
+	}
+	var browser oauthflow.Browser
+	switch {
+	case tf.noBrowser:
+	case tf.browserCmd != "":
+		// The command's stderr is discarded: nothing may print into the TUI.
+		browser = oauthflow.CommandBrowser{Command: tf.browserCmd}
+	default:
+		browser = oauthflow.SystemBrowser{}
+	}
+	labels := map[string]string{"command": "tui"}
+	if res.profileName != "" {
+		labels["profile"] = res.profileName
+	}
+	rec, err := openRecording(env, res.cfg, labels)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	client := rec.client(tf.pf.timeout)
+	return ui.Run(ctx, ui.Config{
+		Runner:          oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client)),
+		Session:         rec.sess,
+		HTTPClient:      client,
+		Discover:        res.discover,
+		Issuer:          res.issuer,
+		DiscoveryURL:    res.discoveryURL,
+		Browser:         browser,
+		Listen:          !tf.noListen,
+		CallbackTimeout: tf.callbackTimeout,
+		ExtraAuthParams: extra,
+		BundleDir:       bundleDir,
+		ToolVersion:     version,
+	}, opts...)
+}
