@@ -52,10 +52,10 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // counterReader is a reproducible randomness source: a SHA-256 counter stream.
 type counterReader struct {
-	mu  sync.Mutex
+	mu   sync.Mutex
 	seed string
-	n   int
-	buf []byte
+	n    int
+	buf  []byte
 }
 
 func (r *counterReader) Read(p []byte) (int, error) {

@@ -1,11 +1,11 @@
 package ui
 
 import (
-	"time"
 	"fmt"
+	"oauthdiag/sandbox"
 	"strings"
 	"testing"
-	"oauthdiag/sandbox"
+	"time"
 )
 
 func TestScratch(t *testing.T) {
@@ -16,18 +16,18 @@ func TestScratch(t *testing.T) {
 	s.waitUntil("failure", func(scr string) bool { return strings.Contains(scr, "✗ failed") })
 	fmt.Println(s.screen())
 	s.keys("pgdown")
-	time.Sleep(100*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	fmt.Println(s.screen())
 	s.keys("2")
-	time.Sleep(100*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	fmt.Println(s.screen())
 	s.keys("3")
-	time.Sleep(100*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	fmt.Println(s.screen())
 	s.keys("f", "enter")
-	time.Sleep(300*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	fmt.Println(s.screen())
 	s.keys("?")
-	time.Sleep(100*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	fmt.Println(s.screen())
 }

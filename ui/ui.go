@@ -181,8 +181,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 		inspect: newInspectModel(&st, mk),
 		calls:   newCallsModel(ctx, &st, cfg.Session, replayBackend{client: cfg.HTTPClient}, mk),
 		tokens:  newTokenPanel(&st, o.autoRefresh, mk),
-		status: statusBar{styles: &st, provider: c.Provider.Name, clientID: c.Client.ID, sessionID: cfg.Session.ID()},
-		picker: newScenarioPicker(&st, cfg.Scenarios),
+		status:  statusBar{styles: &st, provider: c.Provider.Name, clientID: c.Client.ID, sessionID: cfg.Session.ID()},
+		picker:  newScenarioPicker(&st, cfg.Scenarios),
 	}
 	if cfg.Scenarios != nil {
 		m.status.scenario = cfg.Scenarios.Current()
