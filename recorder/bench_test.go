@@ -61,3 +61,54 @@ func BenchmarkRecordedClient(b *testing.B) {
 	defer s.Close()
 	benchCalls(b, &http.Client{Transport: s.Transport(srv.Client().Transport)}, srv.URL+"/v2/userinfo")
 }
+
+// BenchmarkBundle10k exports the support bundle of a 10,000-call session (one call in
+// ten failed, so report.md carries full details too). The target is under a second.
+func BenchmarkBundle10k(b *testing.B) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n%10 == 0 {
+			w.Header().Set("X-Li-Uuid", "AAYJ4F2GbW2hN6d5TfXXXQ==")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"message":"Internal Server Error","status":500}`))
+			return
+		}
+		userinfoHandler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	st, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := st.NewSession(SessionMeta{Provider: "linkedin", ClientID: "bench-client"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	client := &http.Client{Transport: s.Transport(srv.Client().Transport)}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer AQV8bench-token-0123456789abcdefghijklmnopqrstuvwxyz")
+	for range 10000 {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	s.Flush()
+	path := b.TempDir() + "/bundle.zip"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		sum, err := WriteBundle(path, s, BundleInfo{ToolVersion: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Calls != 10000 {
+			b.Fatalf("bundled %d calls", sum.Calls)
+		}
+	}
+}

@@ -1,0 +1,652 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"oauthdiag/inspector"
+	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
+)
+
+// stateDir is where oauthdiag keeps its on-disk state: <OAUTHDIAG_HOME>/state, else
+// $XDG_STATE_HOME/oauthdiag, else ~/.local/state/oauthdiag. It is created with mode 0700.
+func stateDir(env *cliEnv) (string, error) {
+	var dir string
+	switch home, xdg := env.getenv("OAUTHDIAG_HOME"), env.getenv("XDG_STATE_HOME"); {
+	case home != "":
+		dir = filepath.Join(home, "state")
+	case filepath.IsAbs(xdg): // the XDG spec says to ignore a relative path
+		dir = filepath.Join(xdg, "oauthdiag")
+	case env.getenv("HOME") != "":
+		dir = filepath.Join(env.getenv("HOME"), ".local", "state", "oauthdiag")
+	default:
+		return "", errors.New("cannot tell where to keep state: set OAUTHDIAG_HOME (or HOME or XDG_STATE_HOME)")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the state directory: %w (set OAUTHDIAG_HOME to a writable directory)", err)
+	}
+	return dir, nil
+}
+
+// sessionStore opens the recorded sessions under the state directory.
+func sessionStore(env *cliEnv) (*recorder.Store, error) {
+	dir, err := stateDir(env)
+	if err != nil {
+		return nil, err
+	}
+	st, err := recorder.Open(filepath.Join(dir, "sessions"))
+	if err != nil {
+		return nil, fmt.Errorf("opening the session log directory: %w (set OAUTHDIAG_HOME to a writable directory)", err)
+	}
+	return st, nil
+}
+
+// loadSession opens a session by id, unique prefix or "latest", with errors that say what to do.
+func loadSession(env *cliEnv, id string) (*recorder.Session, error) {
+	st, err := sessionStore(env)
+	if err != nil {
+		return nil, err
+	}
+	s, err := st.Load(id)
+	switch {
+	case errors.Is(err, recorder.ErrNoSessions):
+		return nil, fmt.Errorf("%w yet: run `oauthdiag flow` (or `oauthdiag demo`) to record one", err)
+	case errors.Is(err, recorder.ErrNotFound), errors.Is(err, recorder.ErrAmbiguous):
+		return nil, usagef("%v (`oauthdiag sessions` lists them)", err)
+	case err != nil:
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments
+// (`replay 7 --fresh-token` as well as `replay --fresh-token 7`).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageOrHelp(err)
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlagSet(env *cliEnv, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: oauthdiag %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+const listTime = "2006-01-02 15:04:05"
+
+func sessionsCommand() command {
+	return command{
+		name:    "sessions",
+		summary: "list recorded sessions, newest first",
+		run: func(ctx context.Context, env *cliEnv, args []string) error {
+			fs := newFlagSet(env, "sessions", "sessions [--json]")
+			asJSON := fs.Bool("json", false, "print JSON")
+			rest, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usagef("unexpected argument %q (see oauthdiag sessions -h)", rest[0])
+			}
+			st, err := sessionStore(env)
+			if err != nil {
+				return err
+			}
+			infos, err := st.Sessions()
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				if infos == nil {
+					infos = []recorder.SessionInfo{}
+				}
+				return writeJSONTo(env.stdout, infos)
+			}
+			if len(infos) == 0 {
+				fmt.Fprintf(env.stdout, "No recorded sessions in %s yet: run `oauthdiag flow` to record one.\n", st.Dir())
+				return nil
+			}
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tPROVIDER\tCLIENT ID\tCALLS\tFAILED")
+			for _, in := range infos {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", in.ID, in.Started.UTC().Format(listTime),
+					orDash(in.Meta.Provider), orDash(in.Meta.ClientID), in.Calls, in.Failed)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func callsCommand() command {
+	return command{
+		name:    "calls",
+		summary: "list the calls of a recorded session",
+		run: func(ctx context.Context, env *cliEnv, args []string) error {
+			fs := newFlagSet(env, "calls", "calls [--session ID|latest] [--failed] [--json]")
+			session := fs.String("session", "latest", "session id, unique prefix, or latest")
+			failed := fs.Bool("failed", false, "only calls that failed")
+			asJSON := fs.Bool("json", false, "print JSON")
+			rest, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usagef("unexpected argument %q (see oauthdiag calls -h)", rest[0])
+			}
+			s, err := loadSession(env, *session)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			calls := []recorder.Summary{}
+			nfailed := 0
+			for _, c := range s.Entries() {
+				if c.Failed {
+					nfailed++
+				}
+				if !*failed || c.Failed {
+					calls = append(calls, c)
+				}
+			}
+			if *asJSON {
+				return writeJSONTo(env.stdout, struct {
+					Session string               `json:"session"`
+					Meta    recorder.SessionMeta `json:"meta"`
+					Calls   []recorder.Summary   `json:"calls"`
+				}{s.ID(), s.Meta(), calls})
+			}
+			m := s.Meta()
+			fmt.Fprintf(env.stdout, "Session %s (%s, client %s): %d calls, %d failed\n\n", s.ID(), orDash(m.Provider), orDash(m.ClientID), len(s.Entries()), nfailed)
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CALL\tTIME (UTC)\tSTEP\tMETHOD\tSTATUS\tMS\tURL")
+			for _, c := range calls {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", c.ID, c.Started.UTC().Format("15:04:05.000"),
+					stepLabel(c), c.Method, statusLabel(c), float64(c.Duration.Microseconds())/1000, c.URL)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if len(calls) > 0 {
+				fmt.Fprintln(env.stdout, "\nReplay one with `oauthdiag replay CALL`; export with `oauthdiag export curl CALL` or `oauthdiag bundle`.")
+			}
+			return nil
+		},
+	}
+}
+
+func stepLabel(c recorder.Summary) string {
+	step := orDash(c.Step)
+	if c.ReplayOf != "" {
+		step += fmt.Sprintf(" (replay of %s #%d)", c.ReplayOf, c.Attempt)
+	}
+	return step
+}
+
+func statusLabel(c recorder.Summary) string {
+	var s string
+	switch {
+	case c.Pending:
+		s = "pending"
+	case c.Kind == recorder.KindObserved:
+		s = "browser"
+	case c.Error != "" && c.Status == 0:
+		s = "error:" + string(c.ErrorKind)
+	default:
+		s = fmt.Sprint(c.Status)
+	}
+	if c.Failed {
+		s += " FAILED"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// replaySecrets supplies what a replay needs beyond the recording, which keeps only
+// fingerprints of the secrets a call carried.
+type replaySecrets interface {
+	recorder.SecretResolver
+	// FreshAccessToken returns a currently valid access token for the session's provider
+	// and client, refreshing it first when needed.
+	FreshAccessToken(ctx context.Context, meta recorder.SessionMeta) (string, error)
+}
+
+// envSecrets resolves secrets from OAUTHDIAG_<KIND> variables (OAUTHDIAG_ACCESS_TOKEN,
+// OAUTHDIAG_CLIENT_SECRET, OAUTHDIAG_REFRESH_TOKEN, ...), a value counting only when its
+// fingerprint matches the recorded one.
+type envSecrets struct{ getenv func(string) string }
+
+func envVarFor(kind string) string { return "OAUTHDIAG_" + strings.ToUpper(kind) }
+
+func (e envSecrets) Resolve(kind, fingerprint string) (string, bool) {
+	v := e.getenv(envVarFor(kind))
+	if v == "" || recorder.Fingerprint(v) != fingerprint {
+		return "", false
+	}
+	return v, true
+}
+
+func (e envSecrets) FreshAccessToken(context.Context, recorder.SessionMeta) (string, error) {
+	if v := e.getenv("OAUTHDIAG_ACCESS_TOKEN"); v != "" {
+		return v, nil
+	}
+	return "", errors.New("--fresh-token needs a valid access token: set OAUTHDIAG_ACCESS_TOKEN")
+}
+
+func replayCommand() command {
+	return replayCommandWith(func(env *cliEnv) replaySecrets { return envSecrets{getenv: env.getenv} })
+}
+
+// replayCommandWith builds the replay command over a source of secrets, so the token
+// store can stand in for the environment.
+func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
+	return command{
+		name:    "replay",
+		summary: "resend a recorded call, optionally edited, and compare the answers",
+		run: func(ctx context.Context, env *cliEnv, args []string) error {
+			fs := newFlagSet(env, "replay", "replay CALL [--session ID|latest] [--fresh-token] [--set-header K=V]... [--method M] [--url U] [--body B] [--json]")
+			session := fs.String("session", "latest", "session id, unique prefix, or latest")
+			fresh := fs.Bool("fresh-token", false, "send the current valid access token instead of the recorded one")
+			var setHeaders multiFlag
+			fs.Var(&setHeaders, "set-header", "set a request header, K=V (repeatable; K= removes it)")
+			method := fs.String("method", "", "use this HTTP method")
+			rawURL := fs.String("url", "", "send to this URL")
+			body := fs.String("body", "", "send this request body")
+			timeout := fs.Duration("timeout", 30*time.Second, "timeout of each attempt")
+			asJSON := fs.Bool("json", false, "print JSON")
+			rest, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(rest) != 1 {
+				return usagef("replay needs one call id, such as 7 or c7 (`oauthdiag calls` lists them)")
+			}
+			if _, err := recorder.ParseCallID(rest[0]); err != nil {
+				return usagef("%v", err)
+			}
+			edit := recorder.Edit{Method: *method, URL: *rawURL, SetHeaders: http.Header{}}
+			for _, kv := range setHeaders {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || strings.TrimSpace(k) == "" {
+					return usagef("--set-header %q: use K=V, e.g. --set-header LinkedIn-Version=202503", kv)
+				}
+				edit.SetHeaders[http.CanonicalHeaderKey(strings.TrimSpace(k))] = []string{v}
+			}
+			if *rawURL != "" {
+				if u, err := url.Parse(*rawURL); err != nil || u.Scheme == "" || u.Host == "" {
+					return usagef("--url %q is not an absolute URL", *rawURL)
+				}
+			}
+			fs.Visit(func(f *flag.Flag) {
+				if f.Name == "body" {
+					edit.Body = body
+				}
+			})
+			if *timeout <= 0 {
+				return usagef("--timeout must be positive, e.g. 30s")
+			}
+
+			s, err := loadSession(env, *session)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			secrets := secretsFor(env)
+			if *fresh {
+				tok, err := secrets.FreshAccessToken(ctx, s.Meta())
+				if err != nil {
+					return err
+				}
+				s.Redactor().AddSecret(recorder.KindAccessToken, tok)
+				edit.FreshToken = tok
+			}
+			rp := &recorder.Replayer{Client: &http.Client{Timeout: *timeout}, Resolve: secrets}
+			res, err := rp.Replay(ctx, s, rest[0], edit)
+			var missing *recorder.MissingSecretsError
+			switch {
+			case errors.As(err, &missing):
+				return missingSecretsHelp(missing)
+			case errors.Is(err, recorder.ErrNotFound):
+				return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
+			case err != nil:
+				return err
+			}
+			if err := s.Close(); err != nil {
+				return fmt.Errorf("recording the replay: %w", err)
+			}
+			if *asJSON {
+				return writeJSONTo(env.stdout, res)
+			}
+			printReplay(env.stdout, res)
+			return nil
+		},
+	}
+}
+
+// missingSecretsHelp turns a missing secret into the fix for this command line.
+func missingSecretsHelp(m *recorder.MissingSecretsError) error {
+	var fixes []string
+	for _, ref := range m.Missing {
+		if ref.Kind == recorder.KindAccessToken {
+			fixes = append(fixes, "run with --fresh-token to send the current access token")
+			continue
+		}
+		fixes = append(fixes, fmt.Sprintf("set %s to the %s with fingerprint %s", envVarFor(ref.Kind), ref.Kind, ref.Fingerprint))
+	}
+	return fmt.Errorf("%w; to fix: %s", m, strings.Join(fixes, "; "))
+}
+
+func printReplay(w io.Writer, res *recorder.ReplayResult) {
+	o := res.Original
+	fmt.Fprintf(w, "Replay of %s (%s %s): %d attempt(s)\n", o.ID, o.Request.Method, o.Request.URL, len(res.Attempts))
+	waits := map[string]recorder.Wait{}
+	for _, wt := range res.Waits {
+		waits[wt.After] = wt
+	}
+	for _, a := range res.Attempts {
+		outcome := fmt.Sprintf("%d %s", a.Status(), http.StatusText(a.Status()))
+		if a.Response == nil {
+			outcome = "no response (" + string(a.ErrorKind) + "): " + a.Error
+		}
+		fmt.Fprintf(w, "  %s  attempt %d  %s  %.1f ms", a.ID, a.Attempt, outcome, float64(a.Duration.Microseconds())/1000)
+		if wt, ok := waits[a.ID]; ok {
+			fmt.Fprintf(w, "  then waited %s (%s)", wt.Delay.Round(time.Millisecond), wt.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	c := res.Comparison
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\toriginal %s\treplay %s\n", c.OriginalID, c.ReplayID)
+	fmt.Fprintf(tw, "status\t%s\t%s\n", statusText(c.OriginalStatus, c.OriginalError), statusText(c.ReplayStatus, c.ReplayError))
+	for _, h := range c.Headers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, orDash(h.Original), orDash(h.Replay))
+	}
+	tw.Flush()
+	if c.BodiesEqual {
+		fmt.Fprintln(w, "\nbody: identical")
+		return
+	}
+	fmt.Fprintf(w, "\nbody diff:\n%s", c.BodyDiff)
+}
+
+func statusText(status int, errText string) string {
+	if status == 0 {
+		if errText != "" {
+			return "no response"
+		}
+		return "-"
+	}
+	return fmt.Sprintf("%d %s", status, http.StatusText(status))
+}
+
+func exportCommand() command {
+	return command{
+		name:    "export",
+		summary: "export a session as HAR (export har) or a call as curl (export curl CALL)",
+		run: func(ctx context.Context, env *cliEnv, args []string) error {
+			if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+				return usagef("export needs a format: `oauthdiag export har -o FILE.har` or `oauthdiag export curl CALL`")
+			}
+			switch args[0] {
+			case "har":
+				return exportHAR(env, args[1:])
+			case "curl":
+				return exportCurl(env, args[1:])
+			case "-h", "--help":
+				fmt.Fprintln(env.stderr, "Usage: oauthdiag export har [--session ID|latest] -o FILE.har\n       oauthdiag export curl CALL [--session ID|latest]")
+				return flag.ErrHelp
+			default:
+				return usagef("unknown export format %q: use har or curl", args[0])
+			}
+		},
+	}
+}
+
+func exportHAR(env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "export har", "export har [--session ID|latest] -o FILE.har")
+	session := fs.String("session", "latest", "session id, unique prefix, or latest")
+	out := fs.String("o", "", "write the HAR to this file (- for standard output)")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q (see oauthdiag export har -h)", rest[0])
+	}
+	if *out == "" {
+		return usagef("export har needs -o FILE.har (or -o - for standard output)")
+	}
+	s, err := loadSession(env, *session)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var entries []recorder.Entry
+	if err := s.Each(func(e recorder.Entry) error { entries = append(entries, e); return nil }); err != nil {
+		return err
+	}
+	creator := recorder.Creator{Name: "oauthdiag", Version: version}
+	if *out == "-" {
+		return recorder.WriteHAR(env.stdout, entries, creator)
+	}
+	if err := recorder.WriteFileAtomic(*out, 0o600, func(w io.Writer) error {
+		return recorder.WriteHAR(w, entries, creator)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Wrote %s: %d calls of session %s (secrets redacted).\n", *out, countHTTP(entries), s.ID())
+	return nil
+}
+
+func countHTTP(es []recorder.Entry) int {
+	n := 0
+	for _, e := range es {
+		if e.Kind == recorder.KindHTTP {
+			n++
+		}
+	}
+	return n
+}
+
+func exportCurl(env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "export curl", "export curl CALL [--session ID|latest]")
+	session := fs.String("session", "latest", "session id, unique prefix, or latest")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("export curl needs one call id, such as 7 or c7 (`oauthdiag calls` lists them)")
+	}
+	if _, err := recorder.ParseCallID(rest[0]); err != nil {
+		return usagef("%v", err)
+	}
+	s, err := loadSession(env, *session)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	e, err := s.Entry(rest[0])
+	if errors.Is(err, recorder.ErrNotFound) {
+		return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
+	}
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(env.stdout, recorder.Curl(e))
+	return err
+}
+
+func bundleCommand() command {
+	return command{
+		name:    "bundle",
+		summary: "write a support-ticket bundle (zip) of a session",
+		run: func(ctx context.Context, env *cliEnv, args []string) error {
+			fs := newFlagSet(env, "bundle", "bundle [--session ID|latest] [-o FILE.zip]")
+			session := fs.String("session", "latest", "session id, unique prefix, or latest")
+			out := fs.String("o", "", "write the bundle to this file (default oauthdiag-bundle-SESSION.zip here)")
+			asJSON := fs.Bool("json", false, "print the summary as JSON")
+			rest, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usagef("unexpected argument %q (see oauthdiag bundle -h)", rest[0])
+			}
+			s, err := loadSession(env, *session)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			path := *out
+			if path == "" {
+				path = "oauthdiag-bundle-" + s.ID() + ".zip"
+			}
+			sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{ToolVersion: version, Findings: sessionFindings(s)})
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return writeJSONTo(env.stdout, sum)
+			}
+			printBundle(env.stdout, sum)
+			return nil
+		},
+	}
+}
+
+func printBundle(w io.Writer, sum recorder.BundleSummary) {
+	fmt.Fprintf(w, "Wrote %s: %d calls, %d failed.\n", sum.Path, sum.Calls, len(sum.Failed))
+	for _, f := range sum.Files {
+		fmt.Fprintf(w, "  %-17s %8d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
+	}
+	if len(sum.Failed) > 0 {
+		var ids []string
+		for _, f := range sum.Failed {
+			ids = append(ids, f.ID)
+		}
+		fmt.Fprintf(w, "Failed calls: %s (detailed in report.md)\n", strings.Join(ids, ", "))
+	}
+	if len(sum.Redactions) > 0 {
+		kinds := make([]string, 0, len(sum.Redactions))
+		for k, n := range sum.Redactions {
+			kinds = append(kinds, fmt.Sprintf("%s x%d", k, n))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(kinds, ", "))
+	}
+}
+
+// maxDiagnosedCalls bounds how many failed calls a bundle reads back to diagnose.
+const maxDiagnosedCalls = 50
+
+// sessionFindings diagnoses the session's failed calls for the bundle's report.
+func sessionFindings(s *recorder.Session) []recorder.Finding {
+	var out []recorder.Finding
+	n := 0
+	for _, c := range s.Entries() {
+		if !c.Failed || c.Pending || n >= maxDiagnosedCalls {
+			continue
+		}
+		n++
+		e, err := s.Entry(c.ID)
+		if err != nil {
+			continue
+		}
+		for _, d := range inspector.Diagnose([]inspector.Observation{observeCall(e)}, inspector.Context{Now: e.Started}) {
+			if d.CallID != "" && d.CallID != e.ID {
+				continue
+			}
+			out = append(out, recorder.Finding{CallID: e.ID, Code: d.Code, Title: d.Title, Fix: d.Fix, Evidence: d.Evidence, BestGuess: d.BestGuess})
+		}
+	}
+	return out
+}
+
+// observeCall turns a recorded call into the inspector's observation. Entries are already
+// redacted, which the rules do not mind: they read statuses, error codes and headers.
+func observeCall(e recorder.Entry) inspector.Observation {
+	bare := e.Request.URL
+	if u, err := url.Parse(e.Request.URL); err == nil {
+		u.RawQuery, u.Fragment = "", ""
+		bare = u.String()
+	}
+	if e.Kind == recorder.KindObserved {
+		o := inspector.Observation{Step: e.Step, CallID: e.ID, Started: e.Started, Method: "GET", URL: bare}
+		if u, err := url.Parse(e.Request.URL); err == nil {
+			q := u.Query()
+			if len(q) == 0 && u.Fragment != "" {
+				q, _ = url.ParseQuery(u.Fragment)
+			}
+			if code := q.Get("error"); code != "" {
+				o.Failed, o.Kind = true, oauthflow.KindRedirect
+				o.OAuthError, o.ErrorDescription = code, q.Get("error_description")
+			}
+		}
+		return o
+	}
+	var o inspector.Observation
+	if e.Response != nil {
+		body, _ := e.Response.DecodedBody()
+		o = inspector.FromResponse(e.Step, e.Response.Status, e.Response.Header, body)
+		o.ReceivedAt = e.Started.Add(e.Wait)
+	} else {
+		o = inspector.Observation{Step: e.Step, Transport: string(e.ErrorKind), TransportDetail: e.Error}
+		if o.Transport == "" {
+			o.Transport = inspector.TransportOther
+		}
+	}
+	o.CallID, o.Started, o.Method, o.URL = e.ID, e.Started, e.Request.Method, bare
+	o.Bearer = strings.HasPrefix(strings.ToLower(e.Request.Header.Get("Authorization")), "bearer ")
+	o.APIVersion = e.Request.Header.Get("LinkedIn-Version")
+	if strings.HasPrefix(e.Request.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(e.Request.Body); err == nil {
+			o.GrantType, o.RedirectURI = form.Get("grant_type"), form.Get("redirect_uri")
+			o.SentVerifier = form.Get("code_verifier") != ""
+		}
+	}
+	o.Failed = e.Failed()
+	return o
+}
