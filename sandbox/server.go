@@ -269,6 +269,16 @@ func (s *Server) Scenario() Scenario {
 // Compliance returns the compliance mode chosen at New.
 func (s *Server) Compliance() Compliance { return s.cfg.compliance }
 
+// RedirectURIs returns the redirect URIs registered for clientID (nil when the
+// client is unknown).
+func (s *Server) RedirectURIs(clientID string) []string {
+	c, ok := s.clients[clientID]
+	if !ok {
+		return nil
+	}
+	return append([]string(nil), c.redirectURIs...)
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
