@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"strings"
 	"time"
 
 	"oauthdiag/oauthflow"
@@ -56,7 +57,11 @@ func (c *Context) requestedScopes() []string {
 	return c.Provider.DefaultScopes
 }
 
-func (c *Context) isLinkedIn() bool { return c.Provider.Name == "linkedin" }
+// isLinkedIn recognises the LinkedIn preset and anything built on it (the sandbox's
+// "linkedin-sandbox"), whose introspection has LinkedIn's shape.
+func (c *Context) isLinkedIn() bool {
+	return strings.HasPrefix(c.Provider.Name, "linkedin") || c.Provider.Introspection == oauthflow.IntrospectionLinkedIn
+}
 
 // pkceSent says whether the authorization request carried a code_challenge, when known.
 func (c *Context) pkceSent() (sent, known bool) {

@@ -210,8 +210,9 @@ type Check struct {
 
 // Verification is the result of VerifyJWT: one check per property, in a fixed order.
 type Verification struct {
-	Format Format  `json:"format"`
-	JWT    *JWT    `json:"jwt,omitempty"`
+	Format Format `json:"format"`
+	// JWT is the decoded token (left out of JSON: the inspection shows it once).
+	JWT    *JWT    `json:"-"`
 	Checks []Check `json:"checks"`
 }
 
