@@ -147,17 +147,25 @@ func TestHARHasWhatViewersNeed(t *testing.T) {
 // TestHARValidatesAgainstSchema runs the npm har-validator package (the HAR 1.2 JSON
 // schema) over an export. CI installs it with
 // `npm install --prefix "$HAR_VALIDATOR_DIR" har-validator`.
+// CI sets OAUTHDIAG_REQUIRE_HAR_VALIDATOR=1, turning the skip into a failure.
 func TestHARValidatesAgainstSchema(t *testing.T) {
+	skip := t.Skip
+	if os.Getenv("OAUTHDIAG_REQUIRE_HAR_VALIDATOR") != "" {
+		skip = t.Fatal
+	}
 	dir := os.Getenv("HAR_VALIDATOR_DIR")
 	if dir == "" {
-		t.Skip("HAR_VALIDATOR_DIR is not set: install the validator with `npm install --prefix DIR har-validator` and set HAR_VALIDATOR_DIR=DIR")
+		skip("HAR_VALIDATOR_DIR is not set: install the validator with `npm install --prefix DIR har-validator` and set HAR_VALIDATOR_DIR=DIR")
+		return
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "har-validator")); err != nil {
-		t.Skipf("%s has no node_modules/har-validator: run `npm install --prefix %s har-validator`", dir, dir)
+		skip("HAR_VALIDATOR_DIR=" + dir + " has no node_modules/har-validator: run `npm install --prefix " + dir + " har-validator`")
+		return
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed; the HAR schema check needs Node.js and the har-validator package")
+		skip("node is not installed; the HAR schema check needs Node.js and the har-validator package")
+		return
 	}
 	file := filepath.Join(t.TempDir(), "calls.har")
 	if err := os.WriteFile(file, exportHAR(t, harSession(t)), 0o600); err != nil {
