@@ -225,6 +225,10 @@ func (s *Server) findPending(w http.ResponseWriter, r *http.Request) (*pendingAu
 	s.mu.Lock()
 	s.prune(now)
 	p := s.pending[id]
+	if p != nil && now.Sub(p.createdAt) > LoginPageTTL {
+		delete(s.pending, id)
+		p = nil
+	}
 	s.mu.Unlock()
 	if p == nil {
 		renderError(w, http.StatusBadRequest, "This page has expired",

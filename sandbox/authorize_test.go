@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAuthorizationRequestValidation(t *testing.T) {
@@ -246,5 +247,16 @@ func TestPagesEscapeInput(t *testing.T) {
 	r := c.authorize(q)
 	if strings.Contains(r.raw, "<script>") || !strings.Contains(r.raw, "&lt;script&gt;") {
 		t.Fatalf("client_id not escaped: %q", r.raw)
+	}
+}
+
+func TestLoginPageExpires(t *testing.T) {
+	clock := newTestClock()
+	c := start(t, WithAutoConsent(false), WithClock(clock.Now))
+	login, buttons := parseForm(t, c.authorize(authQuery("openid")).raw)
+	clock.Advance(LoginPageTTL + time.Second)
+	r := c.submit(login, "Sign in", buttons, "session_key", "a", "session_password", "b")
+	if r.status != http.StatusBadRequest || !strings.Contains(r.raw, "This sign-in page has expired") {
+		t.Fatalf("stale login page: %d %q", r.status, r.raw)
 	}
 }

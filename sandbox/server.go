@@ -74,6 +74,8 @@ type Server struct {
 	pending       map[string]*pendingAuthorization
 	access        map[string]*accessToken
 	refresh       map[string]*refreshToken
+	epochs        map[string]*scopeEpoch // by client id
+	lastPrune     time.Time
 	baseURL       string
 	httpServer    *http.Server
 	closed        bool
@@ -109,6 +111,7 @@ func New(opts ...Option) *Server {
 		pending:  make(map[string]*pendingAuthorization),
 		access:   make(map[string]*accessToken),
 		refresh:  make(map[string]*refreshToken),
+		epochs:   make(map[string]*scopeEpoch),
 		closing:  make(chan struct{}),
 	}
 	for i := range cfg.clients {

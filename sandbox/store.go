@@ -70,6 +70,13 @@ type authCode struct {
 	refresh   *refreshToken
 }
 
+// scopeEpoch is a client's current member scope set and the tokens issued for
+// it by code exchanges.
+type scopeEpoch struct {
+	scopes []string
+	tokens []*accessToken
+}
+
 type tokenStatus string
 
 const (
@@ -172,9 +179,15 @@ func formatScopes(scopes []string, c Compliance) string {
 	return strings.Join(sorted, ",")
 }
 
-// prune drops login pages and codes that can no longer be used. Tokens are kept
-// so introspection can still say "expired" or "revoked". Called with s.mu held.
+// prune drops login pages and codes that can no longer be used, at most once a
+// minute so busy servers do not rescan on every request; expiry itself is
+// checked where they are used. Tokens are kept so introspection can still say
+// "expired" or "revoked". Called with s.mu held.
 func (s *Server) prune(now time.Time) {
+	if now.Sub(s.lastPrune) < time.Minute && !now.Before(s.lastPrune) {
+		return
+	}
+	s.lastPrune = now
 	for id, p := range s.pending {
 		if now.Sub(p.createdAt) > LoginPageTTL {
 			delete(s.pending, id)

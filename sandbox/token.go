@@ -278,19 +278,28 @@ func pkceProblem(req authRequest, verifier string, strict bool) string {
 
 // issueMemberTokens creates a 3-legged access token and, unless the scenario
 // withholds it, a refresh token. As at LinkedIn, authorizing a different scope
-// set revokes the client's earlier member tokens. Called with s.mu held.
+// set revokes the client's earlier member tokens (and, through their refresh
+// tokens, the ones refreshed from them). Called with s.mu held.
 func (s *Server) issueMemberTokens(clientID string, scopes []string, values []string, now time.Time) (*accessToken, *refreshToken) {
-	for _, t := range s.access {
-		if t.clientID == clientID && t.authType == "3L" && !t.revoked && !sameScopeSet(t.scopes, scopes) {
-			t.revoked = true
-			if t.refresh != nil {
-				t.refresh.revoke()
+	// All live member tokens of a client share one scope set, so only a change
+	// of scope set has anything to revoke.
+	ep := s.epochs[clientID]
+	if ep == nil || !sameScopeSet(ep.scopes, scopes) {
+		if ep != nil {
+			for _, t := range ep.tokens {
+				t.revoked = true
+				if t.refresh != nil {
+					t.refresh.revoke()
+				}
 			}
 		}
+		ep = &scopeEpoch{scopes: scopes}
+		s.epochs[clientID] = ep
 	}
 	at := &accessToken{value: values[0], clientID: clientID, scopes: scopes, authType: "3L",
 		createdAt: now, expiresAt: now.Add(s.cfg.accessTTL), authorizedAt: now}
 	s.access[at.value] = at
+	ep.tokens = append(ep.tokens, at)
 	if s.scenario == NoRefreshToken {
 		return at, nil
 	}
