@@ -29,7 +29,16 @@ type cliEnv struct {
 
 func commands() []command {
 	return []command{
+		demoCommand(),
+		tuiCommand(),
 		flowCommand(),
+		inspectCommand(),
+		probeCommand(),
+		sessionsCommand(),
+		callsCommand(),
+		replayCommand(),
+		exportCommand(),
+		bundleCommand(),
 		sandboxCommand(),
 		browseCommand(),
 	}
