@@ -164,7 +164,13 @@ func (r *Runner) tokenFromTrace(step string, trace *Trace, oauthErr error) (*Tok
 		return nil, &Error{Step: step, Kind: KindConfig, Code: CodeBadURL, Description: oauthErr.Error(), Err: oauthErr}
 	}
 	if ex.Response == nil {
-		return nil, transportError(step, ex.Request.URL, ex.Err)
+		// The client's own error says more than the transport's: an http.Client timeout reaches the
+		// transport as a bare "request canceled" and only the client's *url.Error reports Timeout().
+		cause := ex.Err
+		if oauthErr != nil {
+			cause = oauthErr
+		}
+		return nil, transportError(step, ex.Request.URL, cause)
 	}
 	resp := ex.Response
 	if resp.Status < 200 || resp.Status > 299 {
