@@ -158,6 +158,19 @@ func (m callsModel) Update(msg tea.Msg) (callsModel, tea.Cmd) {
 		return m, cmd
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case tea.PasteMsg:
+		var cmd tea.Cmd
+		switch {
+		case m.filtering:
+			m.filter, cmd = m.filter.Update(msg)
+			if q := strings.ToLower(strings.TrimSpace(m.filter.Value())); q != m.query {
+				m.query = q
+				m = m.refilter()
+			}
+		case m.mode == callsEdit:
+			m.editor, cmd, _, _ = m.editor.Update(msg)
+		}
+		return m, cmd
 	}
 	return m, nil
 }

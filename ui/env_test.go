@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
@@ -353,4 +354,78 @@ func keyPress(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: r[0], Text: k}
 	}
 	panic("keyPress: unknown key " + k)
+}
+
+// update feeds one message to the root model (direct-Update tests).
+func update(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	next, _ := m.Update(msg)
+	return next.(Model)
+}
+
+// plain is the screen as text.
+func plain(m Model) string { return ansi.Strip(m.render()) }
+
+// drive plays the part of the program for direct-Update tests: it runs cmd and every command
+// that follows from it in goroutines, feeds their messages back into the model in order, and
+// returns once a message satisfies until. Clock ticks and spinner frames are not fed: tests
+// move the clock themselves.
+func drive(t *testing.T, m Model, cmd tea.Cmd, until func(Model, tea.Msg) bool) Model {
+	t.Helper()
+	msgs := make(chan tea.Msg, 64)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			if batch, ok := msg.(tea.BatchMsg); ok {
+				for _, sub := range batch {
+					run(sub)
+				}
+				return
+			}
+			msgs <- msg
+		}()
+	}
+	run(cmd)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case msg := <-msgs:
+			switch msg.(type) {
+			case nil, tickMsg, spinner.TickMsg, callEventMsg:
+				continue
+			}
+			next, c := m.Update(msg)
+			m = next.(Model)
+			run(c)
+			if until(m, msg) {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("drive: timed out; the screen is:\n%s", plain(m))
+		}
+	}
+}
+
+// stepFinished stops drive once a step has ended, one way or the other.
+func stepFinished(s stepID) func(Model, tea.Msg) bool {
+	return func(m Model, _ tea.Msg) bool {
+		st := m.flow.steps[s].state
+		return st == stateOK || st == stateFailed || st == stateSkipped
+	}
+}
+
+func authStarted(_ Model, msg tea.Msg) bool {
+	_, ok := msg.(authStartedMsg)
+	return ok
+}
+
+// runStep asks the root model to run a step and drives it to its result.
+func runStep(t *testing.T, m Model, s stepID) Model {
+	t.Helper()
+	next, cmd := m.Update(runStepMsg{step: s})
+	return drive(t, next.(Model), cmd, stepFinished(s))
 }

@@ -155,6 +155,16 @@ func (m flowModel) Update(msg tea.Msg) (flowModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case tea.PasteMsg:
+		if m.pasting {
+			var cmd tea.Cmd
+			m.paste, cmd = m.paste.Update(msg)
+			return m, cmd
+		}
+		if v := strings.TrimSpace(msg.Content); m.waiting && v != "" {
+			return m.deliver(v)
+		}
+		return m, nil
 	case stepDoneMsg:
 		if msg.run != m.run {
 			return m, nil
@@ -459,8 +469,14 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	} else if !msg.auto && m.selected == msg.step && msg.step < numSteps-1 {
 		m.selected = msg.step + 1
 	}
-	if msg.auto && rec.state == stateOK {
+	switch {
+	case msg.auto && rec.state == stateOK:
 		cmds = append(cmds, statusCmd("access token refreshed automatically before it expired", false))
+	case m.runAll || rec.state == stateFailed:
+	case msg.step == numSteps-1:
+		cmds = append(cmds, statusCmd(msg.step.String()+" "+rec.state.String()+": the flow is complete; N starts a new one", false))
+	default:
+		cmds = append(cmds, statusCmd(msg.step.String()+" "+rec.state.String()+" · next: "+(msg.step+1).String()+" (enter)", false))
 	}
 	m.refreshDetail()
 	m.updateKeys()
@@ -569,12 +585,8 @@ func (m flowModel) redirectArrived(msg redirectMsg) (flowModel, tea.Cmd) {
 		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: err})
 	}
 	m.redirect = msg.redirect
-	m, cmd := m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
+	return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
 		notes: []string{"the browser came back to " + m.request.RedirectURI}})
-	if m.runAll {
-		return m, cmd
-	}
-	return m, tea.Batch(cmd, statusCmd("the redirect arrived: Callback checks it next (enter)", false))
 }
 
 func (m flowModel) openBrowser() tea.Cmd {

@@ -320,8 +320,26 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case tea.PasteMsg:
+		return m.handlePaste(msg)
 	}
 	return m, nil
+}
+
+// handlePaste gives pasted text to the focused field; pasted while Authorize waits, it is
+// taken as the redirect URL even when the paste field is not open.
+func (m Model) handlePaste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case m.picker.open || m.bundle != nil:
+		return m, nil
+	case m.screen == screenFlow && (m.flow.typing() || m.flow.waiting):
+		m.flow, cmd = m.flow.Update(msg)
+		m = m.afterFlow()
+	case m.screen == screenCalls && m.calls.typing():
+		m.calls, cmd = m.calls.Update(msg)
+	}
+	return m, cmd
 }
 
 // afterFlow brings the token panel and keys in line with the flow.
