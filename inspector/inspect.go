@@ -145,7 +145,7 @@ func Inspect(ctx context.Context, raw string, opts InspectOptions) (*Inspection,
 		dctx.IDToken = ins.Verification
 	} else {
 		tok := tokenFor(raw, ins.Kind, opts.Token)
-		sopts := StateOptions{Skew: skew}
+		sopts := StateOptions{Skew: skew, Alone: opts.Token == nil}
 		// The state without the server's view, to compare with it; then the state with it.
 		before := TokenState(tok, now, sopts)
 		if view != nil {

@@ -41,17 +41,19 @@ type IntrospectionView struct {
 var knownIntrospectionFields = []string{"active", "status", "scope", "client_id", "username", "token_type", "sub",
 	"aud", "iss", "exp", "iat", "nbf", "jti", "expires_at", "created_at", "authorized_at", "auth_type"}
 
-// NormalizeIntrospection turns an introspection answer into the common view. shape "" is
-// detected from the fields (LinkedIn sends status and expires_at).
+// NormalizeIntrospection turns an introspection answer into the common view. LinkedIn's
+// fields (status, expires_at, auth_type) make it LinkedIn's shape; otherwise shape applies
+// ("" meaning RFC 7662).
 func NormalizeIntrospection(in *oauthflow.Introspection, shape oauthflow.IntrospectionShape) IntrospectionView {
 	if in == nil {
 		return IntrospectionView{}
 	}
-	if shape == "" {
+	// LinkedIn's fields tell the shape whatever was configured (a LinkedIn-like server found
+	// through discovery is configured as RFC 7662).
+	if in.Status != "" || in.ExpiresAt != 0 || in.AuthType != "" {
+		shape = oauthflow.IntrospectionLinkedIn
+	} else if shape == "" {
 		shape = oauthflow.IntrospectionRFC7662
-		if in.Status != "" || in.ExpiresAt != 0 || in.AuthType != "" {
-			shape = oauthflow.IntrospectionLinkedIn
-		}
 	}
 	v := IntrospectionView{
 		Shape: shape, Active: in.Active, Scopes: oauthflow.SplitScopes(in.Scope), ClientID: in.ClientID,

@@ -813,6 +813,9 @@ func contextDiagnoses(obs []Observation, c *Context, found []Diagnosis) []Diagno
 			d := newDiagnosis(CodeAccessTokenExpired)
 			d.Evidence = append(d.Evidence, "local state: the access token "+a.Reason)
 			d.Fix = "Refresh it with the refresh token (" + r.Reason + "), and refresh before expiry next time."
+			if !r.Present {
+				d.Fix = "Refresh it with its refresh token if you hold one (refresh before expiry next time); without one, the member must authorize again."
+			}
 			add(d)
 		case a.Status == StatusRevoked && !has(CodeTokenRevoked):
 			d := newDiagnosis(CodeTokenRevoked)

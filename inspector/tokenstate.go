@@ -119,6 +119,9 @@ type StateOptions struct {
 	RefreshIntrospection *IntrospectionView
 	// Revoked marks tokens the client itself revoked.
 	AccessRevoked, RefreshRevoked bool
+	// Alone says the token was given without its token response: whether the other token of
+	// the pair exists is unknown (not "none issued").
+	Alone bool
 	// SoonFraction and SoonMinimum override the DefaultSoon* thresholds.
 	SoonFraction float64
 	SoonMinimum  time.Duration
@@ -144,7 +147,7 @@ func TokenState(tok *oauthflow.Token, now time.Time, opts StateOptions) State {
 		return t.Add(-opts.Skew)
 	}
 
-	access := tokenInput{kind: "access", value: tok.AccessToken, received: tok.ReceivedAt, revoked: opts.AccessRevoked}
+	access := tokenInput{kind: "access", value: tok.AccessToken, received: tok.ReceivedAt, revoked: opts.AccessRevoked, alone: opts.Alone}
 	if !tok.Expiry.IsZero() {
 		access.claims = append(access.claims, ExpiryClaim{SourceExpiresIn, tok.Expiry})
 	} else if tok.ExpiresIn > 0 && !tok.ReceivedAt.IsZero() {
@@ -153,7 +156,7 @@ func TokenState(tok *oauthflow.Token, now time.Time, opts StateOptions) State {
 	access.addJWT(toLocal)
 	access.addIntrospection(opts.Introspection, toLocal)
 
-	refresh := tokenInput{kind: "refresh", value: tok.RefreshToken, received: tok.ReceivedAt, revoked: opts.RefreshRevoked}
+	refresh := tokenInput{kind: "refresh", value: tok.RefreshToken, received: tok.ReceivedAt, revoked: opts.RefreshRevoked, alone: opts.Alone}
 	if !tok.RefreshExpiry.IsZero() {
 		refresh.claims = append(refresh.claims, ExpiryClaim{SourceRefreshExpiresIn, tok.RefreshExpiry})
 	} else if tok.RefreshTokenExpiresIn > 0 && !tok.ReceivedAt.IsZero() {
@@ -182,6 +185,7 @@ type tokenInput struct {
 	claims   []ExpiryClaim
 	intro    *IntrospectionView
 	revoked  bool
+	alone    bool
 }
 
 func (in *tokenInput) addJWT(toLocal func(time.Time) time.Time) {
@@ -220,6 +224,10 @@ func (in *tokenInput) addIntrospection(v *IntrospectionView, toLocal func(time.T
 
 func (in *tokenInput) evaluate(now time.Time, soonFraction float64, soonMinimum time.Duration) TokenInfo {
 	ti := TokenInfo{Kind: in.kind, Present: in.value != "", Source: SourceUnknown, FractionUsed: -1}
+	if !ti.Present && in.intro == nil && in.alone {
+		ti.Status, ti.Reason = StatusUnknown, "not given: only the other token was inspected"
+		return ti
+	}
 	if !ti.Present && in.intro == nil {
 		ti.Status = StatusNone
 		ti.Reason = "no " + in.kind + " token"
@@ -329,24 +337,28 @@ func NextAction(s State) Action {
 		}
 		return Action{ActionUse, reason}
 	case StatusUnknown:
-		return Action{ActionUse, "the access token's expiry is unknown: use it and refresh (or re-authorize) when the API answers 401"}
+		if a.Present {
+			return Action{ActionUse, "the access token's expiry is unknown: use it and refresh (or re-authorize) when the API answers 401"}
+		}
 	case StatusExpiringSoon:
 		if canRefresh {
 			return Action{ActionRefresh, "the access token expires in " + HumanDuration(a.TimeLeft) + ": refresh it now, before it expires"}
 		}
 		return Action{ActionUse, "the access token expires in " + HumanDuration(a.TimeLeft) + " and there is no usable refresh token: the member will have to authorize again then"}
 	}
-	// The access token is expired, revoked or absent.
-	what := map[Status]string{StatusExpired: "expired", StatusRevoked: "revoked", StatusNone: "missing"}[a.Status]
+	// The access token is expired, revoked, absent or not given.
+	what := map[Status]string{StatusExpired: "expired", StatusRevoked: "revoked", StatusNone: "missing", StatusUnknown: "not known here"}[a.Status]
 	if canRefresh {
 		return Action{ActionRefresh, "the access token is " + what + " but the refresh token is " + string(r.Status) + ": refresh"}
 	}
-	switch r.Status {
-	case StatusNone:
+	switch {
+	case !r.Present && r.Status == StatusUnknown:
+		// Only the access token was given: re-authorizing is for when the refresh token is gone too.
+		return Action{ActionRefresh, "the access token is " + what + ": refresh it with its refresh token if you hold one; without one, the member must authorize again"}
+	case r.Status == StatusNone:
 		return Action{ActionReauthorize, "the access token is " + what + " and no refresh token was issued: the member must authorize again"}
-	default:
-		return Action{ActionReauthorize, "both tokens are unusable (access " + what + ", refresh " + string(r.Status) + "): the member must authorize again"}
 	}
+	return Action{ActionReauthorize, "both tokens are unusable (access " + what + ", refresh " + string(r.Status) + "): the member must authorize again"}
 }
 
 // MeasureSkew estimates the server clock minus the local clock from the Date headers of the

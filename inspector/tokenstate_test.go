@@ -181,6 +181,10 @@ func TestNextActionFollowsLinkedInPolicy(t *testing.T) {
 		{"access expired, no refresh token: re-authorize", &noRefresh, received.Add(61 * day), StateOptions{}, ActionReauthorize, "no refresh token was issued"},
 		{"both expired: re-authorize", tok, received.Add(366 * day), StateOptions{}, ActionReauthorize, "both tokens are unusable"},
 		{"access expired, refresh revoked: re-authorize", tok, received.Add(61 * day), StateOptions{RefreshRevoked: true}, ActionReauthorize, "refresh revoked"},
+		{"access token given alone and expired: refresh if a refresh token is held", &oauthflow.Token{AccessToken: "a", ReceivedAt: received, Expiry: received.Add(time.Hour)},
+			received.Add(2 * time.Hour), StateOptions{Alone: true}, ActionRefresh, "if you hold one"},
+		{"refresh token given alone: refresh", &oauthflow.Token{RefreshToken: "r", ReceivedAt: received, RefreshExpiry: received.Add(365 * day)},
+			received.Add(day), StateOptions{Alone: true}, ActionRefresh, "the access token is not known here but the refresh token is valid"},
 	}
 	// A refresh on day 340 gave a new 60-day access token; the refresh token still dies on day 365.
 	late := *tok
