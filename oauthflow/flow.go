@@ -202,7 +202,11 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 		if listenErr != nil {
 			// A browser command may still print the redirect itself; only a real browser needs the port.
 			if _, isCmd := browser.(CommandBrowser); !isCmd {
-				report(StepAuthorize, started, &Trace{}, withStep(listenErr, StepAuthorize))
+				// Reported at authorize (the user is not sent to log in), so the error says so too.
+				if e, ok := AsError(listenErr); ok {
+					e.Step = StepAuthorize
+				}
+				report(StepAuthorize, started, &Trace{}, listenErr)
 				skipRest(allAfter(StepAuthorize)...)
 				return fr
 			}
