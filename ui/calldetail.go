@@ -40,16 +40,6 @@ type curlMsg struct {
 	err  error
 }
 
-func copyCurlCmd(s *recorder.Session, id string) tea.Cmd {
-	return func() tea.Msg {
-		e, err := s.Entry(id)
-		if err != nil {
-			return curlMsg{id: id, err: err}
-		}
-		return curlMsg{id: id, text: recorder.Curl(e)}
-	}
-}
-
 // replayBackend is what replays need: the client that sends them (its transport records
 // into the session).
 type replayBackend struct {
@@ -442,10 +432,12 @@ func (e requestEditor) Update(msg tea.Msg) (requestEditor, tea.Cmd, bool, replay
 			return e, nil, true, replayEdit{id: e.orig.ID, edit: edit}
 		case key.Matches(k, e.forms.NextField):
 			e.focused = (e.focused + 1) % numFields
-			return e, e.focus(), false, replayEdit{}
+			cmd := e.focus()
+			return e, cmd, false, replayEdit{}
 		case key.Matches(k, e.forms.PrevField):
 			e.focused = (e.focused + numFields - 1) % numFields
-			return e, e.focus(), false, replayEdit{}
+			cmd := e.focus()
+			return e, cmd, false, replayEdit{}
 		}
 	}
 	var cmd tea.Cmd

@@ -374,7 +374,8 @@ func (m callsModel) handleKey(msg tea.KeyPressMsg) (callsModel, tea.Cmd) {
 		m.filter.SetValue(m.query)
 		m.filter.CursorEnd()
 		m.updateKeys()
-		return m.clamp(), m.filter.Focus()
+		cmd := m.filter.Focus()
+		return m.clamp(), cmd
 	case key.Matches(msg, m.keys.FailedOnly):
 		m.failedOnly = !m.failedOnly
 		m = m.refilter()
@@ -389,9 +390,9 @@ func (m callsModel) handleKey(msg tea.KeyPressMsg) (callsModel, tea.Cmd) {
 		m2, cmd2 := m.startReplay()
 		return m2, tea.Batch(cmd, cmd2)
 	case key.Matches(msg, m.keys.Curl):
-		if c, ok := m.selected(); ok {
-			return m, copyCurlCmd(m.session, c.ID)
-		}
+		m, cmd := m.open()
+		m.detail.wantCurl = true
+		return m, cmd
 	case key.Matches(msg, m.keys.Edit):
 		m, cmd := m.open()
 		return m, tea.Batch(cmd, statusCmd("loading the call: press e again once it shows", false))
@@ -452,7 +453,8 @@ func (m callsModel) startEdit() (callsModel, tea.Cmd) {
 	m.editor = newRequestEditor(m.styles, *m.detail.entry, m.width, m.height)
 	m.mode = callsEdit
 	m.updateKeys()
-	return m, m.editor.focus()
+	cmd := m.editor.focus()
+	return m, cmd
 }
 
 func (m *callsModel) updateKeys() {

@@ -244,7 +244,8 @@ func (m flowModel) handleKey(msg tea.KeyPressMsg) (flowModel, tea.Cmd) {
 	case key.Matches(msg, m.keys.Paste):
 		m.pasting = true
 		m.updateKeys()
-		return m, m.paste.Focus()
+		cmd := m.paste.Focus()
+		return m, cmd
 	case key.Matches(msg, m.keys.Cancel):
 		if m.waiting && m.cancelWait != nil {
 			m.cancelWait()

@@ -273,22 +273,26 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ok {
 			cmds = append(cmds, waitForCallEvent(m.events))
 		}
-		return m, tea.Batch(append(cmds, cmd, m.startSpinner())...)
+		spin := m.startSpinner()
+		return m, tea.Batch(append(cmds, cmd, spin)...)
 	case callsReloadedMsg, entryLoadedMsg, replayDoneMsg, curlMsg:
 		var cmd tea.Cmd
 		m.calls, cmd = m.calls.Update(msg)
 		m.updateKeys()
-		return m, tea.Batch(cmd, m.startSpinner())
+		spin := m.startSpinner()
+		return m, tea.Batch(cmd, spin)
 	case stepDoneMsg, authStartedMsg, browserDoneMsg, redirectMsg:
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.Update(msg)
 		m = m.afterFlow()
-		return m, tea.Batch(cmd, m.startSpinner())
+		spin := m.startSpinner()
+		return m, tea.Batch(cmd, spin)
 	case runStepMsg:
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.runStep(msg.step, false)
 		m = m.afterFlow()
-		return m, tea.Batch(cmd, m.startSpinner())
+		spin := m.startSpinner()
+		return m, tea.Batch(cmd, spin)
 	case tokenChangedMsg:
 		var cmd tea.Cmd
 		m.inspect, cmd = m.inspect.Update(msg)
@@ -381,7 +385,8 @@ func (m Model) tick(seq int) (tea.Model, tea.Cmd) {
 	if m.tokens.wantsRefresh() && !m.flow.busy() && m.flow.steps[stepRefresh].state != stateRunning {
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.runStep(stepRefresh, true)
-		cmds = append(cmds, cmd, statusCmd("auto-refresh: the access token is about to expire, refreshing it now", false), m.startSpinner())
+		spin := m.startSpinner()
+		cmds = append(cmds, cmd, statusCmd("auto-refresh: the access token is about to expire, refreshing it now", false), spin)
 	}
 	return m, tea.Batch(cmds...)
 }
@@ -431,7 +436,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			var cmd tea.Cmd
 			m.flow, cmd = m.flow.runStep(stepRefresh, false)
 			m = m.afterFlow()
-			return m, tea.Batch(cmd, m.startSpinner())
+			spin := m.startSpinner()
+			return m, tea.Batch(cmd, spin)
 		case key.Matches(msg, m.keys.Reveal):
 			return m.toggleReveal()
 		case key.Matches(msg, m.keys.Export):
@@ -454,7 +460,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.calls, cmd = m.calls.Update(msg)
 	}
 	m.updateKeys()
-	return m, tea.Batch(cmd, m.startSpinner())
+	spin := m.startSpinner()
+	return m, tea.Batch(cmd, spin)
 }
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
