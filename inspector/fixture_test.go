@@ -112,7 +112,7 @@ var kindByName = map[string]oauthflow.ErrorKind{
 	"config": oauthflow.KindConfig, "unavailable": oauthflow.KindUnavailable, "browser": oauthflow.KindBrowser, "timeout": oauthflow.KindTimeout,
 }
 
-func mustDuration(t *testing.T, s string) time.Duration {
+func mustDuration(t testing.TB, s string) time.Duration {
 	t.Helper()
 	if s == "" {
 		return 0
@@ -125,7 +125,7 @@ func mustDuration(t *testing.T, s string) time.Duration {
 }
 
 // build turns a case into what a flow would have produced: the step's report and the context.
-func (fc fixtureCase) build(t *testing.T) ([]Observation, Context) {
+func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 	t.Helper()
 	fx := fc.Context
 	ctx := Context{Now: fixtureNow, ClaimedIssuer: fx.ClaimedIssuer, Provider: oauthflow.Provider{Name: fx.Provider, Issuer: fx.ConfiguredIssuer}}
@@ -210,7 +210,7 @@ func (fc fixtureCase) build(t *testing.T) ([]Observation, Context) {
 	return obs, ctx
 }
 
-func loadFixtures(t *testing.T) map[string]fixtureFile {
+func loadFixtures(t testing.TB) map[string]fixtureFile {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
 	if err != nil {

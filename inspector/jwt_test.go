@@ -27,7 +27,7 @@ type testKey struct {
 	alg  jose.SignatureAlgorithm
 }
 
-func newRSAKey(t *testing.T, kid string) testKey {
+func newRSAKey(t testing.TB, kid string) testKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -36,7 +36,7 @@ func newRSAKey(t *testing.T, kid string) testKey {
 	return testKey{priv: k, alg: jose.RS256, jwk: jose.JSONWebKey{Key: &k.PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"}}
 }
 
-func newECKey(t *testing.T, kid string) testKey {
+func newECKey(t testing.TB, kid string) testKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,7 +45,7 @@ func newECKey(t *testing.T, kid string) testKey {
 	return testKey{priv: k, alg: jose.ES256, jwk: jose.JSONWebKey{Key: &k.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"}}
 }
 
-func sign(t *testing.T, k testKey, claims map[string]any) string {
+func sign(t testing.TB, k testKey, claims map[string]any) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.jwk.KeyID)
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.priv}, opts)

@@ -12,7 +12,7 @@ var received = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // linkedInToken is a LinkedIn member token as the token endpoint sends it: 60 days of access,
 // 365 days of refresh.
-func linkedInToken(t *testing.T) *oauthflow.Token {
+func linkedInToken(t testing.TB) *oauthflow.Token {
 	t.Helper()
 	tok, err := oauthflow.ParseToken([]byte(`{"access_token":"AQV-access","expires_in":5184000,"refresh_token":"AQX-refresh","refresh_token_expires_in":31536000,"scope":"openid,profile,email"}`), received)
 	if err != nil {
