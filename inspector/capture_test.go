@@ -543,6 +543,30 @@ func captureSandboxStrictTargeted(t *testing.T, c *capturer) {
 
 	_, tr, err = r.Userinfo(ctx, "not-an-issued-token")
 	c.add("unknown access token (RFC 6750 challenge)", CodeInvalidAccessToken, false, stepOf(oauthflow.StepUserinfo, tr, err), arContext(cfg, ar), "")
+
+	// A scope the server does not know: RFC 6749's invalid_scope on the redirect.
+	scoped := cfg
+	scoped.Client.Scopes = []string{"openid", "r_not_a_scope"}
+	fr := oauthflow.NewRunner(scoped).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser})
+	c.secretsOfFlow(scoped, fr)
+	c.add("unknown scope", CodeScopeNotAuthorized, false, *fr.FailedStep(), flowContext(scoped, fr, time.Now()), withState(fr.Callback.URL, fixtureState))
+
+	// A public client that sends no PKCE challenge (the request is built by hand: the client
+	// configuration check would refuse it first).
+	_, pub, pubCfg := sandboxRunner(t, c, sandbox.ComplianceStrict, sandbox.WithClient("native-app", "", sandbox.DefaultRedirectURI))
+	pubCfg.Client = oauthflow.Client{ID: "native-app", RedirectURI: sandbox.DefaultRedirectURI, AuthMethod: oauthflow.AuthNone}
+	pub = oauthflow.NewRunner(pubCfg)
+	par, err := pub.AuthorizationRequest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect, err := browser.Authorize(ctx, par.URL, par.RedirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = oauthflow.ParseRedirect(par, "", redirect)
+	c.add("public client without PKCE", CodePKCEMismatch, false, oauthflow.StepReport{Name: oauthflow.StepCallback, Status: oauthflow.StatusFailed, Err: err},
+		arContext(pubCfg, par), withState(redirect, fixtureState))
 }
 
 type captureClock struct {
