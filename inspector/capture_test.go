@@ -117,8 +117,9 @@ func (c *capturer) clean(s string) string {
 		s = strings.ReplaceAll(s, v, "[redacted]")
 	}
 	for _, h := range c.hosts {
-		hostname, _, _ := net.SplitHostPort(h)
+		hostname, port, _ := net.SplitHostPort(h)
 		s = strings.ReplaceAll(s, h, hostname+":"+c.port)
+		s = strings.ReplaceAll(s, hostname+"%3A"+port, hostname+"%3A"+c.port) // inside an encoded URL
 	}
 	return s
 }
