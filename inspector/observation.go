@@ -106,16 +106,13 @@ type PageStop struct {
 
 // FromStep builds the observation of one step of a flow: its last HTTP exchange and its error.
 func FromStep(s oauthflow.StepReport) Observation {
-	o := Observation{Step: s.Name, Started: s.Started, Failed: s.Status == oauthflow.StatusFailed}
+	o := Observation{Step: s.Name, Started: s.Started}
 	if n := len(s.Exchanges); n > 0 {
 		o.addExchange(s.Exchanges[n-1])
 	}
 	o.Failed = s.Status == oauthflow.StatusFailed
 	if s.Err != nil {
 		o.addError(s.Err)
-	}
-	if o.Step == "" {
-		o.Step = s.Name
 	}
 	return o
 }
