@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -126,6 +127,17 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	}
 	skip := func(name, why string) {
 		s := StepReport{Name: name, Status: StatusSkipped, Started: r.now(), Notes: []string{why}}
+		fr.Steps = append(fr.Steps, s)
+		if opts.OnStep != nil {
+			opts.OnStep(s)
+		}
+	}
+	// skipRefused records an introspection a public client was refused: RFC 7662 §2.1 lets the
+	// server require client authentication, which a public client cannot give, so the refusal is
+	// the server's policy, not a fault of the flow. The exchange stays in the record.
+	skipRefused := func(name string, started time.Time, trace *Trace, err error) {
+		s := StepReport{Name: name, Status: StatusSkipped, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(),
+			Notes: []string{"the provider does not let a public client introspect (" + err.Error() + "); introspect with a confidential client to see the token's state"}}
 		fr.Steps = append(fr.Steps, s)
 		if opts.OnStep != nil {
 			opts.OnStep(s)
@@ -309,7 +321,10 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 				Description: "the access token just issued is reported inactive" + statusSuffix(in),
 				Hint:        "the provider already considers the token unusable; see the diagnosis"}
 		}
-		if !report(StepIntrospect, started, trace, err, notes...) {
+		if r.publicClientRefused(err) {
+			fr.Introspection = nil
+			skipRefused(StepIntrospect, started, trace, err)
+		} else if !report(StepIntrospect, started, trace, err, notes...) {
 			skipRest(allAfter(StepIntrospect)...)
 			return fr
 		}
@@ -369,13 +384,32 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 					Description: "the revoked access token is still reported active",
 					Hint:        "the provider did not revoke it (RFC 7009 §2.2 says it must be invalidated): do not rely on revocation with this provider"}
 			}
-			report(StepIntrospectAfter, started, trace, err, "introspection after revocation"+statusSuffix(in))
+			if r.publicClientRefused(err) {
+				fr.IntrospectionAfterRevoke = nil
+				skipRefused(StepIntrospectAfter, started, trace, err)
+			} else {
+				report(StepIntrospectAfter, started, trace, err, "introspection after revocation"+statusSuffix(in))
+			}
 		} else {
 			skip(StepIntrospectAfter, "no introspection endpoint")
 		}
 	}
 	fr.OK = !failed
 	return fr
+}
+
+// publicClientRefused tells whether err is an introspection endpoint refusing a public client
+// for lack of client authentication.
+func (r *Runner) publicClientRefused(err error) bool {
+	if r.authMethod() != AuthNone {
+		return false
+	}
+	e, ok := AsError(err)
+	if !ok {
+		return false
+	}
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
+		e.Code == "invalid_client" || e.Code == "unauthorized_client"
 }
 
 func statusSuffix(in *Introspection) string {

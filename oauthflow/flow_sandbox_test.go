@@ -411,3 +411,53 @@ func TestSandboxFlowBadConfiguration(t *testing.T) {
 		t.Errorf("the browser was sent although the configuration cannot work: %+v", st)
 	}
 }
+
+// TestIntrospectionRefusedForLackOfClientAuthentication: a server may refuse introspection to a
+// client that cannot authenticate (RFC 7662 §2.1). For a public client that is the server's policy
+// and the step is skipped with the refusal shown; for a confidential client it is a failure.
+func TestIntrospectionRefusedForLackOfClientAuthentication(t *testing.T) {
+	t.Parallel()
+	refusing := newEndpointServer(t, http.StatusUnauthorized, "application/json", `{"error":"invalid_client","error_description":"client authentication required"}`)
+	cases := []struct {
+		name   string
+		id     string
+		secret string
+		method oauthflow.AuthMethod
+		failed bool
+	}{
+		{name: "public client", id: "public-app", method: oauthflow.AuthNone},
+		{name: "confidential client", id: sandbox.DefaultClientID, secret: sandbox.DefaultClientSecret, method: oauthflow.AuthPost, failed: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(tc.id, tc.secret))
+			cfg := sandboxConfig(s)
+			cfg.Client.ID, cfg.Client.Secret, cfg.Client.AuthMethod = tc.id, tc.secret, tc.method
+			cfg.Provider.Endpoints.Introspection = refusing.URL + "/introspect"
+			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+			if tc.failed {
+				if e := checkFailsAt(t, fr, oauthflow.StepIntrospect); e.Code != "invalid_client" || e.Status != 401 {
+					t.Errorf("got %v", e)
+				}
+				return
+			}
+			if !fr.OK {
+				t.Fatalf("a public client refused introspection must not fail the flow: %s", stepStatuses(fr))
+			}
+			for _, name := range []string{oauthflow.StepIntrospect, oauthflow.StepIntrospectAfter} {
+				i := slices.Index(flowOrder, name)
+				st := fr.Steps[i]
+				if st.Status != oauthflow.StatusSkipped || st.Err != nil || len(st.Exchanges) != 1 || !strings.Contains(strings.Join(st.Notes, " "), "invalid_client") {
+					t.Errorf("%s: %+v", name, st)
+				}
+			}
+			if fr.Introspection != nil || fr.IntrospectionAfterRevoke != nil {
+				t.Error("a refused introspection left a result behind")
+			}
+			if st := s.Stats(); st.RefreshGrants != 1 || st.Revocations != 2 {
+				t.Errorf("the steps after introspection must still run: %+v", st)
+			}
+		})
+	}
+}
