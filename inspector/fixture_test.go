@@ -129,8 +129,9 @@ func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 	t.Helper()
 	fx := fc.Context
 	ctx := Context{Now: fixtureNow, ClaimedIssuer: fx.ClaimedIssuer, Provider: oauthflow.Provider{Name: fx.Provider, Issuer: fx.ConfiguredIssuer}}
-	if fx.Provider == "linkedin" {
+	if strings.HasPrefix(fx.Provider, "linkedin") {
 		p := oauthflow.LinkedInAt("http://127.0.0.1:8766", "http://127.0.0.1:8766")
+		p.Name = fx.Provider
 		if fx.ConfiguredIssuer != "" {
 			p.Issuer = fx.ConfiguredIssuer
 		}

@@ -56,8 +56,10 @@ func runSandboxFlow(t *testing.T, setup sandboxSetup) sandboxRun {
 		t.Fatalf("starting the sandbox: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
+	provider := oauthflow.LinkedInAt(base, base)
+	provider.Name = "linkedin-sandbox" // as `oauthdiag flow --sandbox` names it
 	cfg := oauthflow.Config{
-		Provider: oauthflow.LinkedInAt(base, base),
+		Provider: provider,
 		Client: oauthflow.Client{ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret,
 			RedirectURI: sandbox.DefaultRedirectURI, PKCE: true},
 	}
