@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,16 +211,20 @@ func (c *capturer) write(file, source string) {
 		c.t.Fatalf("not writing %s: the capture failed", file)
 	}
 	slices.SortFunc(c.cases, func(a, b fixtureCase) int { return strings.Compare(a.Name, b.Name) })
-	b, err := json.MarshalIndent(fixtureFile{Source: source, Cases: c.cases}, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // bodies stay readable: & < > as the servers sent them
+	if err := enc.Encode(fixtureFile{Source: source, Cases: c.cases}); err != nil {
 		c.t.Fatal(err)
 	}
+	b := buf.Bytes()
 	path := filepath.Join(fixtureDir, file)
 	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		c.t.Fatal(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
