@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"sort"
@@ -60,14 +61,27 @@ var secretNames = map[string]string{
 	"registration_access_token": "registration_access_token",
 }
 
-// secretHeaders are headers whose whole value is a credential.
+// secretHeaders are headers (canonical names) whose whole value is a credential.
 var secretHeaders = map[string]string{
-	"x-api-key":            "api_key",
-	"api-key":              "api_key",
-	"x-auth-token":         "auth_token",
-	"x-amz-security-token": "security_token",
-	"x-csrf-token":         "csrf_token",
-	"dpop":                 "dpop_proof",
+	"X-Api-Key":            "api_key",
+	"Api-Key":              "api_key",
+	"X-Auth-Token":         "auth_token",
+	"X-Amz-Security-Token": "security_token",
+	"X-Csrf-Token":         "csrf_token",
+	"Dpop":                 "dpop_proof",
+}
+
+// metadataHeaders carry protocol metadata, never a parameter or credential, so only known
+// secret values are looked for in them; the structural scans are skipped to keep
+// recording cheap.
+var metadataHeaders = map[string]bool{
+	"Accept": true, "Accept-Encoding": true, "Age": true, "Cache-Control": true, "Connection": true,
+	"Content-Encoding": true, "Content-Length": true, "Content-Type": true, "Date": true, "Etag": true,
+	"Expires": true, "Last-Modified": true, "Linkedin-Version": true, "Pragma": true, "Referrer-Policy": true,
+	"Retry-After": true, "Server": true, "Strict-Transport-Security": true, "Transfer-Encoding": true,
+	"Vary": true, "X-Content-Type-Options": true, "X-Frame-Options": true, "X-Li-Fabric": true,
+	"X-Li-Pop": true, "X-Li-Proto": true, "X-Li-Request-Id": true, "X-Li-Uuid": true,
+	"X-Restli-Protocol-Version": true,
 }
 
 // placeholderPattern matches a rendered placeholder; group 1 is the kind, group 2 the fingerprint.
@@ -503,20 +517,64 @@ func (r *Redactor) redactURL(raw string, note func(kind, value, fp string)) stri
 
 // RedactHeader returns a redacted copy of h.
 func (r *Redactor) RedactHeader(h http.Header) http.Header {
-	return r.redactHeader(h, nil)
-}
-
-func (r *Redactor) redactHeader(h http.Header, note func(kind, value, fp string)) http.Header {
 	if h == nil {
 		return nil
 	}
-	out := make(http.Header, len(h))
-	for name, values := range h {
-		vs := make([]string, len(values))
-		for i, v := range values {
-			vs[i] = r.redactHeaderValue(name, v, note)
+	return r.redactFields(snapshotHeader(h), nil)
+}
+
+// headerField is one header of a snapshot.
+type headerField struct {
+	name   string
+	values []string
+}
+
+// headerSnapshot is a copy of a header taken on the caller's goroutine: a flat slice,
+// cheaper to build than a map.
+type headerSnapshot []headerField
+
+func snapshotHeader(h http.Header) headerSnapshot {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	all := make([]string, 0, n)
+	out := make(headerSnapshot, 0, len(h))
+	for k, vs := range h {
+		start := len(all)
+		all = append(all, vs...)
+		out = append(out, headerField{name: k, values: all[start:len(all):len(all)]})
+	}
+	return out
+}
+
+// get is http.Header.Get for a snapshot of a canonical header.
+func (hs headerSnapshot) get(name string) string {
+	for _, f := range hs {
+		if f.name == name && len(f.values) > 0 {
+			return f.values[0]
 		}
-		out[name] = vs
+	}
+	return ""
+}
+
+func (r *Redactor) redactFields(hs headerSnapshot, note func(kind, value, fp string)) http.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	n := 0
+	for _, f := range hs {
+		n += len(f.values)
+	}
+	all := make([]string, n)
+	out := make(http.Header, len(hs))
+	for _, f := range hs {
+		vs := all[:len(f.values):len(f.values)]
+		all = all[len(f.values):]
+		for i, v := range f.values {
+			vs[i] = r.redactHeaderValue(f.name, v, note)
+		}
+		out[f.name] = vs
 	}
 	return out
 }
@@ -527,23 +585,26 @@ func (r *Redactor) RedactHeaderValue(name, value string) string {
 }
 
 func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value, fp string)) string {
-	switch lname := strings.ToLower(name); lname {
-	case "authorization", "proxy-authorization":
+	switch cname := textproto.CanonicalMIMEHeaderKey(name); cname {
+	case "Authorization", "Proxy-Authorization":
 		return r.redactAuthorization(v, note)
-	case "cookie":
+	case "Cookie":
 		return r.redactCookiePairs(v, note)
-	case "set-cookie":
+	case "Set-Cookie":
 		pair, attrs, _ := strings.Cut(v, ";")
 		red := r.redactCookiePairs(pair, note)
 		if attrs != "" || strings.Contains(v, ";") {
 			return red + ";" + attrs
 		}
 		return red
-	case "location", "content-location", "referer", "link":
+	case "Location", "Content-Location", "Referer", "Link":
 		return r.redactURL(v, note)
 	default:
-		if kind, ok := secretHeaders[lname]; ok && v != "" {
+		if kind, ok := secretHeaders[cname]; ok && v != "" {
 			return r.placeholderFor(kind, v, note)
+		}
+		if metadataHeaders[cname] {
+			return r.redactKnown(v, note)
 		}
 		return r.redactText(v, note)
 	}

@@ -69,6 +69,8 @@ type Session struct {
 	wcond    *sync.Cond
 	queue    []*finished
 	draining bool
+	batch    []*finished // scratch of the running drain
+	scratch  []byte      // scratch of the running drain
 
 	// fmu guards the append handle and the log's size.
 	fmu       sync.Mutex
@@ -183,14 +185,17 @@ func (s *Session) enqueue(f *finished) {
 // drain writes queued calls until the queue is empty. Calls that finished together go
 // out in one write.
 func (s *Session) drain() {
-	var batch []*finished
-	var buf []byte
+	// Only one drain runs at a time, so it may keep its scratch space in the session.
+	s.wmu.Lock()
+	batch, buf := s.batch, s.scratch
+	s.wmu.Unlock()
 	for {
 		s.wmu.Lock()
 		batch = append(batch[:0], s.queue...)
 		clear(s.queue)
 		s.queue = s.queue[:0]
 		if len(batch) == 0 {
+			s.batch, s.scratch = batch, buf[:0]
 			s.draining = false
 			s.wcond.Broadcast()
 			s.wmu.Unlock()

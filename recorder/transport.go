@@ -250,7 +250,7 @@ type finished struct {
 	method       string
 	proto        string
 	url          url.URL
-	reqHeader    http.Header
+	reqHeader    headerSnapshot
 	reqBody      []byte
 	reqTrunc     bool
 	reqSize      int64
@@ -259,7 +259,7 @@ type finished struct {
 	status       int
 	respProto    string
 	uncompressed bool
-	respHeader   http.Header
+	respHeader   headerSnapshot
 	hasBody      bool
 	respBody     []byte
 	respSize     int64
@@ -272,7 +272,7 @@ func (c *call) finish(transportErr error, incomplete bool) {
 	c.once.Do(func() {
 		f := &finished{
 			c: c, end: c.s.opts.now(), transportErr: transportErr, incomplete: incomplete,
-			method: c.req.Method, proto: c.req.Proto, url: *c.req.URL, reqHeader: c.req.Header.Clone(),
+			method: c.req.Method, proto: c.req.Proto, url: *c.req.URL, reqHeader: snapshotHeader(c.req.Header),
 			reqBody: c.reqBody, reqTrunc: c.reqTrunc,
 		}
 		f.reqSize = int64(len(c.reqBody))
@@ -281,7 +281,7 @@ func (c *call) finish(transportErr error, incomplete bool) {
 		}
 		if resp := c.resp; resp != nil {
 			f.hasResp, f.status, f.respProto, f.uncompressed = true, resp.StatusCode, resp.Proto, resp.Uncompressed
-			f.respHeader = resp.Header.Clone()
+			f.respHeader = snapshotHeader(resp.Header)
 			if c.body != nil {
 				f.hasBody = true
 				f.respBody, f.respSize, f.respTrunc, f.bodyErr = c.body.snapshot()
@@ -313,19 +313,19 @@ func (f *finished) build(s *Session) *Entry {
 	e.Request = Request{
 		Method: f.method,
 		Proto:  f.proto,
-		Header: red.redactHeader(f.reqHeader, fromRequest),
+		Header: red.redactFields(f.reqHeader, fromRequest),
 	}
 	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
 	if f.reqBody != nil {
 		red.learnTokens(f.reqBody, learn)
-		body := red.redactBody(f.reqHeader.Get("Content-Type"), f.reqBody, fromRequest)
+		body := red.redactBody(f.reqHeader.get("Content-Type"), f.reqBody, fromRequest)
 		e.Request.Body, e.Request.BodyEncoding = bodyText(body, f.reqTrunc)
 		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
 	}
 
 	if f.hasResp {
 		r := &Response{Status: f.status, Proto: f.respProto, Uncompressed: f.uncompressed}
-		r.Header = red.redactHeader(f.respHeader, learn)
+		r.Header = red.redactFields(f.respHeader, learn)
 		if f.hasBody {
 			trunc := f.respTrunc
 			if f.incomplete {
@@ -336,11 +336,11 @@ func (f *finished) build(s *Session) *Entry {
 				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), classify(f.bodyErr)
 			}
 			red.learnTokens(f.respBody, learn)
-			body := red.redactBody(f.respHeader.Get("Content-Type"), f.respBody, learn)
+			body := red.redactBody(f.respHeader.get("Content-Type"), f.respBody, learn)
 			r.Body, r.BodyEncoding = bodyText(body, trunc)
 			r.BodySize, r.Truncated = f.respSize, trunc
 		}
-		if d, err := http.ParseTime(f.respHeader.Get("Date")); err == nil {
+		if d, err := http.ParseTime(f.respHeader.get("Date")); err == nil {
 			e.ServerDate = d
 		}
 		e.Response = r
