@@ -247,13 +247,27 @@ func pinned() teatest.TestOption {
 
 func (e *testEnv) start(t *testing.T, w, h int, opts ...Option) *session {
 	t.Helper()
-	last := &atomic.Pointer[string]{}
-	empty := ""
-	last.Store(&empty)
+	last := newLast()
 	tm := teatest.NewTestModel(t, probe{m: e.model(t, opts...), last: last}, teatest.WithInitialTermSize(w, h), pinned())
 	s := &session{t: t, tm: tm, last: last, env: e}
 	t.Cleanup(func() { _ = tm.Quit() })
 	return s
+}
+
+func newLast() *atomic.Pointer[string] {
+	last := &atomic.Pointer[string]{}
+	empty := ""
+	last.Store(&empty)
+	return last
+}
+
+// finishModel quits and returns the final root model.
+func (s *session) finishModel() Model {
+	s.t.Helper()
+	if err := s.tm.Quit(); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.tm.FinalModel(s.t, teatest.WithFinalTimeout(10*time.Second)).(probe).m
 }
 
 func (s *session) screen() string { return *s.last.Load() }
@@ -296,11 +310,7 @@ func (s *session) typeText(text string) { s.tm.Type(text) }
 // the callback's random ports replaced so goldens are stable.
 func (s *session) finish() string {
 	s.t.Helper()
-	if err := s.tm.Quit(); err != nil {
-		s.t.Fatal(err)
-	}
-	fm := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(10*time.Second)).(probe)
-	return s.env.normalize(ansi.Strip(fm.m.render()))
+	return s.env.normalize(plain(s.finishModel()))
 }
 
 var portRE = regexp.MustCompile(`127\.0\.0\.1:\d{4,5}`)

@@ -308,7 +308,6 @@ func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 		return m, statusCmd(s.String()+": "+why, true)
 	}
 	var cmds []tea.Cmd
-	hadToken := m.token != nil
 	switch s {
 	case stepConfigure:
 		m = m.reset(stepConfigure)
@@ -316,9 +315,6 @@ func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 		m = m.reset(stepAuthorize)
 	case stepCallback:
 		m = m.reset(stepExchange)
-	}
-	if hadToken && m.token == nil {
-		cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{} })
 	}
 	rec := stepRecord{state: stateRunning, started: m.now(), auto: auto}
 	m.steps[s] = rec
@@ -397,7 +393,7 @@ func (m flowModel) restart() (flowModel, tea.Cmd) {
 	m.selected = stepConfigure
 	m.refreshDetail()
 	m.updateKeys()
-	return m, tea.Batch(statusCmd("new flow: press enter to start with Configure", false), func() tea.Msg { return tokenChangedMsg{} })
+	return m, statusCmd("new flow: press enter to start with Configure", false)
 }
 
 func (m flowModel) stopWaiting() flowModel {
@@ -449,17 +445,10 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 			m.token = msg.token
 			m.revoked = false
 			learnToken(m.mask, msg.token)
-			cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{token: msg.token} })
-		}
-	case stepInspect:
-		if msg.inspect != nil {
-			in := msg.inspect
-			cmds = append(cmds, func() tea.Msg { return inspectionMsg{result: in} })
 		}
 	case stepRevoke:
 		if msg.err == nil {
 			m.revoked = true
-			cmds = append(cmds, func() tea.Msg { return tokenChangedMsg{token: m.token, revoked: true} })
 		}
 	}
 	m.steps[msg.step] = rec

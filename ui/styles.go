@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -235,4 +236,18 @@ func (s *Styles) statusStyle(code int) lipgloss.Style {
 		return s.HTTP.Status2xx
 	}
 	return s.Error
+}
+
+// titledPane draws a bordered pane of total width w with its title set into the top border.
+func titledPane(st *Styles, title, body string, w int) string {
+	b := lipgloss.RoundedBorder()
+	bc := st.Pane.GetBorderTopForeground()
+	edge := lipgloss.NewStyle().Foreground(bc)
+	head := edge.Render(b.TopLeft+b.Top+" ") + st.PaneTitle.Render(title) + " "
+	rest := w - lipgloss.Width(head) - 1
+	if rest < 0 {
+		rest = 0
+	}
+	top := head + edge.Render(strings.Repeat(b.Top, rest)+b.TopRight)
+	return top + "\n" + st.Pane.BorderTop(false).Render(body)
 }

@@ -15,7 +15,8 @@ import (
 // lifetimes refresh at the inspector's "expiring soon" point (the last tenth).
 const autoRefreshLead = 15 * time.Second
 
-// tokenChangedMsg tells the screens that the current token changed (nil: none any more).
+// tokenChangedMsg tells the screens that the flow's token changed (nil: none any more).
+// The root sends it to them directly after the flow updates.
 type tokenChangedMsg struct {
 	token   *oauthflow.Token
 	revoked bool
@@ -86,9 +87,7 @@ func (p tokenPanel) View(spin string, refreshing bool) string {
 			p.tokenLine("refresh", p.state.Refresh, p.token.RefreshToken, "", inner),
 			p.footLine(refreshing, spin, inner))
 	}
-	title := st.PaneTitle.Render("Tokens")
-	body := title + "\n" + strings.Join(lines, "\n")
-	return st.Pane.Render(blockLines(body, inner, 4))
+	return titledPane(st, "Tokens", blockLines(strings.Join(lines, "\n"), inner, 3), p.width)
 }
 
 func (p tokenPanel) statusStyle(s inspector.Status) (symbol string, render func(...string) string) {

@@ -281,7 +281,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.updateKeys()
 		spin := m.startSpinner()
 		return m, tea.Batch(cmd, spin)
-	case stepDoneMsg, authStartedMsg, browserDoneMsg, redirectMsg:
+	case stepDoneMsg:
+		var cmd tea.Cmd
+		current := msg.run == m.flow.run
+		m.flow, cmd = m.flow.Update(msg)
+		if current && msg.inspect != nil {
+			m.inspect, _ = m.inspect.Update(inspectionMsg{result: msg.inspect})
+		}
+		m = m.afterFlow()
+		spin := m.startSpinner()
+		return m, tea.Batch(cmd, spin)
+	case authStartedMsg, browserDoneMsg, redirectMsg:
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.Update(msg)
 		m = m.afterFlow()
@@ -293,18 +303,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m = m.afterFlow()
 		spin := m.startSpinner()
 		return m, tea.Batch(cmd, spin)
-	case tokenChangedMsg:
-		var cmd tea.Cmd
-		m.inspect, cmd = m.inspect.Update(msg)
-		m.calls.accessToken = ""
-		if msg.token != nil && !msg.revoked {
-			m.calls.accessToken = msg.token.AccessToken
-		}
-		return m, cmd
-	case inspectionMsg:
-		var cmd tea.Cmd
-		m.inspect, cmd = m.inspect.Update(msg)
-		return m, cmd
 	case bundleDoneMsg:
 		if msg.err != nil {
 			m.status = m.status.show(statusMsg{text: "bundle export failed: " + msg.err.Error(), isErr: true}, m.clock())
@@ -346,8 +344,16 @@ func (m Model) handlePaste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// afterFlow brings the token panel and keys in line with the flow.
+// afterFlow brings the token panel, the other screens and the keys in line with the flow.
 func (m Model) afterFlow() Model {
+	if m.flow.token != m.tokens.token || m.flow.revoked != m.tokens.revoked {
+		changed := tokenChangedMsg{token: m.flow.token, revoked: m.flow.revoked}
+		m.inspect, _ = m.inspect.Update(changed)
+		m.calls.accessToken = ""
+		if changed.token != nil && !changed.revoked {
+			m.calls.accessToken = changed.token.AccessToken
+		}
+	}
 	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, m.clock())
 	m.updateKeys()
 	return m
