@@ -192,7 +192,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 			out = "value:  " + raw + "\n" + out
 		}
 		if session != "" {
-			out += "\nsession: " + session + " (oauthdiag calls " + session + ")\n"
+			out += "\nsession: " + session + " (oauthdiag calls --session " + session + ")\n"
 		}
 		fmt.Fprint(env.stdout, out)
 	}
