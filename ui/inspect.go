@@ -166,9 +166,31 @@ func (m inspectModel) content(w int) string {
 	var b strings.Builder
 	section := func(title string) { b.WriteString("\n" + st.PaneTitle.Render(title) + "\n") }
 	row := func(k, v string) {
+		if v == "" {
+			return
+		}
 		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-15s", k))+" "+st.Table.Value.Render(v), w) + "\n")
 	}
 
+	section("Client vs server")
+	if r.introspection == nil {
+		b.WriteString(st.Muted.Render("no server view to compare with") + "\n")
+	} else {
+		local := r.local.Access
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%-8s %-32s %s", "", "client believes", "server says")) + "\n")
+		cmp := func(field, l, s string) {
+			b.WriteString(truncate(st.Table.Key.Render(fmt.Sprintf("%-8s ", field))+st.Table.Value.Render(fmt.Sprintf("%-32s ", l))+st.Table.Value.Render(s), w) + "\n")
+		}
+		cmp("status", string(local.Status), r.introspection.Status)
+		cmp("expiry", shortUTC(local.Expiry), shortUTC(r.introspection.Expiry))
+		cmp("scopes", strings.Join(r.local.GrantedScopes, " "), strings.Join(r.introspection.Scopes, " "))
+		if len(r.mismatches) == 0 {
+			b.WriteString(st.Verdict.Pass.Render("✓ the client and the server agree on status, expiry and scopes") + "\n")
+		}
+		for _, mm := range r.mismatches {
+			b.WriteString(wrapLines(st.Verdict.Fail.Render("✗ "+mm.Field+": ")+st.Table.Value.Render(mm.Detail), w) + "\n")
+		}
+	}
 	section("Introspection (what the server says)")
 	switch {
 	case r.introspectErr != nil:
@@ -247,25 +269,6 @@ func (m inspectModel) content(w int) string {
 		claimRows(&b, st, r.access.Claims, r.at, w, true)
 	}
 
-	section("Client vs server")
-	if r.introspection == nil {
-		b.WriteString(st.Muted.Render("no server view to compare with") + "\n")
-	} else {
-		local := r.local.Access
-		b.WriteString(st.Muted.Render(fmt.Sprintf("%-8s %-32s %s", "", "client believes", "server says")) + "\n")
-		cmp := func(field, l, s string) {
-			b.WriteString(truncate(st.Table.Key.Render(fmt.Sprintf("%-8s ", field))+st.Table.Value.Render(fmt.Sprintf("%-32s ", l))+st.Table.Value.Render(s), w) + "\n")
-		}
-		cmp("status", string(local.Status), r.introspection.Status)
-		cmp("expiry", shortUTC(local.Expiry), shortUTC(r.introspection.Expiry))
-		cmp("scopes", strings.Join(r.local.GrantedScopes, " "), strings.Join(r.introspection.Scopes, " "))
-		if len(r.mismatches) == 0 {
-			b.WriteString(st.Verdict.Pass.Render("✓ the client and the server agree on status, expiry and scopes") + "\n")
-		}
-		for _, mm := range r.mismatches {
-			b.WriteString(wrapLines(st.Verdict.Fail.Render("✗ "+mm.Field+": ")+st.Table.Value.Render(mm.Detail), w) + "\n")
-		}
-	}
 	b.WriteString("\n" + st.Muted.Render("inspected at "+inspector.FormatUTC(r.at)+" · r inspects again"))
 	return highlightPlaceholders(strings.TrimLeft(b.String(), "\n"), st.Redacted)
 }
