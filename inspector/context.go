@@ -16,7 +16,7 @@ const DefaultSkewTolerance = time.Minute
 type Context struct {
 	Provider oauthflow.Provider
 	Client   oauthflow.Client
-	// Now is the local clock at diagnosis time.
+	// Now is the local clock at diagnosis time (zero means time.Now; tests set it).
 	Now time.Time
 	// Token is the newest token the client holds.
 	Token *oauthflow.Token

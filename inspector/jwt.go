@@ -260,7 +260,8 @@ type VerifyOptions struct {
 	Issuer   string
 	Audience string
 	Nonce    string
-	// Now is the local clock; Skew (server minus local) is added before time checks.
+	// Now is the local clock (zero means time.Now); Skew (server minus local) is added before
+	// time checks.
 	Now  time.Time
 	Skew time.Duration
 	// Leeway tolerated on exp, iat and nbf; 0 means DefaultLeeway.
