@@ -612,10 +612,10 @@ func MeasureSkew(exchanges []Exchange) (time.Duration, bool) {
 		if err != nil {
 			continue
 		}
-		// The server wrote Date somewhere between sending and receiving; take the middle, and the
-		// middle of the second Date truncates to.
+		// The server wrote Date somewhere between sending and receiving: compare with the middle.
+		// Date drops the fraction of a second, so the estimate is good to about a second.
 		local := ex.Started.Add(ex.Duration / 2)
-		return date.Add(500 * time.Millisecond).Sub(local).Round(time.Second), true
+		return date.Sub(local).Round(time.Second), true
 	}
 	return 0, false
 }

@@ -215,7 +215,7 @@ func ParseProfiles(path string, data []byte) (*ProfileFile, error) {
 	var raw rawFile
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw)
 	if err != nil {
-		ce := &ConfigError{Path: path, Msg: err.Error(), Err: err}
+		ce := &ConfigError{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: err}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			ce.Line, ce.Msg = pe.Position.Line, pe.Message
