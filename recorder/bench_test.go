@@ -1,10 +1,14 @@
 package recorder
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
+
+	"oauthdiag/sandbox"
 )
 
 // userinfoHandler answers like LinkedIn's /v2/userinfo: a small JSON body and the x-li-* ids.
@@ -111,4 +115,61 @@ func BenchmarkBundle10k(b *testing.B) {
 			b.Fatalf("bundled %d calls", sum.Calls)
 		}
 	}
+}
+
+// sandboxUserinfo starts the sandbox and returns a userinfo request carrying a valid
+// token, obtained without recording.
+func sandboxUserinfo(b *testing.B) (*http.Request, *http.Client) {
+	srv := startSandbox(b, sandbox.Happy)
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := plain.Get(srv.BaseURL() + "/oauth/v2/authorization?" + url.Values{"response_type": {"code"},
+		"client_id": {canaryClientID}, "redirect_uri": {canaryRedirect}, "state": {"s"}, "scope": {"openid profile email"}}.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	resp, err = plain.PostForm(srv.BaseURL()+"/oauth/v2/accessToken", url.Values{"grant_type": {"authorization_code"},
+		"code": {loc.Query().Get("code")}, "redirect_uri": {canaryRedirect}, "client_id": {canaryClientID}, "client_secret": {canaryClientSecret}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.BaseURL()+"/v2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return req, &http.Client{}
+}
+
+func benchRequest(b *testing.B, client *http.Client, req *http.Request) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("userinfo answered %d", resp.StatusCode)
+		}
+	}
+}
+
+// BenchmarkSandboxPlain and BenchmarkSandboxRecorded compare the same userinfo call to
+// the LinkedIn-like sandbox on loopback, a server that does real work per request.
+func BenchmarkSandboxPlain(b *testing.B) {
+	req, client := sandboxUserinfo(b)
+	benchRequest(b, client, req)
+}
+
+func BenchmarkSandboxRecorded(b *testing.B) {
+	req, client := sandboxUserinfo(b)
+	s := startSession(b, openStore(b))
+	client.Transport = s.Transport(nil)
+	benchRequest(b, client, req)
 }

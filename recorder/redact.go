@@ -697,11 +697,10 @@ func looksLikeJSON(b []byte) bool {
 }
 
 // redactJSON walks JSON text and replaces string values under secret keys, leaving
-// every other byte as it was. ok is false when the text is not valid JSON.
+// every other byte as it was. ok is false when the text is not JSON (unbalanced brackets
+// or an unterminated string); the caller then falls back to the free-text rules, which
+// it applies to the result anyway.
 func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out []byte, ok bool) {
-	if !json.Valid(in) {
-		return nil, false
-	}
 	// Stack of containers: true for an object. In an object, key holds the last key read
 	// and expectKey says whether the next string is a key.
 	type frame struct {
@@ -719,6 +718,9 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 		case '[':
 			stack = append(stack, frame{})
 		case '}', ']':
+			if len(stack) == 0 {
+				return nil, false
+			}
 			stack = stack[:len(stack)-1]
 		case ',':
 			if n := len(stack); n > 0 && stack[n-1].object {
@@ -737,6 +739,9 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 				if in[j] == '"' {
 					break
 				}
+			}
+			if j >= len(in) {
+				return nil, false // unterminated string
 			}
 			tok := in[start : j+1]
 			i = j
@@ -773,6 +778,9 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 			buf = append(buf, '"')
 			last = j + 1
 		}
+	}
+	if len(stack) != 0 {
+		return nil, false
 	}
 	if buf == nil {
 		return in, true
