@@ -510,7 +510,7 @@ func (s *Session) publishLocked(ev Event) {
 
 // Close records calls whose response bodies were never read to the end as incomplete,
 // waits for every finished call to be written, ends subscriptions and releases the
-// log's file handles. A closed session can still
+// log's file handles. Its error includes the first failed write (see Err). A closed session can still
 // record: the log is reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
@@ -530,7 +530,7 @@ func (s *Session) Close() error {
 		delete(s.subs, sub)
 		close(sub.ch)
 	}
-	var errs []error
+	errs := []error{s.err}
 	s.fmu.Lock()
 	if s.f != nil {
 		errs = append(errs, s.f.Close())

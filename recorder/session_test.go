@@ -352,7 +352,7 @@ func TestSubscribeShowsPendingThenFinished(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		resp, err := (&http.Client{Transport: s.Transport(nil)}).Get(srv.URL + "/v2/me")
+		resp, err := (&http.Client{Transport: s.Transport(nil)}).Get(srv.URL + "/v2/me?oauth2_access_token=AQV-secret-token-1")
 		if err == nil {
 			io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -360,7 +360,7 @@ func TestSubscribeShowsPendingThenFinished(t *testing.T) {
 		done <- err
 	}()
 	begin := <-events
-	if begin.Type != EventBegin || !begin.Call.Pending || begin.Call.ID != "c1" || begin.Call.Method != "GET" {
+	if begin.Type != EventBegin || !begin.Call.Pending || begin.Call.ID != "c1" || begin.Call.Method != "GET" || begin.Call.URL != srv.URL+"/v2/me" {
 		t.Fatalf("first event %+v, want a pending begin for c1", begin)
 	}
 	close(release)
@@ -368,7 +368,7 @@ func TestSubscribeShowsPendingThenFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	fin := <-events
-	if fin.Type != EventFinish || fin.Call.Pending || fin.Call.Status != 200 || fin.Call.URL != srv.URL+"/v2/me" {
+	if fin.Type != EventFinish || fin.Call.Pending || fin.Call.Status != 200 || fin.Call.URL != srv.URL+"/v2/me?oauth2_access_token="+Placeholder(KindAccessToken, "AQV-secret-token-1") {
 		t.Fatalf("second event %+v, want a finished c1 with status 200", fin)
 	}
 	stop()
@@ -520,5 +520,38 @@ func TestMemoryDoesNotGrowWithFlushedBodies(t *testing.T) {
 	e, err := s.Entry("c110")
 	if err != nil || len(e.Response.Body) != bodySize {
 		t.Errorf("body of the last call not readable from disk: %d bytes, %v", len(e.Response.Body), err)
+	}
+}
+
+// TestUnwritableLogKeepsCallsInMemory: when the log cannot be written, the call still
+// succeeds, stays readable from memory, and the failure is reported rather than lost.
+func TestUnwritableLogKeepsCallsInMemory(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "kept") }))
+	defer srv.Close()
+	s := startSession(t, openStore(t))
+	s.Close()
+	// The log's path turns into a directory: no process, root included, can append to it.
+	if err := os.Remove(s.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(s.Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: s.Transport(nil)}).Get(srv.URL)
+	if err != nil {
+		t.Fatalf("recording failure broke the call: %v", err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	s.Flush()
+	e, err := s.Entry("c1")
+	if err != nil || e.Response.Body != "kept" {
+		t.Fatalf("the call is lost: %v, %v", e.Response, err)
+	}
+	if s.Err() == nil {
+		t.Error("Err() does not report the failed write")
+	}
+	if err := s.Close(); err == nil {
+		t.Error("Close() does not report the failed write")
 	}
 }

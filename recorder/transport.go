@@ -94,7 +94,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if tag, ok := req.Context().Value(replayKey{}).(*replayTag); ok {
 		c.tag = tag
 	}
-	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started}
+	// The pending summary shows the URL without its query, where secrets live; the full
+	// redacted URL replaces it when the call is recorded.
+	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
+		URL: s.red.redactKnown(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
 	if c.tag != nil {
 		sum.ReplayOf, sum.Attempt = c.tag.of, c.tag.attempt
 	}
