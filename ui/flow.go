@@ -462,7 +462,7 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	switch {
 	case msg.auto && rec.state == stateOK:
 		cmds = append(cmds, statusCmd("access token refreshed automatically before it expired", false))
-	case m.runAll || rec.state == stateFailed:
+	case m.runAll && msg.step < stepRefresh, rec.state == stateFailed:
 	case msg.step == numSteps-1:
 		cmds = append(cmds, statusCmd(msg.step.String()+" "+rec.state.String()+": the flow is complete; N starts a new one", false))
 	default:
@@ -470,16 +470,18 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	}
 	m.refreshDetail()
 	m.updateKeys()
+	// Run all stops before Revoke: logging out ends the tokens, which is the user's call.
 	if m.runAll && rec.state != stateFailed {
-		if msg.step < numSteps-1 {
-			next := msg.step + 1
+		if next := msg.step + 1; next < stepRevoke {
 			m.selected = next
 			var cmd tea.Cmd
 			m, cmd = m.runStep(next, false)
 			cmds = append(cmds, cmd)
 		} else {
 			m.runAll = false
-			cmds = append(cmds, statusCmd("flow complete: every step ran; see 2 Inspect and 3 Calls", false))
+			m.selected = stepRevoke
+			m.refreshDetail()
+			cmds = append(cmds, statusCmd("flow complete: watch the tokens below; enter on Revoke logs out", false))
 		}
 	}
 	return m, tea.Batch(cmds...)

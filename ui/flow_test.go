@@ -38,13 +38,18 @@ func TestRunAllWalksTheHappyFlowAgainstTheSandbox(t *testing.T) {
 	s.keys("A")
 	s.waitFor("flow complete")
 	scr := s.screen()
-	for _, step := range stepNames {
+	for _, step := range stepNames[:stepRevoke] {
 		if got := stepMark(scr, step); got != "✓" {
 			t.Errorf("step %s shows %q, want ✓ ok; screen:\n%s", step, got, scr)
 		}
 	}
-	if !strings.Contains(scr, "Re-authorization needed") {
-		t.Errorf("after Revoke the token panel must say re-authorization is needed:\n%s", scr)
+	if stepMark(scr, "Revoke") != "○" || !strings.Contains(scr, "Revoke  step 8 of 8") {
+		t.Errorf("run all stops before Revoke and selects it:\n%s", scr)
+	}
+	s.keys("enter")
+	s.waitFor("Re-authorization needed", "the flow is complete")
+	if got := stepMark(s.screen(), "Revoke"); got != "✓" {
+		t.Errorf("enter on Revoke logs out: %q", got)
 	}
 	golden.RequireEqual(t, s.finish())
 }

@@ -57,7 +57,7 @@ func newFlowKeys() flowKeys {
 		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose step")),
 		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next step")),
 		Run:         key.NewBinding(key.WithKeys("enter", "n"), key.WithHelp("enter", "run step")),
-		RunAll:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run all")),
+		RunAll:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run all (up to Revoke)")),
 		Explain:     key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "explain")),
 		OpenBrowser: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open browser")),
 		CopyURL:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy URL")),

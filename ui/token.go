@@ -42,14 +42,23 @@ func newTokenPanel(st *Styles, auto bool, mk masker) tokenPanel {
 	return tokenPanel{styles: st, auto: auto, mask: mk, bar: bar}
 }
 
-func stateOptions(revoked bool) inspector.StateOptions {
-	return inspector.StateOptions{SoonMinimum: autoRefreshLead, AccessRevoked: revoked, RefreshRevoked: revoked}
+// stateOptions sets when a token counts as expiring soon: autoRefreshLead before expiry, or
+// the last third of a lifetime shorter than three leads, so that a demo's 10-second token
+// is not refreshed again the moment it arrives.
+func stateOptions(tok *oauthflow.Token, revoked bool) inspector.StateOptions {
+	lead := autoRefreshLead
+	if tok != nil && !tok.Expiry.IsZero() && !tok.ReceivedAt.IsZero() {
+		if third := tok.Expiry.Sub(tok.ReceivedAt) / 3; third < lead {
+			lead = max(third, time.Second)
+		}
+	}
+	return inspector.StateOptions{SoonMinimum: lead, AccessRevoked: revoked, RefreshRevoked: revoked}
 }
 
 // update recomputes the state at now.
 func (p tokenPanel) update(tok *oauthflow.Token, revoked bool, now time.Time) tokenPanel {
 	p.token, p.revoked = tok, revoked
-	p.state = inspector.TokenState(tok, now, stateOptions(revoked))
+	p.state = inspector.TokenState(tok, now, stateOptions(tok, revoked))
 	p.action = inspector.NextAction(p.state)
 	return p
 }

@@ -388,7 +388,10 @@ func (m Model) tick(seq int) (tea.Model, tea.Cmd) {
 	}
 	m.status = m.status.expire(now)
 	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, now)
-	if m.tokens.wantsRefresh() && !m.flow.busy() && m.flow.steps[stepRefresh].state != stateRunning {
+	// A failed automatic refresh is not retried on every tick: the user sees the diagnosis
+	// and refreshes by hand (R) or authorizes again.
+	last := m.flow.steps[stepRefresh]
+	if m.tokens.wantsRefresh() && !m.flow.busy() && !(last.auto && last.state == stateFailed) {
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.runStep(stepRefresh, true)
 		spin := m.startSpinner()
