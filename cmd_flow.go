@@ -108,6 +108,7 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
+		sandboxAPICall(&res.cfg, &ff.pf, base, time.Now())
 		if ff.browserCmd == "" && !ff.paste {
 			browser = &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "sandbox"}
 			listen = false
@@ -168,9 +169,19 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		out.summary(fr, diags, rec.sessionID())
 	}
 	if !fr.OK {
-		return &exitError{code: 1, err: fmt.Errorf("the flow failed at step %s", failedStepName(fr))}
+		return &exitError{code: 1, err: flowFailure(fr, redactor)}
 	}
 	return nil
+}
+
+// flowFailure is the one-line reason the command exits non-zero: the failing step and its error
+// (cause and fix), redacted, so that stderr alone tells what went wrong.
+func flowFailure(fr *oauthflow.FlowResult, r *recorder.Redactor) error {
+	s := fr.FailedStep()
+	if s == nil || s.Err == nil {
+		return fmt.Errorf("the flow failed at step %s", failedStepName(fr))
+	}
+	return fmt.Errorf("the flow failed at step %s: %s", s.Name, r.RedactString(strings.TrimPrefix(s.Err.Error(), s.Name+": ")))
 }
 
 func failedStepName(fr *oauthflow.FlowResult) string {
@@ -198,7 +209,25 @@ func sandboxConfig(pf *providerFlags, base, issuer string) (*resolved, error) {
 		}
 		cfg.Client.AuthMethod = m
 	}
+	if err := pf.applyAPIHeaders(&cfg); err != nil {
+		return nil, err
+	}
 	return &resolved{cfg: cfg, discover: true, issuer: issuer, discoveryURL: p.DiscoveryURL}, nil
+}
+
+// sandboxAPICall makes the api-call step GET the sandbox's versioned /rest/me with this month's
+// LinkedIn-Version, so that a sandbox flow runs every step. --api-url and --api-header win.
+func sandboxAPICall(cfg *oauthflow.Config, pf *providerFlags, base string, now time.Time) {
+	if pf.endpoints.API == "" {
+		cfg.Provider.Endpoints.API = base + "/rest/me"
+	}
+	if _, set := cfg.Provider.APIHeaders["LinkedIn-Version"]; !set {
+		headers := map[string]string{"LinkedIn-Version": now.UTC().Format("200601")}
+		for k, v := range cfg.Provider.APIHeaders {
+			headers[k] = v
+		}
+		cfg.Provider.APIHeaders = headers
+	}
 }
 
 func parseCompliance(s string) (sandbox.Compliance, error) {

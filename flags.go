@@ -127,20 +127,8 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 	if p.noPKCE {
 		cfg.Client.PKCE = false
 	}
-	if len(p.apiHeaders) > 0 {
-		if cfg.Provider.APIHeaders == nil {
-			cfg.Provider.APIHeaders = map[string]string{}
-		}
-		for _, h := range p.apiHeaders {
-			k, v, ok := strings.Cut(h, "=")
-			if !ok {
-				k, v, ok = strings.Cut(h, ":")
-			}
-			if !ok || strings.TrimSpace(k) == "" {
-				return nil, usagef("--api-header %q: write it as Name=value", h)
-			}
-			cfg.Provider.APIHeaders[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+	if err := p.applyAPIHeaders(cfg); err != nil {
+		return nil, err
 	}
 	if p.clientSecret != "" {
 		cfg.Client.Secret = p.clientSecret
@@ -162,6 +150,29 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 		cfg.Client.Secret = secret
 	}
 	return res, nil
+}
+
+// applyAPIHeaders puts the --api-header values over the provider's API headers.
+func (p *providerFlags) applyAPIHeaders(cfg *oauthflow.Config) error {
+	if len(p.apiHeaders) == 0 {
+		return nil
+	}
+	headers := map[string]string{}
+	for k, v := range cfg.Provider.APIHeaders {
+		headers[k] = v
+	}
+	for _, h := range p.apiHeaders {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok {
+			k, v, ok = strings.Cut(h, ":")
+		}
+		if !ok || strings.TrimSpace(k) == "" {
+			return usagef("--api-header %q: write it as Name=value", h)
+		}
+		headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	cfg.Provider.APIHeaders = headers
+	return nil
 }
 
 func overlayEndpoints(base, over oauthflow.Endpoints) oauthflow.Endpoints {
