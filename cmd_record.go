@@ -365,8 +365,12 @@ func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
 func missingSecretsHelp(m *recorder.MissingSecretsError) error {
 	var fixes []string
 	for _, ref := range m.Missing {
-		if ref.Kind == recorder.KindAccessToken {
+		switch ref.Kind {
+		case recorder.KindAccessToken:
 			fixes = append(fixes, "run with --fresh-token to send the current access token")
+			continue
+		case recorder.KindCode:
+			fixes = append(fixes, "an authorization code works only once, so run the flow again for a new one (or set OAUTHDIAG_CODE to it)")
 			continue
 		}
 		fixes = append(fixes, fmt.Sprintf("set %s to the %s with fingerprint %s", envVarFor(ref.Kind), ref.Kind, ref.Fingerprint))
@@ -381,17 +385,19 @@ func printReplay(w io.Writer, res *recorder.ReplayResult) {
 	for _, wt := range res.Waits {
 		waits[wt.After] = wt
 	}
+	aw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range res.Attempts {
 		outcome := fmt.Sprintf("%d %s", a.Status(), http.StatusText(a.Status()))
 		if a.Response == nil {
 			outcome = "no response (" + string(a.ErrorKind) + "): " + a.Error
 		}
-		fmt.Fprintf(w, "  %s  attempt %d  %s  %.1f ms", a.ID, a.Attempt, outcome, float64(a.Duration.Microseconds())/1000)
+		wait := ""
 		if wt, ok := waits[a.ID]; ok {
-			fmt.Fprintf(w, "  then waited %s (%s)", wt.Delay.Round(time.Millisecond), wt.Reason)
+			wait = fmt.Sprintf("then waited %s (%s)", wt.Delay.Round(time.Millisecond), wt.Reason)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(aw, "  %s\tattempt %d\t%s\t%.1f ms\t%s\n", a.ID, a.Attempt, outcome, float64(a.Duration.Microseconds())/1000, wait)
 	}
+	aw.Flush()
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

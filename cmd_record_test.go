@@ -204,7 +204,7 @@ func TestRecordCommands(t *testing.T) {
 	vars["OAUTHDIAG_ACCESS_TOKEN"] = secrets["access_token"]
 	r = run(replayCommand(), "4", "--fresh-token", "--set-header", "X-Trace=cli-test")
 	out := r.stdout.String()
-	if r.err != nil || !strings.Contains(out, "attempt 1  503") || !strings.Contains(out, "attempt 2  200") || !strings.Contains(out, "original c4") {
+	if r.err != nil || !strings.Contains(out, "attempt 1  503 Service Unavailable") || !strings.Contains(out, "attempt 2  200 OK") || !strings.Contains(out, "original c4") {
 		t.Fatalf("replay --fresh-token: %v\n%s%s", r.err, out, r.stderr.String())
 	}
 	r = run(replayCommand(), "--json", "--fresh-token", "c4")

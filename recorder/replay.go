@@ -172,7 +172,7 @@ func (rp *Replayer) Replay(ctx context.Context, s *Session, id string, edit Edit
 	start := now()
 
 	for attempt := 1; ; attempt++ {
-		e, err := rp.attempt(ctx, s, client, build, orig.ID, attempt)
+		e, err := rp.attempt(ctx, s, client, build, orig, attempt)
 		if err != nil {
 			return nil, err
 		}
@@ -272,8 +272,8 @@ type builtRequest struct {
 	body   *string
 }
 
-func (rp *Replayer) attempt(ctx context.Context, s *Session, client *http.Client, b builtRequest, of string, n int) (Entry, error) {
-	tag := &replayTag{of: of, attempt: n}
+func (rp *Replayer) attempt(ctx context.Context, s *Session, client *http.Client, b builtRequest, orig Entry, n int) (Entry, error) {
+	tag := &replayTag{of: orig.ID, step: orig.Step, attempt: n}
 	var body io.Reader
 	if b.body != nil {
 		body = strings.NewReader(*b.body)

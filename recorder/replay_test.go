@@ -62,8 +62,8 @@ func TestReplayRetriesAFlakyAPI(t *testing.T) {
 		t.Fatalf("attempts: %v", statuses(res.Attempts))
 	}
 	for i, a := range res.Attempts {
-		if a.ReplayOf != orig || a.Attempt != i+1 {
-			t.Errorf("attempt %d recorded as replay of %q attempt %d", i+1, a.ReplayOf, a.Attempt)
+		if a.ReplayOf != orig || a.Attempt != i+1 || a.Step != "userinfo" {
+			t.Errorf("attempt %d recorded as replay of %q attempt %d at step %q", i+1, a.ReplayOf, a.Attempt, a.Step)
 		}
 	}
 	if len(sl.got) != 1 || sl.got[0] < 0 || sl.got[0] >= 500*time.Millisecond || res.Waits[0].Reason != "backoff" {

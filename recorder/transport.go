@@ -48,6 +48,7 @@ type replayKey struct{}
 
 type replayTag struct {
 	of      string
+	step    string // the original's step, for a replay sent outside the flow
 	attempt int
 	mu      sync.Mutex
 	entry   *Entry
@@ -93,6 +94,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := &call{s: s, req: req}
 	if tag, ok := req.Context().Value(replayKey{}).(*replayTag); ok {
 		c.tag = tag
+		if step == "" {
+			step = tag.step
+		}
 	}
 	// The pending summary shows the URL without its query, where secrets live; the full
 	// redacted URL replaces it when the call is recorded.
