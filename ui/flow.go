@@ -462,7 +462,7 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	switch {
 	case msg.auto && rec.state == stateOK:
 		cmds = append(cmds, statusCmd("access token refreshed automatically before it expired", false))
-	case m.runAll && msg.step < stepRefresh, rec.state == stateFailed:
+	case m.runAll || rec.state == stateFailed:
 	case msg.step == numSteps-1:
 		cmds = append(cmds, statusCmd(msg.step.String()+" "+rec.state.String()+": the flow is complete; N starts a new one", false))
 	default:
