@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -172,4 +173,36 @@ func BenchmarkSandboxRecorded(b *testing.B) {
 	s := startSession(b, openStore(b))
 	client.Transport = s.Transport(nil)
 	benchRequest(b, client, req)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkRecordingCPU isolates the recorder's own work per call: the base transport
+// answers from memory, so what is measured is snapshotting, redaction, encoding and
+// the write, with no network in the way.
+func BenchmarkRecordingCPU(b *testing.B) {
+	body := []byte(`{"sub":"782bbtaQ","name":"John Doe","given_name":"John","family_name":"Doe","picture":"https://media.licdn.com/dms/image/C5F03AQHqK8v7tB1HzQ/profile.jpg","locale":"en-US","email":"doe@email.com","email_verified":true}`)
+	header := http.Header{"Content-Type": {"application/json"}, "X-Li-Uuid": {"AAYJ4F2GbW2hN6d5TfXXXQ=="},
+		"X-Li-Fabric": {"prod-lva1"}, "X-Li-Request-Id": {"0a1b2c3d"}, "Date": {"Mon, 23 Nov 2026 04:57:05 GMT"}, "Content-Length": {"211"}}
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Proto: "HTTP/1.1", Header: header, ContentLength: int64(len(body)),
+			Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+	})
+	s := startSession(b, openStore(b))
+	client := &http.Client{Transport: s.Transport(base)}
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/v2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer AQV8bench-token-0123456789abcdefghijklmnopqrstuvwxyz")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	s.Flush()
 }

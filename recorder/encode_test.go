@@ -1,0 +1,46 @@
+package recorder
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestEncoderMatchesEncodingJSON: the hand-written record encoder must read back exactly
+// as encoding/json's output does, for awkward strings too.
+func TestEncoderMatchesEncodingJSON(t *testing.T) {
+	awkward := "quote\" backslash\\ nl\n cr\r tab\t nul\x00 bell\x07 del\x7f <html>&amp; é 日本 \u2028\u2029 bad\xff\xfe end"
+	entries := []Entry{
+		{ID: "c1", SessionID: "s", Seq: 1, Kind: KindHTTP, Started: time.Date(2025, 3, 14, 9, 26, 53, 123456789, time.FixedZone("x", 3600)),
+			Duration: 1500 * time.Microsecond, Wait: time.Millisecond, Step: awkward, Note: awkward,
+			Request: Request{Method: "POST", URL: "http://h/p?q=" + awkward, Proto: "HTTP/1.1",
+				Header: http.Header{"A": {awkward, ""}, "B": {}, awkward: {"v"}}, Body: awkward, BodySize: 9, Truncated: true},
+			Response: &Response{Status: 503, Proto: "HTTP/2.0", Header: http.Header{"Retry-After": {"1"}}, Body: "aGk=",
+				BodyEncoding: BodyEncodingBase64, BodySize: 2, Truncated: true, Uncompressed: true},
+			Error: awkward, ErrorKind: ErrorReset, ServerDate: time.Date(2025, 3, 14, 9, 27, 0, 0, time.UTC),
+			ReplayOf: "c0", Attempt: 2, SecretRefs: map[string]string{"access_token": "sha256:00000000:len=1", "b": awkward}},
+		{ID: "c2", Kind: KindObserved, Leg: LegBrowserRedirect, Request: Request{Method: "GET", URL: "http://h/cb"}},
+	}
+	for _, e := range entries {
+		var fromStd, fromOurs Entry
+		std, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(std, &fromStd); err != nil {
+			t.Fatal(err)
+		}
+		ours := appendEntryJSON(nil, &e)
+		if !json.Valid(ours) {
+			t.Fatalf("%s: encoder output is not JSON: %s", e.ID, ours)
+		}
+		if err := json.Unmarshal(ours, &fromOurs); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fromStd, fromOurs) {
+			t.Errorf("%s: read back differently\nencoding/json: %+v\nours:          %+v", e.ID, fromStd, fromOurs)
+		}
+	}
+}
