@@ -2,8 +2,10 @@ package oauthflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -459,5 +461,36 @@ func TestIntrospectionRefusedForLackOfClientAuthentication(t *testing.T) {
 				t.Errorf("the steps after introspection must still run: %+v", st)
 			}
 		})
+	}
+}
+
+// TestRedirectWithoutPromisedIssIsRefused: a server whose metadata promises RFC 9207's iss but
+// whose redirect lacks it is refused (RFC 9207 §2.4). The sandbox in LinkedIn mode sends no iss;
+// here its discovery document is made to promise one.
+func TestRedirectWithoutPromisedIssIsRefused(t *testing.T) {
+	t.Parallel()
+	sb := sandbox.New(sandbox.WithAutoConsent(true))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+			sb.Handler().ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		sb.Handler().ServeHTTP(rec, r)
+		var doc map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Errorf("sandbox discovery: %v", err)
+		}
+		doc["authorization_response_iss_parameter_supported"] = true
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(doc)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := oauthflow.Config{Provider: oauthflow.LinkedInAt(srv.URL, srv.URL), Client: oauthflow.Client{ID: sandbox.DefaultClientID,
+		Secret: sandbox.DefaultClientSecret, RedirectURI: oauthflow.DefaultRedirectURI, PKCE: true}}
+	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: srv.URL + "/oauth", Browser: &oauthflow.HeadlessBrowser{}})
+	e := checkFailsAt(t, fr, oauthflow.StepCallback)
+	if e.Kind != oauthflow.KindValidation || e.Code != oauthflow.CodeIssuerMismatch || !strings.Contains(e.Description, "no iss") {
+		t.Errorf("got %v", e)
 	}
 }
