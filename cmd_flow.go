@@ -488,8 +488,13 @@ func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, 
 	if doc.Diagnoses == nil {
 		doc.Diagnoses = []diagnosisView{}
 	}
+	// The scopes actually requested: the client's, or the provider's defaults when it named none.
+	scopes := cfg.Client.Scopes
+	if fr.AuthRequest != nil {
+		scopes = fr.AuthRequest.Scopes
+	}
 	doc.Provider = jsonProvider{Name: cfg.Provider.Name, Issuer: cfg.Provider.Issuer, ClaimedIssuer: fr.ClaimedIssuer,
-		Endpoints: cfg.Provider.Endpoints, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI, Scopes: cfg.Client.Scopes}
+		Endpoints: cfg.Provider.Endpoints, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI, Scopes: scopes}
 	for _, s := range fr.Steps {
 		js := jsonStep{Name: s.Name, OK: s.Status == oauthflow.StatusOK, Outcome: string(s.Status), Status: s.HTTPStatus(),
 			DurationMS: s.Duration.Milliseconds()}

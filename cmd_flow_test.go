@@ -42,9 +42,14 @@ func runFlowCLI(t *testing.T, vars map[string]string, args ...string) flowRun {
 
 // flowJSON is the part of `flow --json` the tests read.
 type flowJSON struct {
-	OK      bool   `json:"ok"`
-	Session string `json:"session"`
-	Steps   []struct {
+	OK       bool   `json:"ok"`
+	Session  string `json:"session"`
+	Provider struct {
+		Name     string   `json:"name"`
+		ClientID string   `json:"client_id"`
+		Scopes   []string `json:"scopes"`
+	} `json:"provider"`
+	Steps []struct {
 		Name    string `json:"name"`
 		OK      bool   `json:"ok"`
 		Outcome string `json:"outcome"`
@@ -81,6 +86,9 @@ func TestFlowCommandSandboxHappy(t *testing.T) {
 	doc := decodeFlowJSON(t, run)
 	if !doc.OK || doc.Session == "" {
 		t.Errorf("ok %v session %q", doc.OK, doc.Session)
+	}
+	if p := doc.Provider; p.Name != "linkedin-sandbox" || p.ClientID != sandbox.DefaultClientID || strings.Join(p.Scopes, " ") != "openid profile email" {
+		t.Errorf("provider %+v: the scopes shown must be the ones requested (the preset's defaults)", p)
 	}
 	var names []string
 	for _, s := range doc.Steps {
