@@ -232,21 +232,12 @@ func (s *Session) Flush() {
 // commit writes finished entries with one write and announces them. buf is scratch
 // space, returned for reuse.
 func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
-	type framed struct {
-		start, end int
-		err        error
-	}
+	type framed struct{ start, end int }
 	frames := make([]framed, len(entries))
 	for i, e := range entries {
 		start := len(buf)
-		buf = append(buf, "00000000 "...)
-		var err error
-		buf, err = encodeCall(buf, e)
-		if err != nil {
-			buf = buf[:start]
-			frames[i] = framed{start, start, err}
-			continue
-		}
+		buf = append(buf, "00000000 "...) // checksum, filled in by frameInPlace
+		buf = encodeCall(buf, e)
 		buf = frameInPlace(buf, start)
 		frames[i] = framed{start: start, end: len(buf)}
 	}
@@ -258,7 +249,6 @@ func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var firstErr error
 	for i, e := range entries {
 		delete(s.pending, e.Seq)
 		idx, ok := s.bySeq[e.Seq]
@@ -269,25 +259,18 @@ func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
 		}
 		sl := &s.slots[idx]
 		sl.sum = e.Summary()
-		err := frames[i].err
-		if err == nil {
-			err = werr
-		}
-		if err == nil {
+		if werr == nil {
 			sl.off, sl.n, sl.mem = off+int64(frames[i].start), frames[i].end-frames[i].start, nil
 		} else {
-			kept := *e
+			kept := *e // nothing is dropped: the entry stays in memory
 			sl.mem = &kept
 			if s.err == nil {
-				s.err = fmt.Errorf("record call %s: %w", e.ID, err)
-			}
-			if firstErr == nil {
-				firstErr = err
+				s.err = fmt.Errorf("record call %s: %w", e.ID, werr)
 			}
 		}
 		s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
 	}
-	return buf, firstErr
+	return buf, werr
 }
 
 // writeLocked appends framed records with a single write and returns their offset.
@@ -338,10 +321,10 @@ func endsWithNewline(path string, size int64) bool {
 }
 
 // encodeCall appends the JSON payload of a call record to dst.
-func encodeCall(dst []byte, e *Entry) ([]byte, error) {
+func encodeCall(dst []byte, e *Entry) []byte {
 	dst = append(dst, `{"type":"call","call":`...)
 	dst = appendEntryJSON(dst, e)
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
 // Entries returns the summaries of all calls in call order, pending ones included.
