@@ -105,6 +105,9 @@ type AuthorizeOptions struct {
 	ExtraAuthParams url.Values
 	// OnStep, if set, is called as each step finishes.
 	OnStep func(StepReport)
+	// Observe, if set, is told about the browser legs: the authorization URL the user is sent to
+	// ("authorization-url") and the redirect that came back ("redirect").
+	Observe func(step, kind, rawURL string)
 }
 
 // Authorize runs the user-facing part of the flow: the authorization request, the browser, the
@@ -131,6 +134,12 @@ func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authori
 		return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
 	}
 	res.Scopes = ar.Scopes
+	observe := func(step, kind, u string) {
+		if opts.Observe != nil {
+			opts.Observe(step, kind, u)
+		}
+	}
+	observe(StepAuthorize, "authorization-url", ar.URL)
 	var listener *Listener
 	if opts.Listen {
 		if listener, err = Listen(ar.RedirectURI); err != nil {
@@ -161,6 +170,7 @@ func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authori
 			return res, report(StepCallback, started, &Trace{}, err)
 		}
 	}
+	observe(StepCallback, "redirect", redirect)
 	cb, err := ParseRedirect(ar, r.cfg.Provider.Issuer, redirect)
 	if err := report(StepCallback, started, &Trace{}, err); err != nil {
 		return res, err
@@ -208,6 +218,10 @@ func (l *Lifecycle) now() time.Time {
 	}
 	return l.Runner.Now()
 }
+
+// PrepareOnce runs Prepare unless it has run already, for a caller that needs the provider's
+// configuration before the lifecycle does.
+func (l *Lifecycle) PrepareOnce(ctx context.Context) error { return l.prepare(ctx) }
 
 func (l *Lifecycle) prepare(ctx context.Context) error {
 	l.mu.Lock()

@@ -44,6 +44,8 @@ func (r *LogoutResult) RevocationFailed() bool {
 
 // LogoutOptions steer Logout.
 type LogoutOptions struct {
+	// SkipRevoke only deletes the local copy (the tokens stay valid at the provider until they expire).
+	SkipRevoke bool
 	// Verify asks the introspection endpoint (when there is one) whether the access token is now
 	// inactive.
 	Verify bool
@@ -77,13 +79,18 @@ func (l *Lifecycle) Logout(ctx context.Context, opts LogoutOptions) (*LogoutResu
 		{"access token", st.Token.AccessToken, "access_token"},
 		{"refresh token", st.Token.RefreshToken, "refresh_token"},
 	}
-	prepErr := l.prepare(ctx)
+	var prepErr error
+	if !opts.SkipRevoke {
+		prepErr = l.prepare(ctx)
+	}
 	endpoint := l.Runner.Config().Provider.Endpoints.Revocation
 	for _, tk := range tokens {
 		rr := RevokeResult{Token: tk.name}
 		switch {
 		case tk.value == "":
 			rr.Skipped = "none was issued"
+		case opts.SkipRevoke:
+			rr.Skipped = "revocation was not requested"
 		case prepErr != nil:
 			rr.Skipped = fmt.Sprintf("the provider's configuration could not be read (%v)", prepErr)
 		case endpoint == "":

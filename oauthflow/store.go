@@ -130,6 +130,21 @@ func ProfileNameFor(provider, clientID string) string {
 	return name
 }
 
+// DefaultProfileName is the profile name of a configuration that names none: the provider's
+// name, or for a generic provider the host of its issuer (or token endpoint), with the client_id.
+func DefaultProfileName(cfg Config) string {
+	name := cfg.Provider.Name
+	if name == "" || name == "custom" {
+		for _, u := range []string{cfg.Provider.Issuer, cfg.Provider.DiscoveryURL, cfg.Provider.Endpoints.Token, cfg.Provider.Endpoints.Authorization} {
+			if u != "" {
+				name = hostOf(u)
+				break
+			}
+		}
+	}
+	return ProfileNameFor(name, cfg.Client.ID)
+}
+
 // encodeStored turns a token into the stored bytes. The raw response fields that repeat the
 // typed secret fields are dropped: they would only double the secrets kept (and the keychain
 // entry's size, which some keychains limit).

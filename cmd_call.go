@@ -1,0 +1,611 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
+)
+
+// tokenFlags are the flags of the commands that work with the user's stored token.
+type tokenFlags struct {
+	pf              providerFlags
+	tokenStore      string
+	browserCmd      string
+	paste           bool
+	callbackTimeout time.Duration
+	lockTimeout     time.Duration
+}
+
+func (f *tokenFlags) register(fs *flag.FlagSet) {
+	f.pf.register(fs)
+	fs.StringVar(&f.tokenStore, "token-store", "", "where tokens are kept: auto (the OS keychain when it answers, else a file), keychain or file (default $OAUTHDIAG_TOKEN_STORE, the profile's token_store, or auto)")
+	fs.StringVar(&f.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
+	fs.BoolVar(&f.paste, "paste", false, "do not open a browser: print the authorization URL and read the pasted redirect URL from stdin")
+	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Minute, "how long to wait for the browser to come back")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", oauthflow.DefaultLockTimeout, "how long to wait for another oauthdiag command working on the same profile")
+}
+
+// tokenSession is a command's view of one profile's token: the lifecycle that keeps it usable,
+// the recorded session its calls go to, and the redactor for everything shown.
+type tokenSession struct {
+	res     *resolved
+	profile string
+	store   oauthflow.TokenStore
+	rec     *recording
+	lc      *oauthflow.Lifecycle
+	env     *cliEnv
+}
+
+// openTokenSession resolves the configuration, opens the token store and a recorded session, and
+// builds the lifecycle. Discovery and a prompt for the client secret wait until the provider must
+// be asked (a refresh, an authorization, a revocation): a cached token costs no request at all.
+// authorize=false makes the lifecycle report that the user must authorize instead of doing it.
+func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool) (*tokenSession, error) {
+	res, err := f.pf.resolve(env, false)
+	if err != nil {
+		return nil, err
+	}
+	var prof *oauthflow.Profile
+	if res.profileName != "" {
+		if prof, err = loadProfile(env, res.profileName); err != nil {
+			return nil, err
+		}
+	}
+	pref, err := storePreference(env, f.tokenStore, prof)
+	if err != nil {
+		return nil, err
+	}
+	profile := res.profileName
+	if profile == "" {
+		profile = oauthflow.DefaultProfileName(res.cfg)
+	}
+	if err := oauthflow.ValidateProfileName(profile); err != nil {
+		return nil, usagef("%v", err)
+	}
+	state, err := stateDir(env)
+	if err != nil {
+		return nil, err
+	}
+	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	noteFallbackOnce(env, state, reason)
+
+	rec, err := openRecording(env, res.cfg, map[string]string{"command": command, "profile": profile})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.stderr, "session %s\n", rec.sessionID())
+	ts := &tokenSession{res: res, profile: profile, store: store, rec: rec, env: env}
+	newRunner := func(cfg oauthflow.Config) *oauthflow.Runner {
+		return oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(rec.client(f.pf.timeout)))
+	}
+	lc := &oauthflow.Lifecycle{
+		Runner:  newRunner(res.cfg),
+		Store:   store,
+		Profile: profile,
+		Lock:    oauthflow.ProfileLocker(filepath.Join(state, "locks"), f.lockTimeout),
+	}
+	lc.Prepare = func(ctx context.Context) error {
+		cfg := lc.Runner.Config()
+		if res.discover {
+			found, _, err := lc.Runner.Discover(ctx, res.issuer, res.discoveryURL)
+			if err != nil {
+				return fmt.Errorf("reading the provider's configuration: %w", err)
+			}
+			cfg.Provider = oauthflow.MergeDiscovered(cfg.Provider, found.Provider)
+		}
+		if cfg.Client.Secret == "" && cfg.Client.AuthMethod != oauthflow.AuthNone {
+			secret, err := promptSecret(env, "Client secret for "+cfg.Client.ID+": ")
+			if err != nil {
+				return err
+			}
+			cfg.Client.Secret = secret
+			rec.red.AddSecret(recorder.KindClientSecret, secret)
+		}
+		lc.Runner = newRunner(cfg)
+		return nil
+	}
+	if authorize {
+		lc.Authorize = func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
+			fmt.Fprintf(env.stderr, "profile %s: %s\n", profile, why.Reason)
+			opts := oauthflow.AuthorizeOptions{Listen: true, CallbackTimeout: f.callbackTimeout, Observe: rec.observe}
+			switch {
+			case f.browserCmd != "":
+				opts.Browser = oauthflow.CommandBrowser{Command: f.browserCmd, Stderr: env.stderr}
+			case f.paste:
+				opts.Browser = oauthflow.PasteBrowser{In: env.stdin, Prompt: env.stderr}
+				opts.Listen = false
+			default:
+				opts.Browser = oauthflow.SystemBrowser{}
+				fmt.Fprintf(env.stderr, "Opening the browser to sign in; waiting for the redirect to %s (if no browser opens, rerun with --paste)\n", lc.Runner.Config().Client.RedirectURI)
+			}
+			a, err := lc.Runner.Authorize(ctx, opts)
+			if a != nil && a.Token != nil {
+				learnToken(rec.red, a.Token)
+			}
+			return a, err
+		}
+	}
+	ts.lc = lc
+	return ts, nil
+}
+
+// token gets a usable access token and says on stderr what was done and why.
+func (ts *tokenSession) token(ctx context.Context) (*oauthflow.Token, *oauthflow.Decision, error) {
+	tok, d, err := ts.lc.Token(ctx)
+	ts.report(d)
+	if tok != nil {
+		learnToken(ts.rec.red, tok)
+	}
+	return tok, d, err
+}
+
+// report prints a decision: the action and its reason, the steps it took and the notes.
+func (ts *tokenSession) report(d *oauthflow.Decision) {
+	if d == nil || d.Action == 0 {
+		return
+	}
+	w := ts.env.stderr
+	if d.Action != oauthflow.ActionAuthorize {
+		// An authorization announced itself before the browser opened.
+		fmt.Fprintf(w, "profile %s: %s\n", ts.profile, d.Reason)
+	}
+	for _, s := range d.Steps {
+		line := "  " + s.Name + " " + string(s.Status)
+		if st := s.HTTPStatus(); st != 0 {
+			line += fmt.Sprintf(" (HTTP %d)", st)
+		}
+		if s.Err != nil {
+			line += ": " + ts.redact(s.Err.Error())
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintln(w, "  note: "+ts.redact(n))
+	}
+}
+
+func (ts *tokenSession) redact(s string) string { return ts.rec.red.RedactString(s) }
+
+// close ends the recorded session, reporting calls that could not be written.
+func (ts *tokenSession) close() error { return ts.rec.Close() }
+
+func learnToken(r *recorder.Redactor, t *oauthflow.Token) {
+	r.AddSecret(recorder.KindAccessToken, t.AccessToken)
+	r.AddSecret(recorder.KindRefreshToken, t.RefreshToken)
+	r.AddSecret(recorder.KindIDToken, t.IDToken)
+}
+
+// known secret values only: an API body is shown as it came, except for a token or secret in it.
+func redactKnown(r *recorder.Redactor, t *oauthflow.Token, secret string, s string) string {
+	for _, v := range []struct{ kind, value string }{
+		{recorder.KindAccessToken, t.AccessToken}, {recorder.KindRefreshToken, t.RefreshToken},
+		{recorder.KindIDToken, t.IDToken}, {recorder.KindClientSecret, secret},
+	} {
+		if len(v.value) >= 6 {
+			s = strings.ReplaceAll(s, v.value, recorder.Placeholder(v.kind, v.value))
+		}
+	}
+	return s
+}
+
+func callCommand() command {
+	return command{
+		name:    "call",
+		summary: "make an authenticated API call with the profile's cached token (refreshed or re-authorized as needed)",
+		run:     runCall,
+	}
+}
+
+const callUsage = `Usage: oauthdiag call [flags] URL
+
+Calls URL with the profile's access token: the cached one while it is valid, refreshed with the
+refresh token when it has expired, and a new authorization only when neither can be used. A
+path (/v2/userinfo) is taken relative to the provider's API host. The call is recorded.
+Flags go before URL.
+`
+
+func runCall(ctx context.Context, env *cliEnv, args []string) error {
+	var f tokenFlags
+	var headers multiFlag
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() { fmt.Fprint(env.stderr, callUsage); fs.PrintDefaults() }
+	f.register(fs)
+	method := fs.String("method", "", "HTTP method (default GET, or POST with --data)")
+	fs.Var(&headers, "header", "request header 'Name: value' (repeatable)")
+	data := fs.String("data", "", "request body: text, @FILE, or @- for stdin")
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("give one URL (see oauthdiag call -h)")
+	}
+	req := oauthflow.APIRequest{Method: strings.ToUpper(*method), URL: fs.Arg(0), Header: http.Header{}}
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return usagef("--header %q: write it as 'Name: value'", h)
+		}
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if *data == "@-" && f.paste {
+		return usagef("--data @- and --paste both read stdin: use one")
+	}
+	if *data != "" {
+		body, err := readData(env, *data)
+		if err != nil {
+			return err
+		}
+		req.Body = body
+		if req.Method == "" {
+			req.Method = http.MethodPost
+		}
+		if req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", guessContentType(body))
+		}
+	}
+	if req.Method == "" {
+		req.Method = http.MethodGet
+	}
+
+	ts, err := openTokenSession(env, &f, "call", true)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
+
+	tok, d, err := ts.token(ctx)
+	if err != nil {
+		return tokenError(ts, err)
+	}
+	if strings.HasPrefix(req.URL, "/") {
+		base, err := ts.apiBase(ctx)
+		if err != nil {
+			return err
+		}
+		req.URL = base + req.URL
+	}
+	resp, err := ts.call(ctx, tok, req)
+	if resp != nil && resp.Status == http.StatusUnauthorized {
+		// The token looked valid but was refused (revoked, or the clocks disagree): renew it once.
+		why := "the API answered 401"
+		if e, ok := oauthflow.AsError(err); ok && e.Description != "" {
+			why += " (" + e.Description + ")"
+		}
+		if tok2, d2, rerr := ts.lc.Rejected(ctx, tok.AccessToken, why); rerr == nil && tok2.AccessToken != tok.AccessToken {
+			ts.report(d2)
+			learnToken(ts.rec.red, tok2)
+			tok, d = tok2, d2
+			resp, err = ts.call(ctx, tok, req)
+		} else if rerr != nil {
+			ts.report(d2)
+			fmt.Fprintf(env.stderr, "  could not renew the token: %s\n", ts.redact(rerr.Error()))
+		}
+	}
+	if resp == nil {
+		return fmt.Errorf("%s", ts.redact(err.Error()))
+	}
+	secret := ts.lc.Runner.Config().Client.Secret
+	if *jsonOut {
+		if werr := writeCallJSON(env.stdout, ts, d, resp, tok, secret); werr != nil {
+			return werr
+		}
+	} else {
+		writeCallText(env.stdout, resp, func(s string) string { return redactKnown(ts.rec.red, tok, secret, s) })
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		msg := fmt.Sprintf("the API answered HTTP %d", resp.Status)
+		if e, ok := oauthflow.AsError(err); ok {
+			msg = ts.redact(e.Error())
+		}
+		return &exitError{code: 1, err: errors.New(msg)}
+	}
+	return nil
+}
+
+func (ts *tokenSession) call(ctx context.Context, tok *oauthflow.Token, req oauthflow.APIRequest) (*oauthflow.APIResponse, error) {
+	resp, _, err := ts.lc.Runner.CallAPI(ctx, tok.AccessToken, req)
+	return resp, err
+}
+
+// apiBase is the scheme and host relative URLs are resolved against: the API URL, else the
+// userinfo endpoint's host (api.linkedin.com for LinkedIn). Discovery runs when neither is known.
+func (ts *tokenSession) apiBase(ctx context.Context) (string, error) {
+	base := func() string {
+		ep := ts.lc.Runner.Config().Provider.Endpoints
+		for _, raw := range []string{ep.API, ep.Userinfo} {
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				return u.Scheme + "://" + u.Host
+			}
+		}
+		return ""
+	}
+	if b := base(); b != "" {
+		return b, nil
+	}
+	if ts.res.discover {
+		if err := ts.lc.PrepareOnce(ctx); err != nil {
+			return "", err
+		}
+		if b := base(); b != "" {
+			return b, nil
+		}
+	}
+	return "", usagef("a path needs an API host: give a full URL, or set --api-url (api_url in the profile)")
+}
+
+func readData(env *cliEnv, data string) ([]byte, error) {
+	switch {
+	case data == "@-":
+		b, err := io.ReadAll(env.stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading the body from stdin: %w", err)
+		}
+		return b, nil
+	case strings.HasPrefix(data, "@"):
+		b, err := os.ReadFile(data[1:])
+		if err != nil {
+			return nil, usagef("--data %s: %v", data, err)
+		}
+		return b, nil
+	}
+	return []byte(data), nil
+}
+
+func guessContentType(body []byte) string {
+	if json.Valid(body) {
+		return "application/json"
+	}
+	return "application/x-www-form-urlencoded"
+}
+
+// keyHeaders are the response headers worth showing: LinkedIn's request ids (support asks for
+// them), and what explains a failure or a retry.
+var keyHeaders = []string{"Content-Type", "X-Li-Uuid", "X-Li-Request-Id", "X-Li-Fabric", "X-Li-Pop", "X-Restli-Id",
+	"X-Request-Id", "Retry-After", "Www-Authenticate", "Location"}
+
+func writeCallText(w io.Writer, resp *oauthflow.APIResponse, redact func(string) string) {
+	fmt.Fprintf(w, "HTTP %d %s\n", resp.Status, http.StatusText(resp.Status))
+	for _, h := range keyHeaders {
+		for _, v := range resp.Header.Values(h) {
+			fmt.Fprintf(w, "%s: %s\n", h, redact(v))
+		}
+	}
+	if len(resp.Body) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	body := resp.Body
+	if resp.JSON != nil {
+		var buf bytes.Buffer
+		if json.Indent(&buf, resp.Body, "", "  ") == nil {
+			body = buf.Bytes()
+		}
+	}
+	fmt.Fprintln(w, strings.TrimRight(redact(string(body)), "\n"))
+}
+
+type callJSON struct {
+	Profile  string              `json:"profile"`
+	Session  string              `json:"session"`
+	Decision decisionJSON        `json:"token"`
+	Status   int                 `json:"status"`
+	Headers  map[string][]string `json:"headers"`
+	Body     json.RawMessage     `json:"body,omitempty"`
+	BodyText string              `json:"body_text,omitempty"`
+}
+
+type decisionJSON struct {
+	Action string    `json:"action"`
+	Cause  string    `json:"cause"`
+	Reason string    `json:"reason"`
+	Notes  []string  `json:"notes,omitempty"`
+	Expiry time.Time `json:"expiry,omitzero"`
+}
+
+func decisionView(d *oauthflow.Decision, redact func(string) string) decisionJSON {
+	out := decisionJSON{Action: d.Action.String(), Cause: string(d.Cause), Reason: d.Reason}
+	for _, n := range d.Notes {
+		out.Notes = append(out.Notes, redact(n))
+	}
+	if d.Token != nil {
+		out.Expiry = d.Token.Token.Expiry
+	}
+	return out
+}
+
+func writeCallJSON(w io.Writer, ts *tokenSession, d *oauthflow.Decision, resp *oauthflow.APIResponse, tok *oauthflow.Token, secret string) error {
+	redact := func(s string) string { return redactKnown(ts.rec.red, tok, secret, s) }
+	out := callJSON{Profile: ts.profile, Session: ts.rec.sessionID(), Decision: decisionView(d, ts.redact), Status: resp.Status, Headers: map[string][]string{}}
+	names := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range resp.Header.Values(k) {
+			out.Headers[k] = append(out.Headers[k], redact(v))
+		}
+	}
+	body := redact(string(resp.Body))
+	if json.Valid([]byte(body)) && len(resp.Body) > 0 {
+		out.Body = json.RawMessage(body)
+	} else {
+		out.BodyText = body
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// tokenError explains why no token could be had.
+func tokenError(ts *tokenSession, err error) error {
+	var ar *oauthflow.AuthorizationRequiredError
+	if errors.As(err, &ar) {
+		return &exitError{code: 1, err: fmt.Errorf("profile %s: %s: run `oauthdiag call URL` (which signs in) first", ts.profile, ar.Error())}
+	}
+	return fmt.Errorf("profile %s: %s", ts.profile, ts.redact(err.Error()))
+}
+
+func refreshCommand() command {
+	return command{
+		name:    "refresh",
+		summary: "refresh the profile's access token now with its refresh token",
+		run:     runRefresh,
+	}
+}
+
+func runRefresh(ctx context.Context, env *cliEnv, args []string) error {
+	var f tokenFlags
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	f.register(fs)
+	authorize := fs.Bool("authorize", false, "sign in again when the refresh token cannot be used (default: report it and stop)")
+	jsonOut := fs.Bool("json", false, "print the outcome as JSON")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	ts, err := openTokenSession(env, &f, "refresh", *authorize)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
+	tok, d, err := ts.lc.Refresh(ctx)
+	ts.report(d)
+	if err != nil {
+		return tokenError(ts, err)
+	}
+	learnToken(ts.rec.red, tok)
+	if *jsonOut {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Profile  string       `json:"profile"`
+			Session  string       `json:"session"`
+			Decision decisionJSON `json:"token"`
+		}{ts.profile, ts.rec.sessionID(), decisionView(d, ts.redact)})
+	}
+	fmt.Fprintf(env.stdout, "profile %s: %s\n", ts.profile, expirySummary(d.Token, time.Now()))
+	return nil
+}
+
+func expirySummary(st *oauthflow.StoredToken, now time.Time) string {
+	if st == nil {
+		return "no token"
+	}
+	s := "the access token's lifetime is unknown"
+	if !st.Token.Expiry.IsZero() {
+		s = "the access token expires in " + oauthflow.HumanDuration(st.Token.Expiry.Sub(now))
+	}
+	switch {
+	case st.Token.RefreshToken == "":
+		s += "; no refresh token"
+	case st.Token.RefreshExpiry.IsZero():
+		s += "; the refresh token has no stated expiry"
+	default:
+		s += "; the refresh token expires in " + oauthflow.HumanDuration(st.Token.RefreshExpiry.Sub(now))
+	}
+	return s
+}
+
+func logoutCommand() command {
+	return command{
+		name:    "logout",
+		summary: "revoke the profile's access and refresh tokens at the provider and delete them here",
+		run:     runLogout,
+	}
+}
+
+func runLogout(ctx context.Context, env *cliEnv, args []string) error {
+	var f tokenFlags
+	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	f.register(fs)
+	noRevoke := fs.Bool("no-revoke", false, "only delete the local copy (the tokens stay valid until they expire)")
+	noVerify := fs.Bool("no-verify", false, "do not ask the introspection endpoint whether the access token is now inactive")
+	if err := fs.Parse(args); err != nil {
+		return usageOrHelp(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	ts, err := openTokenSession(env, &f, "logout", false)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
+	res, err := ts.lc.Logout(ctx, oauthflow.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
+	w := env.stdout
+	if res != nil && res.Corrupt != nil {
+		fmt.Fprintf(w, "profile %s: %s\n", ts.profile, res.Corrupt.Error())
+	}
+	if err != nil {
+		return fmt.Errorf("profile %s: %s", ts.profile, ts.redact(err.Error()))
+	}
+	if !res.Stored && res.Corrupt == nil {
+		fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profile, res.Where)
+	}
+	var failed []string
+	for _, r := range res.Revocations {
+		switch {
+		case !r.Attempted:
+			fmt.Fprintf(w, "%s: not revoked at the provider: %s\n", r.Token, r.Skipped)
+		case r.Err != nil:
+			failed = append(failed, r.Token)
+			fmt.Fprintf(w, "%s: revocation FAILED: %s\n", r.Token, ts.redact(r.Err.Error()))
+		default:
+			fmt.Fprintf(w, "%s: revoked at the provider\n", r.Token)
+		}
+		switch in := r.Introspection; {
+		case r.IntrospectErr != nil:
+			fmt.Fprintf(w, "%s: could not check it afterwards: %s\n", r.Token, ts.redact(r.IntrospectErr.Error()))
+		case in != nil && in.Active:
+			failed = append(failed, r.Token+" (still active)")
+			fmt.Fprintf(w, "%s: the provider still reports it ACTIVE\n", r.Token)
+		case in != nil:
+			status := "inactive"
+			if in.Status != "" {
+				status += ", status " + in.Status
+			}
+			fmt.Fprintf(w, "%s: the provider now reports it %s\n", r.Token, status)
+		}
+	}
+	if res.Deleted && res.Stored {
+		fmt.Fprintf(w, "deleted the local copy (%s)\n", res.Where)
+	}
+	// Unreadable entries set aside earlier may hold tokens too: logout means none stay.
+	if fstore := oauthflow.FileFallback(ts.store); fstore != nil {
+		for _, p := range fstore.Aside(ts.profile) {
+			if err := os.Remove(p); err != nil {
+				fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier: %v\n", p, err)
+				continue
+			}
+			fmt.Fprintf(w, "deleted %s, an unreadable entry set aside earlier\n", p)
+		}
+	}
+	if len(failed) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(failed, ", "))}
+	}
+	return nil
+}
