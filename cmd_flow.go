@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"oauthdiag/inspector"
 	"oauthdiag/oauthflow"
 	"oauthdiag/recorder"
 	"oauthdiag/sandbox"
@@ -30,8 +31,6 @@ type flowFlags struct {
 	jsonOut          bool
 	verbose          bool
 	reveal           bool
-	browseUser       string
-	browsePassword   string
 	sandboxSlowDelay time.Duration
 }
 
@@ -97,8 +96,9 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		if delay == 0 {
 			delay = ff.pf.timeout + 2*time.Second
 		}
-		sb = sandbox.New(sandbox.WithScenario(scenario), sandbox.WithCompliance(compliance), sandbox.WithAutoConsent(true),
-			sandbox.WithSlowDelay(delay))
+		sbOpts := append([]sandbox.Option{sandbox.WithScenario(scenario), sandbox.WithCompliance(compliance),
+			sandbox.WithAutoConsent(true), sandbox.WithSlowDelay(delay)}, sandboxClient(&ff.pf)...)
+		sb = sandbox.New(sbOpts...)
 		base, err := sb.Start("127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("starting the sandbox: %w", err)
@@ -160,12 +160,13 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fr := runner.RunFlow(ctx, opts)
 	learnSecrets(redactor, fr)
-	diags := diagnoseFlow(fr, runner.Config(), runner.Now())
+	diags, idv := diagnoseFlow(ctx, fr, runner.Config(), rec.client(ff.pf.timeout), runner.Now())
 	if ff.jsonOut {
 		if err := writeFlowJSON(env.stdout, fr, runner.Config(), diags, rec.sessionID(), redactor, ff.reveal); err != nil {
 			return err
 		}
 	} else {
+		out.idToken(idv)
 		out.summary(fr, diags, rec.sessionID())
 	}
 	if !fr.OK {
@@ -199,6 +200,13 @@ func sandboxConfig(pf *providerFlags, base, issuer string) (*resolved, error) {
 		ID: "sandbox-client", Secret: "sandbox-secret", RedirectURI: oauthflow.DefaultRedirectURI, PKCE: !pf.noPKCE,
 	}}
 	cfg.Provider.Endpoints = overlayEndpoints(cfg.Provider.Endpoints, pf.endpoints)
+	// A client given on the command line is registered in the sandbox (see sandboxClient).
+	if pf.clientID != "" {
+		cfg.Client.ID, cfg.Client.Secret = pf.clientID, pf.clientSecret
+	}
+	if pf.redirectURI != "" {
+		cfg.Client.RedirectURI = pf.redirectURI
+	}
 	if pf.scope != "" {
 		cfg.Client.Scopes = oauthflow.SplitScopes(pf.scope)
 	}
@@ -231,11 +239,27 @@ func sandboxAPICall(cfg *oauthflow.Config, pf *providerFlags, base string, now t
 }
 
 func parseCompliance(s string) (sandbox.Compliance, error) {
-	switch c := sandbox.Compliance(strings.ToLower(s)); c {
-	case sandbox.ComplianceLinkedIn, sandbox.ComplianceStrict, sandbox.ComplianceLenient:
-		return c, nil
+	c, err := sandbox.ParseCompliance(strings.ToLower(s))
+	if err != nil {
+		return "", usagef("%v", err)
 	}
-	return "", usagef("--sandbox-compliance %q: use linkedin, strict or lenient", s)
+	return c, nil
+}
+
+// sandboxClient registers the client given with --client-id (and --client-secret, --redirect-uri)
+// in the sandbox, so a flow can run with the user's own values; none given keeps the built-in one.
+func sandboxClient(pf *providerFlags) []sandbox.Option {
+	if pf.clientID == "" && pf.redirectURI == "" {
+		return nil
+	}
+	id, secret, redirect := sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI
+	if pf.clientID != "" {
+		id, secret = pf.clientID, pf.clientSecret
+	}
+	if pf.redirectURI != "" {
+		redirect = pf.redirectURI
+	}
+	return []sandbox.Option{sandbox.WithClient(id, secret, redirect)}
 }
 
 func scenarioNames() string {
@@ -405,6 +429,25 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix) + "\n"
 }
 
+// idToken prints the ID token's verification, one verdict per check.
+func (p *flowPrinter) idToken(v *inspector.Verification) {
+	if v == nil || len(v.Checks) == 0 {
+		return
+	}
+	fmt.Fprintln(p.w, "ID token:")
+	for _, c := range v.Checks {
+		mark := "✔"
+		switch {
+		case c.Skipped:
+			mark = "–"
+		case !c.OK:
+			mark = "✘"
+		}
+		fmt.Fprintf(p.w, "  %s %-9s %s\n", mark, c.Name, p.redact(c.Detail))
+	}
+	fmt.Fprintln(p.w)
+}
+
 func (p *flowPrinter) summary(fr *oauthflow.FlowResult, diags []diagnosisView, session string) {
 	if fr.OK {
 		fmt.Fprintln(p.w, "Result: every step succeeded.")
@@ -561,13 +604,26 @@ func exchangeJSON(ex oauthflow.Exchange, r *recorder.Redactor, reveal bool) json
 }
 
 // diagnosisView is a diagnosis as the CLI shows it.
-type diagnosisView struct {
-	Code     string   `json:"code"`
-	Title    string   `json:"title"`
-	Fix      string   `json:"fix"`
-	Evidence []string `json:"evidence"`
-}
+type diagnosisView = inspector.Diagnosis
 
-func diagnoseFlow(fr *oauthflow.FlowResult, cfg oauthflow.Config, now time.Time) []diagnosisView {
-	return nil
+// diagnoseFlow explains a finished flow. When an ID token came back and the JWKS is known, its
+// signature is verified too (the JWKS fetch is recorded under the step "id-token").
+func diagnoseFlow(ctx context.Context, fr *oauthflow.FlowResult, cfg oauthflow.Config, client *http.Client, now time.Time) ([]diagnosisView, *inspector.Verification) {
+	dctx := inspector.FlowContext(fr, cfg, now)
+	var idv *inspector.Verification
+	if fr.Token != nil && fr.Token.IDToken != "" && fr.Provider.Endpoints.JWKS != "" {
+		opts := inspector.VerifyOptions{JWKSURL: fr.Provider.Endpoints.JWKS, HTTPClient: client,
+			Issuer: cfg.Provider.Issuer, Audience: cfg.Client.ID, Now: now}
+		if fr.ClaimedIssuer != "" {
+			opts.Issuer = fr.ClaimedIssuer
+		}
+		if fr.AuthRequest != nil {
+			opts.Nonce = fr.AuthRequest.Nonce
+		}
+		if v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, "id-token"), fr.Token.IDToken, opts); err == nil {
+			dctx.IDToken = &v
+			idv = &v
+		}
+	}
+	return inspector.Diagnose(inspector.FlowObservations(fr), dctx), idv
 }
