@@ -232,7 +232,8 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 		skipRest(allAfter(StepAuthorize)...)
 		return fr
 	}
-	report(StepAuthorize, started, &Trace{}, nil, "authorization URL sent to the browser")
+	// The URL is a note, not an exchange: the browser made that request, not us.
+	report(StepAuthorize, started, &Trace{}, nil, "authorization URL: "+ar.URL)
 
 	// Callback.
 	started = r.now()
@@ -266,7 +267,7 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 			Description: "the redirect carries no iss, although the server's metadata says it sends one (RFC 9207)",
 			Hint:        "the response may come from another authorization server (mix-up attack); if this server really omits iss, its metadata is wrong"}
 	}
-	var cbNotes []string
+	cbNotes := []string{"redirect: " + redirect}
 	if cb != nil && cb.Iss != "" && err == nil {
 		cbNotes = append(cbNotes, "iss on the redirect matches (RFC 9207)")
 	}
