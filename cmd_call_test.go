@@ -394,3 +394,44 @@ func TestTokenStoreFallsBackToAFileAndSaysSoOnce(t *testing.T) {
 		t.Errorf("the file token was not reused:\n%s", second.stderr)
 	}
 }
+
+// TestTokenCommandsWithTheRealKeychain runs the commands on the OS keychain: CI runs it inside
+// dbus-run-session with an unlocked gnome-keyring-daemon (see oauthflow's keychain tests).
+func TestTokenCommandsWithTheRealKeychain(t *testing.T) {
+	if os.Getenv("OAUTHDIAG_TEST_KEYCHAIN") != "1" {
+		t.Skip("set OAUTHDIAG_TEST_KEYCHAIN=1 to use the real keychain")
+	}
+	e := newTokEnv(t)
+	e.vars["OAUTHDIAG_TOKEN_STORE"] = "keychain"
+	kc := oauthflow.NewKeychain(oauthflow.KeychainService, 10*time.Second)
+	t.Cleanup(func() {
+		kc.Delete(oauthflow.TokenAccount("sb"))
+		kc.Delete(oauthflow.SecretAccount("sb"))
+	})
+
+	// The client secret moves from the environment into the keychain, and the profile reads it there.
+	e.mustSucceed(e.run(profilesCommand(), "set-secret", "sb", "--from-env", "SB_SECRET"), "profiles set-secret")
+	delete(e.vars, "SB_SECRET")
+	cfg := filepath.Join(e.home, "config", "config.toml")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte(`secret = "env:SB_SECRET"`), []byte(`secret = "keychain"`), 1), 0o600)
+
+	e.mustSucceed(e.call("/v2/userinfo"), "first call")
+	if _, err := os.Stat(filepath.Join(e.home, "state", "tokens")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a keychain run wrote token files: %v", err)
+	}
+	v, err := kc.Get(oauthflow.TokenAccount("sb"))
+	if err != nil || !strings.Contains(v, `"access_token"`) {
+		t.Fatalf("the token is not in the keychain: %v", err)
+	}
+	second := e.call("/v2/userinfo")
+	e.mustSucceed(second, "second call")
+	if !strings.Contains(second.stderr, "using the cached access token") || e.sb.Stats().AuthorizationRequests != 1 {
+		t.Fatalf("the keychain token was not reused:\n%s", second.stderr)
+	}
+	out := e.run(logoutCommand(), "--profile", "sb")
+	e.mustSucceed(out, "logout")
+	if _, err := kc.Get(oauthflow.TokenAccount("sb")); !errors.Is(err, oauthflow.ErrNotStored) {
+		t.Fatalf("logout left the keychain entry: %v", err)
+	}
+}
