@@ -93,7 +93,8 @@ func bundleView(st *Styles, sum recorder.BundleSummary, w int) string {
 	}
 	row("redacted", strings.Join(red, ", "))
 	if sk := sum.ClockSkew; sk != nil && sk.Samples > 0 {
-		row("clock", fmt.Sprintf("server minus local: median %s over %d answers", sk.Median, sk.Samples))
+		row("clock", fmt.Sprintf("server minus local: median %s over %d answers (Date headers count whole seconds)",
+			inspector.HumanDuration(sk.Median.Round(time.Second)), sk.Samples))
 	}
 	for i, f := range sum.Failed {
 		if i == 5 {

@@ -130,6 +130,7 @@ type formKeys struct {
 	Down      key.Binding
 	Choose    key.Binding
 	ForceQuit key.Binding
+	Close     key.Binding
 }
 
 func newFormKeys() formKeys {
@@ -143,5 +144,6 @@ func newFormKeys() formKeys {
 		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Choose:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Close:     key.NewBinding(key.WithKeys("esc", "enter"), key.WithHelp("esc", "close")),
 	}
 }

@@ -405,7 +405,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	}
 	if m.bundle != nil {
-		if key.Matches(msg, m.flow.forms.Cancel, m.flow.forms.Submit) {
+		if key.Matches(msg, m.keys.Quit) {
+			return m.quit()
+		}
+		if key.Matches(msg, m.flow.forms.Close) {
 			m.bundle = nil
 			m.updateKeys()
 		}
@@ -648,7 +651,7 @@ func (m Model) keyMap() helpKeys {
 	g := m.keys
 	switch {
 	case m.bundle != nil:
-		return helpKeys{short: []key.Binding{m.flow.forms.Cancel}}
+		return helpKeys{short: []key.Binding{m.flow.forms.Close, m.keys.Quit}}
 	case m.picker.open:
 		return helpKeys{short: m.picker.shortHelp()}
 	}
