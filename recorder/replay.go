@@ -101,7 +101,7 @@ func DefaultBackoff() BackoffPolicy {
 }
 
 // Retryable reports whether a replay attempt's answer is worth retrying: 429 or 5xx.
-func Retryable(e *Entry) bool {
+func Retryable(e Entry) bool {
 	s := e.Status()
 	return s == http.StatusTooManyRequests || s >= 500
 }
@@ -177,7 +177,7 @@ func (rp *Replayer) Replay(ctx context.Context, s *Session, id string, edit Edit
 			return nil, err
 		}
 		res.Attempts = append(res.Attempts, e)
-		if !Retryable(&e) || ctx.Err() != nil {
+		if !Retryable(e) || ctx.Err() != nil {
 			break
 		}
 		if attempt >= policy.MaxAttempts {
