@@ -59,68 +59,23 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 	if err != nil {
 		return nil, err
 	}
-	var prof *oauthflow.Profile
-	if res.profileName != "" {
-		if prof, err = loadProfile(env, res.profileName); err != nil {
-			return nil, err
-		}
-	}
-	pref, err := storePreference(env, f.tokenStore, prof)
+	profile, store, state, err := openProfileStore(env, res, f.tokenStore)
 	if err != nil {
 		return nil, err
 	}
-	profile := res.profileName
-	if profile == "" {
-		profile = oauthflow.DefaultProfileName(res.cfg)
-	}
-	if err := oauthflow.ValidateProfileName(profile); err != nil {
-		return nil, usagef("%v", err)
-	}
-	state, err := stateDir(env)
-	if err != nil {
-		return nil, err
-	}
-	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
-	if err != nil {
-		return nil, err
-	}
-	noteFallbackOnce(env, state, reason)
 
-	rec, err := openRecording(env, res.cfg, map[string]string{"command": command, "profile": profile})
+	labels := map[string]string{"command": command}
+	if res.profileName != "" {
+		labels["profile"] = res.profileName
+	}
+	rec, err := openRecording(env, res.cfg, labels)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(env.stderr, "session %s\n", rec.sessionID())
 	ts := &tokenSession{res: res, profile: profile, store: store, rec: rec, env: env}
-	newRunner := func(cfg oauthflow.Config) *oauthflow.Runner {
-		return oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(rec.client(f.pf.timeout)))
-	}
-	lc := &oauthflow.Lifecycle{
-		Runner:  newRunner(res.cfg),
-		Store:   store,
-		Profile: profile,
-		Lock:    oauthflow.ProfileLocker(filepath.Join(state, "locks"), f.lockTimeout),
-	}
-	lc.Prepare = func(ctx context.Context) error {
-		cfg := lc.Runner.Config()
-		if res.discover {
-			found, _, err := lc.Runner.Discover(ctx, res.issuer, res.discoveryURL)
-			if err != nil {
-				return fmt.Errorf("reading the provider's configuration: %w", err)
-			}
-			cfg.Provider = oauthflow.MergeDiscovered(cfg.Provider, found.Provider)
-		}
-		if cfg.Client.Secret == "" && cfg.Client.AuthMethod != oauthflow.AuthNone {
-			secret, err := promptSecret(env, "Client secret for "+cfg.Client.ID+": ")
-			if err != nil {
-				return err
-			}
-			cfg.Client.Secret = secret
-			rec.red.AddSecret(recorder.KindClientSecret, secret)
-		}
-		lc.Runner = newRunner(cfg)
-		return nil
-	}
+	lc := lifecycleFor(env, res, profile, store, state, func() *http.Client { return rec.client(f.pf.timeout) }, f.lockTimeout,
+		func(secret string) { rec.red.AddSecret(recorder.KindClientSecret, secret) })
 	if authorize {
 		lc.Authorize = func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
 			fmt.Fprintf(env.stderr, "profile %s: %s\n", profile, why.Reason)
@@ -144,6 +99,76 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 	}
 	ts.lc = lc
 	return ts, nil
+}
+
+// openProfileStore names the profile of res (its --profile, else DefaultProfileName) and opens
+// its token store, telling the user once why it is a file rather than the keychain.
+func openProfileStore(env *cliEnv, res *resolved, storeFlag string) (profile string, store oauthflow.TokenStore, state string, err error) {
+	var prof *oauthflow.Profile
+	if res.profileName != "" {
+		if prof, err = loadProfile(env, res.profileName); err != nil {
+			return "", nil, "", err
+		}
+	}
+	pref, err := storePreference(env, storeFlag, prof)
+	if err != nil {
+		return "", nil, "", err
+	}
+	profile = res.profileName
+	if profile == "" {
+		profile = oauthflow.DefaultProfileName(res.cfg)
+	}
+	if err := oauthflow.ValidateProfileName(profile); err != nil {
+		return "", nil, "", usagef("%v", err)
+	}
+	if state, err = stateDir(env); err != nil {
+		return "", nil, "", err
+	}
+	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
+	if err != nil {
+		return "", nil, "", err
+	}
+	noteFallbackOnce(env, state, reason)
+	return profile, store, state, nil
+}
+
+// lifecycleFor builds the lifecycle of a profile's token. Its requests go through newClient's
+// client. Prepare runs discovery (when the configuration asks for it) and prompts for a missing
+// client secret, telling learnSecret, so that both happen only when the provider must be asked.
+func lifecycleFor(env *cliEnv, res *resolved, profile string, store oauthflow.TokenStore, state string,
+	newClient func() *http.Client, lockTimeout time.Duration, learnSecret func(string)) *oauthflow.Lifecycle {
+	newRunner := func(cfg oauthflow.Config) *oauthflow.Runner {
+		return oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(newClient()))
+	}
+	lc := &oauthflow.Lifecycle{
+		Runner:  newRunner(res.cfg),
+		Store:   store,
+		Profile: profile,
+		Lock:    oauthflow.ProfileLocker(filepath.Join(state, "locks"), lockTimeout),
+	}
+	lc.Prepare = func(ctx context.Context) error {
+		cfg := lc.Runner.Config()
+		if res.discover {
+			found, _, err := lc.Runner.Discover(ctx, res.issuer, res.discoveryURL)
+			if err != nil {
+				return fmt.Errorf("reading the provider's configuration: %w", err)
+			}
+			cfg.Provider = oauthflow.MergeDiscovered(cfg.Provider, found.Provider)
+		}
+		if cfg.Client.Secret == "" && cfg.Client.AuthMethod != oauthflow.AuthNone {
+			secret, err := promptSecret(env, "Client secret for "+cfg.Client.ID+": ")
+			if err != nil {
+				return err
+			}
+			cfg.Client.Secret = secret
+			if learnSecret != nil {
+				learnSecret(secret)
+			}
+		}
+		lc.Runner = newRunner(cfg)
+		return nil
+	}
+	return lc
 }
 
 // token gets a usable access token and says on stderr what was done and why.
@@ -608,4 +633,61 @@ func runLogout(ctx context.Context, env *cliEnv, args []string) error {
 		return &exitError{code: 1, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(failed, ", "))}
 	}
 	return nil
+}
+
+// storeReplaySecrets serves `replay --fresh-token` from the token store: the recorded session's
+// profile (its "profile" label, else the one derived from its provider and client_id) gets a
+// valid access token as `call` gets one (the cached token, else a refresh), without opening a
+// browser. OAUTHDIAG_ACCESS_TOKEN, when set, still wins. Other secrets come from the environment.
+type storeReplaySecrets struct {
+	envSecrets
+	env *cliEnv
+}
+
+func newStoreReplaySecrets(env *cliEnv) replaySecrets {
+	return storeReplaySecrets{envSecrets: envSecrets{getenv: env.getenv}, env: env}
+}
+
+func (s storeReplaySecrets) FreshAccessToken(ctx context.Context, meta recorder.SessionMeta) (string, error) {
+	if v := s.env.getenv("OAUTHDIAG_ACCESS_TOKEN"); v != "" {
+		return v, nil
+	}
+	res := &resolved{}
+	if name := meta.Labels["profile"]; name != "" {
+		pf := providerFlags{profile: name, timeout: 30 * time.Second}
+		r, err := pf.resolve(s.env, false)
+		if err != nil {
+			return "", fmt.Errorf("the session was recorded with profile %s: %w", name, err)
+		}
+		res = r
+	} else {
+		ep := meta.Endpoints
+		res.cfg = oauthflow.Config{
+			Provider: oauthflow.Provider{Name: meta.Provider, Issuer: ep["issuer"], Endpoints: oauthflow.Endpoints{
+				Authorization: ep["authorization"], Token: ep["token"], Userinfo: ep["userinfo"], Introspection: ep["introspection"],
+				Revocation: ep["revocation"], JWKS: ep["jwks"], API: ep["api"]}},
+			Client: oauthflow.Client{ID: meta.ClientID, Secret: s.env.getenv("OAUTHDIAG_CLIENT_SECRET"), RedirectURI: meta.RedirectURI, Scopes: meta.Scopes, PKCE: true},
+		}
+		if meta.Provider == "linkedin" {
+			res.cfg.Provider.AuthMethod = oauthflow.AuthPost
+		}
+	}
+	profile, store, state, err := openProfileStore(s.env, res, "")
+	if err != nil {
+		return "", err
+	}
+	lc := lifecycleFor(s.env, res, profile, store, state, func() *http.Client { return &http.Client{Timeout: 30 * time.Second} },
+		oauthflow.DefaultLockTimeout, nil)
+	tok, d, err := lc.Token(ctx)
+	if d != nil && d.Action != 0 {
+		fmt.Fprintf(s.env.stderr, "profile %s: %s\n", profile, d.Reason)
+	}
+	var ar *oauthflow.AuthorizationRequiredError
+	if errors.As(err, &ar) {
+		return "", fmt.Errorf("profile %s: %s: sign in with `oauthdiag call --profile %s URL` (or the same provider flags) first", profile, ar.Error(), profile)
+	}
+	if err != nil {
+		return "", fmt.Errorf("profile %s: %w", profile, err)
+	}
+	return tok.AccessToken, nil
 }

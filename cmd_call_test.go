@@ -435,3 +435,32 @@ func TestTokenCommandsWithTheRealKeychain(t *testing.T) {
 		t.Fatalf("logout left the keychain entry: %v", err)
 	}
 }
+
+func TestReplayFreshTokenComesFromTheTokenStore(t *testing.T) {
+	e := newTokEnv(t)
+	e.mustSucceed(e.call("/v2/userinfo"), "first call")
+	e.age(time.Minute, 0)
+	second := e.call("/v2/userinfo")
+	e.mustSucceed(second, "second call")
+	e.age(time.Minute, 0) // expired again: the replay must refresh, not send a dead token
+
+	// c1 of the latest session is its refresh, c2 the userinfo call.
+	r := e.run(replayCommandWith(newStoreReplaySecrets), "c2", "--fresh-token")
+	e.mustSucceed(r, "replay --fresh-token")
+	if !strings.Contains(r.stderr, "profile sb: the access token expired 1m ago; refreshing with the refresh token") {
+		t.Errorf("the replay did not refresh the expired token:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "attempt 1  200 OK") {
+		t.Errorf("the replay with the fresh token failed:\n%s", r.stdout)
+	}
+	if st := e.sb.Stats(); st.RefreshGrants != 2 || st.AuthorizationRequests != 1 {
+		t.Fatalf("want the second call's refresh and the replay's: %+v", st)
+	}
+	e.noSecretsIn(r.stdout, r.stderr)
+
+	e.mustSucceed(e.run(logoutCommand(), "--profile", "sb"), "logout")
+	r = e.run(replayCommandWith(newStoreReplaySecrets), "c2", "--session", "latest", "--fresh-token")
+	if r.err == nil || !strings.Contains(r.stderr+r.err.Error(), "sign in with `oauthdiag call --profile sb URL`") {
+		t.Fatalf("replay after logout: %v\n%s", r.err, r.stderr)
+	}
+}

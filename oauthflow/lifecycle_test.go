@@ -754,3 +754,56 @@ func slicesContain(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestLifecycleLogoutWithoutRevocation(t *testing.T) {
+	e := newLCEnv(t)
+	lcToken(t, e.lifecycle())
+	l := e.lifecycle()
+	l.Prepare = func(context.Context) error { t.Error("Prepare ran for a local-only logout"); return nil }
+	res, err := l.Logout(t.Context(), oauthflow.LogoutOptions{SkipRevoke: true, Verify: true})
+	if err != nil || !res.Deleted || res.RevocationFailed() {
+		t.Fatalf("logout = %+v, %v", res, err)
+	}
+	for _, r := range res.Revocations {
+		if r.Attempted || r.Skipped != "revocation was not requested" {
+			t.Errorf("%s: %+v", r.Token, r)
+		}
+	}
+	if st := e.sb.Stats(); st.Revocations != 0 || st.Introspections != 0 {
+		t.Fatalf("a local-only logout talked to the provider: %+v", st)
+	}
+	assertNoTokenFiles(t, e.tokens)
+}
+
+func TestAuthorizeReportsStepsAndBrowserLegs(t *testing.T) {
+	e := newLCEnv(t)
+	r := oauthflow.NewRunner(e.config(), oauthflow.WithClock(e.clock.Now))
+	var legs []string
+	var steps []string
+	a, err := r.Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{},
+		Observe: func(step, kind, u string) { legs = append(legs, step+"/"+kind) },
+		OnStep:  func(s oauthflow.StepReport) { steps = append(steps, s.Name+":"+string(s.Status)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(legs, ",") != "authorize/authorization-url,callback/redirect" {
+		t.Errorf("browser legs = %v", legs)
+	}
+	if strings.Join(steps, ",") != "authorize:ok,callback:ok,exchange:ok" || len(a.Steps) != 3 {
+		t.Errorf("steps = %v", steps)
+	}
+	if strings.Join(a.Scopes, " ") != "openid profile email" || a.Token.AccessToken == "" {
+		t.Errorf("authorization = %+v", a)
+	}
+
+	// A configuration that cannot work fails in the authorize step, before any browser.
+	bad := e.config()
+	bad.Client.RedirectURI = ""
+	_, err = oauthflow.NewRunner(bad).Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{}})
+	if oe, ok := oauthflow.AsError(err); !ok || oe.Step != oauthflow.StepAuthorize || oe.Kind != oauthflow.KindConfig {
+		t.Fatalf("bad configuration: %v", err)
+	}
+	if e.sb.Stats().AuthorizationRequests != 1 {
+		t.Fatal("the bad configuration reached the provider")
+	}
+}

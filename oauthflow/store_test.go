@@ -214,3 +214,18 @@ func TestParseStorePreference(t *testing.T) {
 		t.Errorf("bad preference: %v", err)
 	}
 }
+
+func TestDefaultProfileName(t *testing.T) {
+	for _, c := range []struct {
+		cfg  oauthflow.Config
+		want string
+	}{
+		{oauthflow.Config{Provider: oauthflow.LinkedIn(), Client: oauthflow.Client{ID: "86abc"}}, "linkedin-86abc"},
+		{oauthflow.Config{Provider: oauthflow.Provider{Name: "custom", Issuer: "https://id.example.com/realms/a"}, Client: oauthflow.Client{ID: "diag"}}, "id.example.com-diag"},
+		{oauthflow.Config{Provider: oauthflow.Provider{Endpoints: oauthflow.Endpoints{Token: "http://127.0.0.1:9000/token"}}, Client: oauthflow.Client{ID: "c"}}, "127.0.0.1_9000-c"},
+	} {
+		if got := oauthflow.DefaultProfileName(c.cfg); got != c.want {
+			t.Errorf("DefaultProfileName = %q, want %q", got, c.want)
+		}
+	}
+}
