@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"oauthdiag/oauthflow"
@@ -219,6 +221,7 @@ type tuiCmdFlags struct {
 	noBrowser  bool
 	noListen   bool
 	params     multiFlag
+	tokenStore string
 }
 
 func runTUI(ctx context.Context, env *cliEnv, args []string) error {
@@ -231,6 +234,7 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&tf.noBrowser, "no-browser", false, "open no browser: copy the URL with y and paste the redirect with p")
 	fs.BoolVar(&tf.noListen, "no-listen", false, "do not run the loopback listener for the redirect (paste it instead)")
 	fs.Var(&tf.params, "param", "extra authorization request parameter K=V (repeatable), e.g. prompt=consent")
+	fs.StringVar(&tf.tokenStore, "token-store", "", "with --profile: where the profile's token is kept: auto, keychain or file")
 	if err := fs.Parse(args); err != nil {
 		return usageOrHelp(err)
 	}
@@ -267,8 +271,12 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 		browser = oauthflow.SystemBrowser{}
 	}
 	labels := map[string]string{"command": "tui"}
+	var stored *profileToken
 	if res.profileName != "" {
 		labels["profile"] = res.profileName
+		if stored, err = openProfileToken(env, res, tf.tokenStore); err != nil {
+			return err
+		}
 	}
 	rec, err := openRecording(env, res.cfg, labels)
 	if err != nil {
@@ -276,7 +284,7 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer rec.Close()
 	client := rec.client(tf.pf.timeout)
-	return ui.Run(ctx, ui.Config{
+	cfg := ui.Config{
 		Runner:          oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client)),
 		Session:         rec.sess,
 		HTTPClient:      client,
@@ -289,5 +297,77 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 		ExtraAuthParams: extra,
 		BundleDir:       bundleDir,
 		ToolVersion:     version,
-	}, opts...)
+	}
+	if stored != nil {
+		cfg.Profile = res.profileName
+		cfg.InitialToken = stored.initial
+		cfg.SaveToken = stored.save
+	}
+	return ui.Run(ctx, cfg, opts...)
+}
+
+// profileToken connects the TUI to a profile's token store: the stored token (when it was
+// issued to this client) is where the TUI starts, and every token the TUI gets is saved back.
+type profileToken struct {
+	mu      sync.Mutex
+	store   oauthflow.TokenStore
+	profile string
+	cfg     oauthflow.Config
+	initial *oauthflow.Token
+	last    *oauthflow.StoredToken
+}
+
+func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileToken, error) {
+	prof, err := loadProfile(env, res.profileName)
+	if err != nil {
+		return nil, err
+	}
+	pref, err := storePreference(env, flagValue, prof)
+	if err != nil {
+		return nil, err
+	}
+	state, err := stateDir(env)
+	if err != nil {
+		return nil, err
+	}
+	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	noteFallbackOnce(env, state, reason)
+	pt := &profileToken{store: store, profile: res.profileName, cfg: res.cfg}
+	st, err := store.Load(res.profileName)
+	switch {
+	case errors.Is(err, oauthflow.ErrNotStored):
+	case err != nil:
+		// An unreadable entry was moved aside by the store; the TUI starts without it.
+		fmt.Fprintf(env.stderr, "note: the stored token of profile %s is not usable: %v\n", res.profileName, err)
+	case st.ClientID == "" || st.ClientID == res.cfg.Client.ID:
+		tok := st.Token
+		pt.initial, pt.last = &tok, st
+	default:
+		fmt.Fprintf(env.stderr, "note: the token stored for profile %s was issued to client %s, not %s: it is not used\n", res.profileName, st.ClientID, res.cfg.Client.ID)
+	}
+	return pt, nil
+}
+
+// save stores a token the TUI got. A refresh keeps the authorization time and counts the
+// refresh; a new authorization starts over.
+func (p *profileToken) save(tok *oauthflow.Token, refreshed bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	st := &oauthflow.StoredToken{
+		Token: *tok, Scopes: p.cfg.Client.Scopes, Issuer: p.cfg.Provider.Issuer,
+		TokenEndpoint: p.cfg.Provider.Endpoints.Token, ClientID: p.cfg.Client.ID,
+		AuthorizedAt: tok.ReceivedAt, SavedAt: now,
+	}
+	if refreshed && p.last != nil {
+		st.AuthorizedAt, st.Refreshes = p.last.AuthorizedAt, p.last.Refreshes+1
+	}
+	if err := p.store.Save(p.profile, st); err != nil {
+		return fmt.Errorf("saving the token of profile %s: %w", p.profile, err)
+	}
+	p.last = st
+	return nil
 }

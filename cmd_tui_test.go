@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"oauthdiag/oauthflow"
 )
 
 // Bad flags of the TUI commands get one message naming the cause and the fix, exit status 2,
@@ -59,5 +64,75 @@ func TestTUICommandsAreListed(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the usage lacks %q:\n%s", want, stdout.String())
 		}
+	}
+}
+
+// tui --profile starts from the profile's stored token and saves every new one back; a
+// refresh keeps the authorization time and counts itself.
+func TestTUIProfileTokenRoundTrip(t *testing.T) {
+	home := t.TempDir()
+	cfgFile := filepath.Join(home, "config", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(cfgFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	profiles := "[profiles]\nli = { provider = \"linkedin\", client_id = \"86abc\", secret = \"env:LI_SECRET\", token_store = \"file\" }\n"
+	if err := os.WriteFile(cfgFile, []byte(profiles), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stderr, stderr: &stderr, getenv: func(k string) string {
+		switch k {
+		case "OAUTHDIAG_HOME":
+			return home
+		case "LI_SECRET":
+			return "li-secret-value"
+		}
+		return ""
+	}}
+	open := func() *profileToken {
+		t.Helper()
+		pf := providerFlags{profile: "li"}
+		res, err := pf.resolve(env, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := openProfileToken(env, res, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pt
+	}
+	first := open()
+	if first.initial != nil {
+		t.Fatalf("nothing stored yet, got %+v", first.initial)
+	}
+	authorized := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tok := &oauthflow.Token{AccessToken: "access-1", RefreshToken: "refresh-1", ReceivedAt: authorized, Expiry: authorized.Add(time.Hour)}
+	if err := first.save(tok, false); err != nil {
+		t.Fatal(err)
+	}
+	second := open()
+	if second.initial == nil || second.initial.AccessToken != "access-1" {
+		t.Fatalf("the stored token is where the TUI starts, got %+v", second.initial)
+	}
+	refreshed := &oauthflow.Token{AccessToken: "access-2", RefreshToken: "refresh-1", ReceivedAt: authorized.Add(50 * time.Minute)}
+	if err := second.save(refreshed, true); err != nil {
+		t.Fatal(err)
+	}
+	st, err := second.store.Load("li")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Token.AccessToken != "access-2" || st.Refreshes != 1 || !st.AuthorizedAt.Equal(authorized) || st.ClientID != "86abc" {
+		t.Errorf("after a refresh the store holds %+v", st)
+	}
+
+	// A token issued to another client is not used.
+	st.ClientID = "someone-else"
+	if err := second.store.Save("li", st); err != nil {
+		t.Fatal(err)
+	}
+	if third := open(); third.initial != nil || !strings.Contains(stderr.String(), "issued to client someone-else") {
+		t.Errorf("another client's token must be left alone and said so: %+v\n%s", third.initial, stderr.String())
 	}
 }

@@ -68,8 +68,8 @@ type flowBackend struct {
 	listen          bool
 	callbackTimeout time.Duration
 	extraParams     map[string][]string
-	observe         func(step, leg, rawURL string) // records a browser leg; called inside commands
-	saveToken       func(*oauthflow.Token) error   // persists a token; called inside commands
+	observe         func(step, leg, rawURL string)     // records a browser leg; called inside commands
+	saveToken       func(*oauthflow.Token, bool) error // persists a token; called inside commands
 }
 
 func (b flowBackend) now() time.Time { return b.runner.Now() }
@@ -201,7 +201,7 @@ func exchangeCmd(ctx context.Context, b flowBackend, run int, ar *oauthflow.Auth
 		if tok != nil {
 			msg.notes = tokenNotes(tok, ar.Scopes)
 			if b.saveToken != nil {
-				if serr := b.saveToken(tok); serr != nil {
+				if serr := b.saveToken(tok, false); serr != nil {
 					msg.notes = append(msg.notes, "the token could not be saved: "+serr.Error())
 				}
 			}
@@ -256,7 +256,7 @@ func refreshCmd(ctx context.Context, b flowBackend, run int, current *oauthflow.
 			msg.token = merged
 			msg.notes = refreshNotes(current, tok)
 			if b.saveToken != nil {
-				if serr := b.saveToken(merged); serr != nil {
+				if serr := b.saveToken(merged, true); serr != nil {
 					msg.notes = append(msg.notes, "the token could not be saved: "+serr.Error())
 				}
 			}

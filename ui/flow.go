@@ -291,6 +291,9 @@ func (m flowModel) ready(s stepID) (bool, string) {
 		if m.token == nil {
 			return false, "no token yet: run Exchange first"
 		}
+		if m.backend.discover && m.steps[stepConfigure].state != stateOK {
+			return false, "run Configure first: the endpoints come from discovery"
+		}
 		if m.revoked && s != stepInspect {
 			return false, "the tokens were revoked: press N for a new flow"
 		}
@@ -374,7 +377,8 @@ func (m flowModel) reset(from stepID) flowModel {
 	if from <= stepCallback {
 		m.callback = nil
 	}
-	if from <= stepExchange {
+	// Reading the configuration again leaves the tokens alone; a new authorization replaces them.
+	if from >= stepAuthorize && from <= stepExchange {
 		m.token, m.revoked = nil, false
 	}
 	for s := from; s < numSteps; s++ {

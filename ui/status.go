@@ -28,6 +28,7 @@ type statusBar struct {
 	clientID  string
 	sessionID string
 	scenario  string
+	profile   string
 	text      string
 	isErr     bool
 	until     time.Time
@@ -63,6 +64,7 @@ func (s statusBar) View(reveal bool) string {
 			parts = append(parts, st.Status.Key.Render(k+" ")+st.Status.Value.Render(v))
 		}
 	}
+	field("profile", s.profile)
 	field("provider", s.provider)
 	field("client_id", s.clientID)
 	field("session", s.sessionID)

@@ -52,8 +52,14 @@ type Config struct {
 	ToolVersion string
 	// Mode names the setting in the header, e.g. "demo".
 	Mode string
-	// SaveToken, if set, persists every token the flow gets (called inside a command).
-	SaveToken func(*oauthflow.Token) error
+	// SaveToken, if set, persists every token the flow gets, saying whether it came from a
+	// refresh (true) or a new authorization. It is called inside a command, one at a time.
+	SaveToken func(tok *oauthflow.Token, refreshed bool) error
+	// InitialToken is a token already held (a profile's stored one): the panel counts it
+	// down and Call API, Inspect, Refresh and Revoke can use it without a new authorization.
+	InitialToken *oauthflow.Token
+	// Profile names the profile in the status bar.
+	Profile string
 }
 
 // Option tunes the model.
@@ -186,6 +192,14 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 	}
 	if cfg.Scenarios != nil {
 		m.status.scenario = cfg.Scenarios.Current()
+	}
+	m.status.profile = cfg.Profile
+	if cfg.InitialToken != nil {
+		tok := *cfg.InitialToken
+		learnToken(mk, &tok)
+		m.flow.token = &tok
+		m.calls.accessToken = tok.AccessToken
+		m.status = m.status.show(statusMsg{text: "using the stored token: run Configure, then Call API, Inspect, Refresh or Revoke use it; Authorize gets a new one"}, m.clock())
 	}
 	m.events, m.unsubscribe = cfg.Session.Subscribe()
 	for _, c := range cfg.Session.Entries() {
