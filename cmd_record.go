@@ -585,74 +585,42 @@ func printBundle(w io.Writer, sum recorder.BundleSummary) {
 	}
 }
 
-// maxDiagnosedCalls bounds how many failed calls a bundle reads back to diagnose.
-const maxDiagnosedCalls = 50
+// maxDiagnosedCalls bounds how many failed calls a bundle reads back to diagnose; a few
+// successful ones are read too, because their Date headers measure the clock skew.
+const (
+	maxDiagnosedCalls = 50
+	maxContextCalls   = 10
+)
 
-// sessionFindings diagnoses the session's failed calls for the bundle's report.
+// sessionFindings diagnoses the session's failed calls for the bundle's report, in the context
+// of the configuration the session was recorded with.
 func sessionFindings(s *recorder.Session) []recorder.Finding {
-	var out []recorder.Finding
-	n := 0
+	var entries []recorder.Entry
+	failed, ok := 0, 0
 	for _, c := range s.Entries() {
-		if !c.Failed || c.Pending || n >= maxDiagnosedCalls {
+		if c.Pending {
 			continue
 		}
-		n++
-		e, err := s.Entry(c.ID)
-		if err != nil {
+		switch {
+		case c.Failed && failed < maxDiagnosedCalls:
+			failed++
+		case !c.Failed && ok < maxContextCalls:
+			ok++
+		default:
 			continue
 		}
-		for _, d := range inspector.Diagnose([]inspector.Observation{observeCall(e)}, inspector.Context{Now: e.Started}) {
-			if d.CallID != "" && d.CallID != e.ID {
-				continue
-			}
-			out = append(out, recorder.Finding{CallID: e.ID, Code: d.Code, Title: d.Title, Fix: d.Fix, Evidence: d.Evidence, BestGuess: d.BestGuess})
+		if e, err := s.Entry(c.ID); err == nil {
+			entries = append(entries, e)
 		}
 	}
-	return out
-}
-
-// observeCall turns a recorded call into the inspector's observation. Entries are already
-// redacted, which the rules do not mind: they read statuses, error codes and headers.
-func observeCall(e recorder.Entry) inspector.Observation {
-	bare := e.Request.URL
-	if u, err := url.Parse(e.Request.URL); err == nil {
-		u.RawQuery, u.Fragment = "", ""
-		bare = u.String()
+	if failed == 0 {
+		return nil
 	}
-	if e.Kind == recorder.KindObserved {
-		o := inspector.Observation{Step: e.Step, CallID: e.ID, Started: e.Started, Method: "GET", URL: bare}
-		if u, err := url.Parse(e.Request.URL); err == nil {
-			q := u.Query()
-			if len(q) == 0 && u.Fragment != "" {
-				q, _ = url.ParseQuery(u.Fragment)
-			}
-			if code := q.Get("error"); code != "" {
-				o.Failed, o.Kind = true, oauthflow.KindRedirect
-				o.OAuthError, o.ErrorDescription = code, q.Get("error_description")
-			}
-		}
-		return o
+	meta := s.Meta()
+	ctx := inspector.Context{
+		Now:      time.Now(),
+		Provider: oauthflow.Provider{Name: meta.Provider, Issuer: meta.Endpoints["issuer"]},
+		Client:   oauthflow.Client{ID: meta.ClientID, RedirectURI: meta.RedirectURI, Scopes: meta.Scopes},
 	}
-	var o inspector.Observation
-	if e.Response != nil {
-		body, _ := e.Response.DecodedBody()
-		o = inspector.FromResponse(e.Step, e.Response.Status, e.Response.Header, body)
-		o.ReceivedAt = e.Started.Add(e.Wait)
-	} else {
-		o = inspector.Observation{Step: e.Step, Transport: string(e.ErrorKind), TransportDetail: e.Error}
-		if o.Transport == "" {
-			o.Transport = inspector.TransportOther
-		}
-	}
-	o.CallID, o.Started, o.Method, o.URL = e.ID, e.Started, e.Request.Method, bare
-	o.Bearer = strings.HasPrefix(strings.ToLower(e.Request.Header.Get("Authorization")), "bearer ")
-	o.APIVersion = e.Request.Header.Get("LinkedIn-Version")
-	if strings.HasPrefix(e.Request.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(e.Request.Body); err == nil {
-			o.GrantType, o.RedirectURI = form.Get("grant_type"), form.Get("redirect_uri")
-			o.SentVerifier = form.Get("code_verifier") != ""
-		}
-	}
-	o.Failed = e.Failed()
-	return o
+	return inspector.Findings(inspector.DiagnoseEntries(entries, ctx))
 }

@@ -350,7 +350,7 @@ func (r *Redactor) redactPairs(s string, note func(kind, value, fp string)) stri
 			}
 		}
 		value := s[vs:ve]
-		if value == "" || strings.HasPrefix(value, placeholderPrefix) || quoted && kind == KindCode && looksLikeErrorCode(value) {
+		if value == "" || strings.HasPrefix(value, placeholderPrefix) || kind == KindCode && (quoted && looksLikeErrorCode(value) || isUpperSnake(value)) {
 			continue
 		}
 		raw := value
@@ -798,6 +798,21 @@ func looksLikeErrorCode(v string) bool {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !(('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isUpperSnake matches API error codes written as code=REVOKED_ACCESS_TOKEN in free text.
+// Random authorization codes are mixed-case, so they never match.
+func isUpperSnake(v string) bool {
+	if len(v) < 3 || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('A' <= c && c <= 'Z' || c == '_') {
 			return false
 		}
 	}

@@ -177,3 +177,17 @@ func TestLinkedInErrorCodesAreNotAuthorizationCodes(t *testing.T) {
 		t.Errorf("an authorization code in JSON was kept: %s", got)
 	}
 }
+
+// A LinkedIn API error code quoted in diagnosis evidence ("code=INTERNAL_SERVER_ERROR") is not an
+// authorization code and must stay readable, while a real code in the same shape is redacted.
+func TestRedactKeepsUpperSnakeErrorCodesInText(t *testing.T) {
+	r := NewRedactor()
+	got := r.RedactString(`code=INTERNAL_SERVER_ERROR message="Internal Server Error"`)
+	if !strings.Contains(got, "code=INTERNAL_SERVER_ERROR") {
+		t.Errorf("error code redacted: %s", got)
+	}
+	got = r.RedactString("callback?code=Xy7bQ_k9ZpLmN3aa&state=s")
+	if strings.Contains(got, "Xy7bQ_k9ZpLmN3aa") {
+		t.Errorf("authorization code leaked: %s", got)
+	}
+}
