@@ -247,7 +247,7 @@ func loadStoredToken(env *cliEnv, storePref, profile string, cfg oauthflow.Confi
 		return nil, "", usagef("--token-store: %v", err)
 	}
 	if profile == "" {
-		profile = oauthflow.ProfileNameFor(cfg.Provider.Name, cfg.Client.ID)
+		profile = oauthflow.DefaultProfileName(cfg)
 	}
 	if err := oauthflow.ValidateProfileName(profile); err != nil {
 		return nil, "", usagef("%v", err)
