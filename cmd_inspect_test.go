@@ -157,7 +157,9 @@ func TestInspectCommand(t *testing.T) {
 	t.Run("stored token", func(t *testing.T) {
 		home := t.TempDir()
 		store := oauthflow.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
-		profile := oauthflow.ProfileNameFor("custom", sandbox.DefaultClientID)
+		// The name `call` stores under when no --profile is given.
+		profile := oauthflow.DefaultProfileName(oauthflow.Config{Provider: oauthflow.Provider{Issuer: sb.Issuer()},
+			Client: oauthflow.Client{ID: sandbox.DefaultClientID}})
 		if err := store.Save(profile, &oauthflow.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
 			t.Fatal(err)
 		}
