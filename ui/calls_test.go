@@ -142,7 +142,7 @@ func TestReplayAFailedCallAfterSwitchingTheScenario(t *testing.T) {
 	s.keys("up", "enter")
 	s.waitFor("scenario happy")
 	s.keys("r")
-	s.waitFor("Replay: c5 → c6", "now c6", "HTTP/1.1 200 OK")
+	s.waitFor("Replay: c5 → c6", "now c6", "HTTP/1.1 200 OK", "c5 resent as c6: 500 → 200")
 	scr := s.screen()
 	if !strings.Contains(scr, "original c5") || !strings.Contains(scr, "HTTP/1.1 500 Internal Server Error") {
 		t.Errorf("the original answer is shown beside the replay:\n%s", scr)
