@@ -32,12 +32,14 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, step
 		}
 		name := fmt.Sprintf("oauthdiag-bundle-%s-%s.zip", s.ID(), now.UTC().Format("20060102T150405Z"))
 		path := filepath.Join(dir, name)
-		var findings []recorder.Finding
-		for _, d := range stepDiags {
-			findings = append(findings, finding(d))
+		calls := s.Entries()
+		diags := inspector.LinkCalls(stepDiags, calls)
+		seen := map[string]bool{}
+		for _, d := range diags {
+			seen[d.CallID+" "+d.Code] = true
 		}
 		n := 0
-		for _, c := range s.Entries() {
+		for _, c := range calls {
 			if !c.Failed || c.Pending || n >= maxBundleCallDiagnoses {
 				continue
 			}
@@ -47,11 +49,14 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, step
 				continue
 			}
 			for _, d := range diagnoseEntry(e) {
-				f := finding(d)
-				f.CallID = e.ID
-				findings = append(findings, f)
+				d.CallID = e.ID
+				if !seen[d.CallID+" "+d.Code] {
+					seen[d.CallID+" "+d.Code] = true
+					diags = append(diags, d)
+				}
 			}
 		}
+		findings := inspector.Findings(diags)
 		sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{Findings: findings, ToolVersion: toolVersion,
 			Now: func() time.Time { return now }})
 		if err != nil {
@@ -59,10 +64,6 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, step
 		}
 		return bundleDoneMsg{summary: sum}
 	}
-}
-
-func finding(d inspector.Diagnosis) recorder.Finding {
-	return recorder.Finding{CallID: d.CallID, Code: d.Code, Title: d.Title, Fix: d.Fix, Evidence: d.Evidence, BestGuess: d.BestGuess}
 }
 
 // bundleView is the summary shown after an export.

@@ -38,49 +38,6 @@ func diagnoseStep(s stepID, rec stepRecord, dc diagContext) []inspector.Diagnosi
 	return ds
 }
 
-// observeEntry turns a recorded call into the inspector's observation. Recorded entries are
-// already redacted, which the rules do not mind: they read statuses, error codes and headers.
-func observeEntry(e recorder.Entry) inspector.Observation {
-	if e.Kind == recorder.KindObserved {
-		o := inspector.Observation{Step: e.Step, CallID: e.ID, Started: e.Started, Method: "GET", URL: stripQueryOf(e.Request.URL)}
-		if u, err := url.Parse(e.Request.URL); err == nil {
-			q := u.Query()
-			if len(q) == 0 && u.Fragment != "" {
-				q, _ = url.ParseQuery(u.Fragment)
-			}
-			if code := q.Get("error"); code != "" {
-				o.Failed = true
-				o.Kind = oauthflow.KindRedirect
-				o.OAuthError, o.ErrorDescription = code, q.Get("error_description")
-			}
-		}
-		return o
-	}
-	var o inspector.Observation
-	if e.Response != nil {
-		body, _ := e.Response.DecodedBody()
-		o = inspector.FromResponse(e.Step, e.Response.Status, e.Response.Header, body)
-		o.ReceivedAt = e.Started.Add(e.Wait)
-	} else {
-		o = inspector.Observation{Step: e.Step, Failed: true, Transport: string(e.ErrorKind), TransportDetail: e.Error}
-		if o.Transport == "" {
-			o.Transport = inspector.TransportOther
-		}
-	}
-	o.CallID, o.Started, o.Method, o.URL = e.ID, e.Started, e.Request.Method, stripQueryOf(e.Request.URL)
-	o.Bearer = strings.HasPrefix(strings.ToLower(e.Request.Header.Get("Authorization")), "bearer ")
-	o.APIVersion = e.Request.Header.Get("LinkedIn-Version")
-	if ct := e.Request.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(e.Request.Body); err == nil {
-			o.GrantType = form.Get("grant_type")
-			o.RedirectURI = form.Get("redirect_uri")
-			o.SentVerifier = form.Get("code_verifier") != ""
-		}
-	}
-	o.Failed = e.Failed()
-	return o
-}
-
 func stripQueryOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -95,9 +52,8 @@ func diagnoseEntry(e recorder.Entry) []inspector.Diagnosis {
 	if !e.Failed() {
 		return nil
 	}
-	o := observeEntry(e)
 	var out []inspector.Diagnosis
-	for _, d := range inspector.Diagnose([]inspector.Observation{o}, inspector.Context{Now: e.Started}) {
+	for _, d := range inspector.Diagnose([]inspector.Observation{inspector.FromEntry(e)}, inspector.Context{Now: e.Started}) {
 		if d.CallID == "" || d.CallID == e.ID {
 			out = append(out, d)
 		}

@@ -688,7 +688,7 @@ func (m flowModel) statusLine(spin string) string {
 		}
 		return st.Step.OK.Render("✓ ok") + st.Muted.Render(" in "+shortDuration(rec.duration())+extra+" · enter runs it again")
 	case rec.state == stateFailed:
-		return st.Step.Failed.Render("✗ failed") + st.Muted.Render(" after "+shortDuration(rec.duration())+" · see the diagnosis below")
+		return st.Step.Failed.Render("✗ failed") + st.Muted.Render(" after "+shortDuration(rec.duration())+" · diagnosis below · 3 shows the call, r there replays it")
 	case rec.state == stateSkipped:
 		return st.Step.Skipped.Render("– skipped")
 	}

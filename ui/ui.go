@@ -497,9 +497,33 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 }
 
 func (m Model) switchTo(s screen) Model {
+	if s == screenCalls && m.screen != screenCalls && m.calls.mode == callsList {
+		m.calls = m.calls.selectID(m.failedCallOfSelectedStep())
+	}
 	m.screen = s
 	m.updateKeys()
 	return m
+}
+
+// failedCallOfSelectedStep is the recorded call behind the selected step's failure, so that
+// going to Calls after a failure lands on it.
+func (m Model) failedCallOfSelectedStep() string {
+	if m.flow.steps[m.flow.selected].state != stateFailed {
+		return ""
+	}
+	names := m.flow.selected.flowSteps()
+	for i := len(m.calls.all) - 1; i >= 0; i-- {
+		c := m.calls.all[i]
+		if !c.Failed {
+			continue
+		}
+		for _, n := range names {
+			if c.Step == n {
+				return c.ID
+			}
+		}
+	}
+	return ""
 }
 
 func (m Model) toggleReveal() (tea.Model, tea.Cmd) {
