@@ -199,7 +199,7 @@ func sandboxConfig(pf *providerFlags, base, issuer string) (*resolved, error) {
 	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
 		ID: "sandbox-client", Secret: "sandbox-secret", RedirectURI: oauthflow.DefaultRedirectURI, PKCE: !pf.noPKCE,
 	}}
-	cfg.Provider.Endpoints = overlayEndpoints(cfg.Provider.Endpoints, pf.endpoints)
+	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(pf.endpoints)
 	// A client given on the command line is registered in the sandbox (see sandboxClient).
 	if pf.clientID != "" {
 		cfg.Client.ID, cfg.Client.Secret = pf.clientID, pf.clientSecret

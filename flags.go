@@ -101,7 +101,7 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 	if p.discoveryURL != "" {
 		res.discover, res.discoveryURL = true, p.discoveryURL
 	}
-	cfg.Provider.Endpoints = overlayEndpoints(cfg.Provider.Endpoints, p.endpoints)
+	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(p.endpoints)
 	if cfg.Provider.Name == "" {
 		cfg.Provider.Name = "custom"
 	}
@@ -173,22 +173,6 @@ func (p *providerFlags) applyAPIHeaders(cfg *oauthflow.Config) error {
 	}
 	cfg.Provider.APIHeaders = headers
 	return nil
-}
-
-func overlayEndpoints(base, over oauthflow.Endpoints) oauthflow.Endpoints {
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	set(&base.Authorization, over.Authorization)
-	set(&base.Token, over.Token)
-	set(&base.Userinfo, over.Userinfo)
-	set(&base.Introspection, over.Introspection)
-	set(&base.Revocation, over.Revocation)
-	set(&base.JWKS, over.JWKS)
-	set(&base.API, over.API)
-	return base
 }
 
 // promptSecret reads a secret from the terminal without echo. Without a terminal it refuses

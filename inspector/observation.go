@@ -208,7 +208,7 @@ func (o *Observation) addResponse(status int, h http.Header, body []byte) {
 		}
 	}
 	if o.RetryAfter == 0 {
-		o.RetryAfter = parseRetryAfter(h.Get("Retry-After"), o.ServerDate)
+		o.RetryAfter = oauthflow.ParseRetryAfter(h.Get("Retry-After"), o.ServerDate)
 	}
 	o.BodyKind, o.BodySummary = summariseBody(o.ContentType, body)
 	var parsed struct {
@@ -240,8 +240,8 @@ func (o *Observation) addResponse(status int, h http.Header, body []byte) {
 		}
 	}
 	if wa := h.Get("WWW-Authenticate"); wa != "" && o.OAuthError == "" {
-		if code := authParam(wa, "error"); code != "" {
-			o.OAuthError, o.ErrorDescription = code, authParam(wa, "error_description")
+		if code := oauthflow.AuthParam(wa, "error"); code != "" {
+			o.OAuthError, o.ErrorDescription = code, oauthflow.AuthParam(wa, "error_description")
 		}
 	}
 }
@@ -480,36 +480,6 @@ func jsonScalar(raw json.RawMessage) string {
 		return str
 	}
 	return s
-}
-
-// authParam extracts one parameter from a WWW-Authenticate challenge.
-func authParam(header, name string) string {
-	for _, part := range strings.Split(header, ",") {
-		part = strings.TrimSpace(part)
-		if i := strings.IndexByte(part, ' '); i > 0 && !strings.Contains(part[:i], "=") {
-			part = strings.TrimSpace(part[i+1:])
-		}
-		k, v, ok := strings.Cut(part, "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
-			return strings.Trim(strings.TrimSpace(v), `"`)
-		}
-	}
-	return ""
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date (relative to the server's Date when known).
-func parseRetryAfter(v string, serverNow time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && !serverNow.IsZero() && t.After(serverNow) {
-		return t.Sub(serverNow)
-	}
-	return 0
 }
 
 func stripQuery(raw string) string {

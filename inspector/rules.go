@@ -499,7 +499,7 @@ func accessExpiredFix(f *finding, st *State) *finding {
 func forbiddenRule(o *Observation, c *Context, text string) *finding {
 	granted, source, known := c.grantedScopes()
 	diff := ScopeDiff(c.requestedScopes(), granted)
-	asked := authParam(o.Header.Get("WWW-Authenticate"), "scope")
+	asked := oauthflow.AuthParam(o.Header.Get("WWW-Authenticate"), "scope")
 	switch {
 	case known && len(diff.Missing) > 0:
 		return newFinding(o, CodeScopeNotAuthorized).

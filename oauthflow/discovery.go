@@ -184,7 +184,7 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 // filled from discovery, and the expected issuer stays the configured one when it was set.
 func MergeDiscovered(configured, discovered Provider) Provider {
 	out := discovered
-	out.Endpoints = discovered.Endpoints.overlay(configured.Endpoints)
+	out.Endpoints = discovered.Endpoints.Overlay(configured.Endpoints)
 	if configured.Name != "" {
 		out.Name = configured.Name
 	}

@@ -147,7 +147,7 @@ type oauthErrorBody struct {
 // shape: OAuth JSON, LinkedIn API JSON, or something else.
 func responseError(step string, status int, header http.Header, body []byte, now time.Time) *Error {
 	e := &Error{Step: step, Status: status, Header: header.Clone(), Body: cut(body)}
-	e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+	e.RetryAfter = ParseRetryAfter(header.Get("Retry-After"), now)
 	var parsed oauthErrorBody
 	if len(strings.TrimSpace(string(body))) > 0 && json.Unmarshal(body, &parsed) == nil {
 		switch {
@@ -181,10 +181,10 @@ func responseError(step string, status int, header http.Header, body []byte, now
 	}
 	// WWW-Authenticate carries RFC 6750 errors for resource servers.
 	if wa := header.Get("WWW-Authenticate"); wa != "" {
-		if code := authParam(wa, "error"); code != "" {
+		if code := AuthParam(wa, "error"); code != "" {
 			e.Kind = KindOAuth
 			e.Code = code
-			e.Description = authParam(wa, "error_description")
+			e.Description = AuthParam(wa, "error_description")
 		}
 	}
 	return e
@@ -204,8 +204,9 @@ func formError(body []byte) (string, string) {
 	return vals.Get("error"), vals.Get("error_description")
 }
 
-// authParam extracts one parameter from a WWW-Authenticate challenge.
-func authParam(header, name string) string {
+// AuthParam extracts one parameter (error, error_description, realm...) from a
+// WWW-Authenticate challenge.
+func AuthParam(header, name string) string {
 	for _, part := range strings.Split(header, ",") {
 		part = strings.TrimSpace(part)
 		if i := strings.IndexByte(part, ' '); i > 0 && !strings.Contains(part[:i], "=") {
@@ -219,7 +220,9 @@ func authParam(header, name string) string {
 	return ""
 }
 
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After value: delay-seconds, or an HTTP date counted from now
+// (best the server's own Date; a zero now makes a date unusable).
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -227,7 +230,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
 		return time.Duration(secs) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+	if t, err := http.ParseTime(v); err == nil && !now.IsZero() && t.After(now) {
 		return t.Sub(now)
 	}
 	return 0

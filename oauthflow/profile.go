@@ -378,7 +378,7 @@ func (p *Profile) Config() (cfg Config, discover bool) {
 		cfg.Provider.DiscoveryURL = p.DiscoveryURL
 		discover = true
 	}
-	cfg.Provider.Endpoints = cfg.Provider.Endpoints.overlay(p.Endpoints)
+	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(p.Endpoints)
 	if cfg.Provider.Name == "" {
 		cfg.Provider.Name = "custom"
 	}

@@ -48,8 +48,8 @@ type Endpoints struct {
 	API           string `json:"api_url,omitempty"` // the URL the "api-call" step GETs with the access token
 }
 
-// overlay returns e with every non-empty field of o put over it.
-func (e Endpoints) overlay(o Endpoints) Endpoints {
+// Overlay returns e with every non-empty field of o put over it.
+func (e Endpoints) Overlay(o Endpoints) Endpoints {
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v

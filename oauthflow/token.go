@@ -67,20 +67,7 @@ func ParseToken(body []byte, receivedAt time.Time) (*Token, error) {
 		}
 		return ""
 	}
-	num := func(k string) int64 {
-		v, ok := raw[k]
-		if !ok {
-			return 0
-		}
-		var f float64
-		if json.Unmarshal(v, &f) == nil {
-			return int64(f)
-		}
-		if n, err := strconv.ParseInt(strings.Trim(string(v), `"`), 10, 64); err == nil {
-			return n
-		}
-		return 0
-	}
+	num := func(k string) int64 { return jsonInt(raw, k) }
 	t.AccessToken = str("access_token")
 	t.TokenType = str("token_type")
 	t.RefreshToken = str("refresh_token")
@@ -324,18 +311,7 @@ func ParseIntrospection(raw map[string]json.RawMessage) (*Introspection, error) 
 		}
 		in.Scope = strings.Join(parts, " ")
 	}
-	num := func(k string) int64 {
-		v, ok := raw[k]
-		if !ok {
-			return 0
-		}
-		var f float64
-		if json.Unmarshal(v, &f) == nil {
-			return int64(f)
-		}
-		n, _ := strconv.ParseInt(strings.Trim(string(v), `"`), 10, 64)
-		return n
-	}
+	num := func(k string) int64 { return jsonInt(raw, k) }
 	in.Exp, in.Iat, in.Nbf = num("exp"), num("iat"), num("nbf")
 	in.ExpiresAt, in.CreatedAt, in.AuthorizedAt = num("expires_at"), num("created_at"), num("authorized_at")
 	return in, nil
@@ -433,4 +409,19 @@ func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIReque
 		}
 	}
 	return out, trace, nil
+}
+
+// jsonInt reads a numeric field that some servers send as a string ("3600"); absent or
+// unreadable is 0.
+func jsonInt(raw map[string]json.RawMessage, key string) int64 {
+	v, ok := raw[key]
+	if !ok {
+		return 0
+	}
+	var f float64
+	if json.Unmarshal(v, &f) == nil {
+		return int64(f)
+	}
+	n, _ := strconv.ParseInt(strings.Trim(string(v), `"`), 10, 64)
+	return n
 }
