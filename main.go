@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/charmbracelet/x/term"
 )
 
 // command is one subcommand: its name, a one-line summary, and its entry point.
@@ -66,6 +68,9 @@ func main() {
 }
 
 func runCLI(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) == 0 {
+		args = defaultArgs(env)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
 		return 0
@@ -109,5 +114,22 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun `oauthdiag <command> -h` for a command's flags.")
+	fmt.Fprintln(w, "\nRun `oauthdiag <command> -h` for a command's flags. New here? `oauthdiag demo` walks the")
+	fmt.Fprintln(w, "whole flow offline against the embedded sandbox. With exactly one profile in the config file,")
+	fmt.Fprintln(w, "a bare `oauthdiag` opens the TUI on it.")
+}
+
+// defaultArgs is what a bare `oauthdiag` runs: the TUI on the only profile of the config file
+// when there is exactly one and a terminal to draw on; otherwise nothing (the usage is shown).
+func defaultArgs(env *cliEnv) []string {
+	in, okIn := env.stdin.(*os.File)
+	out, okOut := env.stdout.(*os.File)
+	if !okIn || !okOut || !term.IsTerminal(in.Fd()) || !term.IsTerminal(out.Fd()) {
+		return nil
+	}
+	f, err := loadProfileFile(env)
+	if err != nil || f == nil || len(f.Names()) != 1 {
+		return nil
+	}
+	return []string{"tui", "--profile", f.Names()[0]}
 }
