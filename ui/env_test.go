@@ -250,7 +250,13 @@ func (e *testEnv) start(t *testing.T, w, h int, opts ...Option) *session {
 	last := newLast()
 	tm := teatest.NewTestModel(t, probe{m: e.model(t, opts...), last: last}, teatest.WithInitialTermSize(w, h), pinned())
 	s := &session{t: t, tm: tm, last: last, env: e}
-	t.Cleanup(func() { _ = tm.Quit() })
+	t.Cleanup(func() {
+		_ = tm.Quit()
+		// The final model owns what the program opened (listeners, subscriptions).
+		if fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe); ok {
+			fm.m.Close()
+		}
+	})
 	return s
 }
 

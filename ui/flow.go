@@ -172,8 +172,7 @@ func (m flowModel) Update(msg tea.Msg) (flowModel, tea.Cmd) {
 		return m.stepDone(msg)
 	case authStartedMsg:
 		if msg.run != m.run {
-			closeListenerCmd(msg.listener)()
-			return m, nil
+			return m, closeListenerCmd(msg.listener)
 		}
 		return m.authStarted(msg)
 	case browserDoneMsg:
@@ -311,14 +310,16 @@ func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 		return m, statusCmd(s.String()+": "+why, true)
 	}
 	var cmds []tea.Cmd
+	var closing tea.Cmd
 	switch s {
 	case stepConfigure:
-		m = m.reset(stepConfigure)
+		m, closing = m.reset(stepConfigure)
 	case stepAuthorize:
-		m = m.reset(stepAuthorize)
+		m, closing = m.reset(stepAuthorize)
 	case stepCallback:
-		m = m.reset(stepExchange)
+		m, closing = m.reset(stepExchange)
 	}
+	cmds = append(cmds, closing)
 	rec := stepRecord{state: stateRunning, started: m.now(), auto: auto}
 	m.steps[s] = rec
 	m.refreshDetail()
@@ -368,10 +369,12 @@ func (m flowModel) nonce() string {
 	return m.request.Nonce
 }
 
-// reset returns every step from s on to pending and forgets what they produced.
-func (m flowModel) reset(from stepID) flowModel {
+// reset returns every step from s on to pending and forgets what they produced. The
+// command it returns closes a listener that was still waiting.
+func (m flowModel) reset(from stepID) (flowModel, tea.Cmd) {
+	var cmd tea.Cmd
 	if from <= stepAuthorize {
-		m = m.stopWaiting()
+		m, cmd = m.stopWaiting()
 		m.request, m.redirect = nil, ""
 	}
 	if from <= stepCallback {
@@ -384,12 +387,12 @@ func (m flowModel) reset(from stepID) flowModel {
 	for s := from; s < numSteps; s++ {
 		m.steps[s] = stepRecord{}
 	}
-	return m
+	return m, cmd
 }
 
 // restart abandons the flow: late results of its commands carry the old run and are dropped.
 func (m flowModel) restart() (flowModel, tea.Cmd) {
-	m = m.stopWaiting()
+	m, closing := m.stopWaiting()
 	m.run++
 	m.runAll = false
 	m.request, m.redirect, m.callback, m.token, m.revoked = nil, "", nil, nil, false
@@ -397,22 +400,22 @@ func (m flowModel) restart() (flowModel, tea.Cmd) {
 	m.selected = stepConfigure
 	m.refreshDetail()
 	m.updateKeys()
-	return m, statusCmd("new flow: press enter to start with Configure", false)
+	return m, tea.Batch(closing, statusCmd("new flow: press enter to start with Configure", false))
 }
 
-func (m flowModel) stopWaiting() flowModel {
+// stopWaiting ends the authorization leg's wait; the listener is closed by the returned
+// command, since closing a server is not something Update may wait on.
+func (m flowModel) stopWaiting() (flowModel, tea.Cmd) {
 	if m.cancelWait != nil {
 		m.cancelWait()
 		m.cancelWait = nil
 	}
-	if m.listener != nil {
-		closeListenerCmd(m.listener)()
-		m.listener = nil
-	}
+	cmd := closeListenerCmd(m.listener)
+	m.listener = nil
 	m.waiting = false
 	m.pasting = false
 	m.paste.Blur()
-	return m
+	return m, cmd
 }
 
 func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
@@ -550,8 +553,9 @@ func (m flowModel) browserDone(msg browserDoneMsg) (flowModel, tea.Cmd) {
 			return m, nil
 		}
 		rec := m.steps[stepAuthorize]
-		m = m.stopWaiting()
-		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: msg.err})
+		m, closing := m.stopWaiting()
+		m, cmd := m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: msg.err})
+		return m, tea.Batch(closing, cmd)
 	case msg.redirect != "":
 		return m.redirectArrived(redirectMsg{run: m.run, redirect: msg.redirect})
 	case msg.delivered:
@@ -572,17 +576,19 @@ func (m flowModel) deliver(redirect string) (flowModel, tea.Cmd) {
 
 func (m flowModel) redirectArrived(msg redirectMsg) (flowModel, tea.Cmd) {
 	rec := m.steps[stepAuthorize]
-	m = m.stopWaiting()
+	m, closing := m.stopWaiting()
+	done := stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now()}
 	if msg.err != nil {
-		err := msg.err
-		if e, ok := oauthflow.AsError(err); ok && e.Code == oauthflow.CodeCanceled {
-			err = fmt.Errorf("stopped waiting for the redirect: %w", errCancelled)
+		done.err = msg.err
+		if e, ok := oauthflow.AsError(msg.err); ok && e.Code == oauthflow.CodeCanceled {
+			done.err = fmt.Errorf("stopped waiting for the redirect: %w", errCancelled)
 		}
-		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: err})
+	} else {
+		m.redirect = msg.redirect
+		done.notes = []string{"the browser came back to " + m.request.RedirectURI}
 	}
-	m.redirect = msg.redirect
-	return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(),
-		notes: []string{"the browser came back to " + m.request.RedirectURI}})
+	m, cmd := m.stepDone(done)
+	return m, tea.Batch(closing, cmd)
 }
 
 func (m flowModel) openBrowser() tea.Cmd {
@@ -782,11 +788,40 @@ func (m flowModel) detailContent(w int) string {
 		b.WriteString(renderExchange(st, exchangeText(ex, m.mask), w))
 	}
 	if rec.state == statePending && s != stepConfigure {
+		if what := m.preview(s); what != "" {
+			section("What will happen")
+			b.WriteString(wrapLines(what, w) + "\n")
+		}
 		if ok, why := m.ready(s); !ok {
 			b.WriteString("\n" + st.Muted.Render("Not ready: "+why) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// preview says in one sentence what a pending step will send where.
+func (m flowModel) preview(s stepID) string {
+	p := m.provider.Endpoints
+	or := func(v string) string { return firstNonEmpty(v, "(unknown until Configure)") }
+	c := m.backend.runner.Config().Client
+	switch s {
+	case stepAuthorize:
+		return "Builds the authorization URL (fresh state, PKCE S256 challenge, nonce), listens on " + c.RedirectURI +
+			" and sends the browser to " + or(p.Authorization) + "."
+	case stepCallback:
+		return "Checks the redirect the browser brought back: state must match, iss must be the issuer, a code must be there."
+	case stepExchange:
+		return "POSTs the code and the PKCE verifier to " + or(p.Token) + ", authenticating as client " + c.ID + "."
+	case stepCallAPI:
+		return "GETs " + or(firstNonEmpty(p.Userinfo, p.API)) + " with the access token as Authorization: Bearer."
+	case stepInspect:
+		return "Introspects the access token at " + or(p.Introspection) + " and verifies the ID token's signature against " + or(p.JWKS) + "."
+	case stepRefresh:
+		return "POSTs the refresh token to " + or(p.Token) + " for a new access token."
+	case stepRevoke:
+		return "Revokes the access and refresh tokens at " + or(p.Revocation) + ", then introspects to confirm they are dead."
+	}
+	return ""
 }
 
 func endpointTable(st *Styles, p oauthflow.Provider, w int) string {

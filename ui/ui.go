@@ -216,17 +216,25 @@ func Run(ctx context.Context, cfg Config, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	_, err = tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	if fm, ok := final.(Model); ok {
+		fm.Close()
+	} else {
+		m.Close()
+	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// Close stops what the model started: the event subscription, waits and listeners.
+// Close stops what the model started: the event subscription, waits and listeners. Call it
+// on the final model, once the program has ended.
 func (m Model) Close() {
-	m.flow.stopWaiting()
+	_, closing := m.flow.stopWaiting()
+	if closing != nil {
+		closing()
+	}
 	if m.unsubscribe != nil {
 		m.unsubscribe()
 	}
@@ -490,8 +498,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmd, spin)
 }
 
+// quit ends the program; Run closes what is still open once it has.
 func (m Model) quit() (tea.Model, tea.Cmd) {
-	m.flow = m.flow.stopWaiting()
 	m.cancel()
 	return m, tea.Quit
 }
