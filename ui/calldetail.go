@@ -317,6 +317,9 @@ func (d callDetail) View(spin string) string {
 	st := d.styles
 	title := truncate(d.title(), d.width)
 	hint := "r replay · e edit & resend · c copy as curl · esc back"
+	if d.entry != nil && d.entry.Kind == recorder.KindObserved {
+		hint = "a browser leg oauthdiag only saw: it cannot be resent · c copies it · esc back"
+	}
 	if d.replay != nil || d.replayErr != nil {
 		hint = "esc hides the comparison · r replays again · e edits"
 	}

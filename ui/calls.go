@@ -466,8 +466,9 @@ func (m *callsModel) updateKeys() {
 	m.keys.Top.SetEnabled(list || inDetail)
 	m.keys.Bottom.SetEnabled(list || inDetail)
 	m.keys.Back.SetEnabled(inDetail)
-	m.keys.Replay.SetEnabled(list || (inDetail && !m.detail.replaying))
-	m.keys.Edit.SetEnabled(inDetail && m.detail.entry != nil)
+	sent := m.detail.entry == nil || m.detail.entry.Kind == recorder.KindHTTP // observed browser legs cannot be resent
+	m.keys.Replay.SetEnabled(list || (inDetail && !m.detail.replaying && sent))
+	m.keys.Edit.SetEnabled(inDetail && m.detail.entry != nil && sent)
 	m.keys.Curl.SetEnabled(list || inDetail)
 }
 

@@ -678,8 +678,9 @@ func (m flowModel) statusLine(spin string) string {
 	switch {
 	case m.selected == stepAuthorize && m.waiting:
 		left := m.waitDeadline.Sub(m.now())
-		line := st.Step.Running.Render(spin+" waiting for the browser to come back") + st.Muted.Render(" · times out in ") + st.Token.Warning.Render(countdown(max(0, left)))
-		return line + st.Muted.Render(" · p paste redirect · y copy URL · o open browser")
+		// The countdown comes first so that a narrow pane never cuts it off.
+		return st.Step.Running.Render(spin+" ") + st.Token.Warning.Render(countdown(max(0, left))) +
+			st.Step.Running.Render(" waiting for the browser to come back") + st.Muted.Render(" · p paste redirect · y copy URL")
 	case rec.state == stateRunning:
 		return st.Step.Running.Render(spin + " running…")
 	case rec.state == statePending:
@@ -728,6 +729,12 @@ func (m flowModel) detailContent(w int) string {
 		}
 		b.WriteString("\n")
 	}
+	// While Authorize waits, the URL is what the user needs: it comes before the lesson.
+	waitingHere := s == stepAuthorize && m.waiting && m.request != nil
+	if waitingHere {
+		b.WriteString(st.PaneTitle.Render("Authorization URL (y copies it, o opens a browser)") + "\n")
+		b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n\n")
+	}
 	if m.explain {
 		b.WriteString(st.ExplainTitle.Render("Why this step") + st.Muted.Render(" (i hides this)") + "\n")
 		b.WriteString(wrapLines(st.Explain.Render(s.explanation()), w) + "\n")
@@ -754,10 +761,12 @@ func (m flowModel) detailContent(w int) string {
 		}
 	case stepAuthorize:
 		if m.request != nil {
-			section("Authorization request")
+			section("Authorization request, parameter by parameter")
 			b.WriteString(renderURLParams(st, m.request.URL, m.mask, w))
-			section("Full URL (y copies it)")
-			b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n")
+			if !waitingHere {
+				section("Full URL (y copies it)")
+				b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n")
+			}
 		}
 		if m.redirect != "" {
 			section("The browser came back with")

@@ -126,7 +126,7 @@ func TestPastedRedirectCompletesAuthorize(t *testing.T) {
 	s.keys("enter")
 	s.waitUntil("Configure ok", func(scr string) bool { return stepMark(scr, "Configure") == "✓" })
 	s.keys("enter")
-	s.waitFor("waiting for the browser to come back", "times out in 2:00")
+	s.waitFor("2:00 waiting for the browser to come back", "Authorization URL (y copies it")
 	if strings.Contains(s.screen(), "state=") && !strings.Contains(s.screen(), "[redacted:state") {
 		t.Fatalf("the state must be shown redacted:\n%s", s.screen())
 	}
@@ -187,12 +187,12 @@ func TestCallbackCountdownFollowsTheClock(t *testing.T) {
 	m = runStep(t, m, stepConfigure)
 	next, cmd := m.Update(runStepMsg{step: stepAuthorize})
 	m = drive(t, next.(Model), cmd, authStarted)
-	if !strings.Contains(plain(m), "times out in 2:00") {
+	if !strings.Contains(plain(m), "2:00 waiting for the browser") {
 		t.Fatalf("want the full timeout shown:\n%s", plain(m))
 	}
 	env.clock.Advance(75 * time.Second)
 	m = update(t, m, tickMsg{seq: -1})
-	if !strings.Contains(plain(m), "times out in 0:45") {
+	if !strings.Contains(plain(m), "0:45 waiting for the browser") {
 		t.Fatalf("after 75 s, 45 s are left:\n%s", plain(m))
 	}
 }
