@@ -880,7 +880,7 @@ func firstDiagnosisTitle(r stepRecord) string {
 	return ""
 }
 
-func (m flowModel) View(spin string, focused bool) string {
+func (m flowModel) View(spin string) string {
 	st := m.styles
 	dw := m.detailWidth()
 	title := st.PaneTitle.Render(m.selected.String()) + st.Muted.Render(fmt.Sprintf("  step %d of %d", m.selected+1, numSteps))

@@ -610,7 +610,7 @@ func (m Model) render() string {
 	default:
 		switch m.screen {
 		case screenFlow:
-			body = m.flow.View(spin, true)
+			body = m.flow.View(spin)
 		case screenInspect:
 			body = m.inspect.View()
 		case screenCalls:
@@ -656,15 +656,6 @@ func (m Model) header() string {
 	return out + strings.Repeat(" ", gap) + right
 }
 
-// helpKeys is the key map bubbles/help draws: the active screen's keys, then the global ones.
-type helpKeys struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
-
-func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
-func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
-
 // helpSection is one titled group of the full key map.
 type helpSection struct {
 	title string
@@ -693,13 +684,14 @@ func (m Model) helpSections() []helpSection {
 	}
 }
 
-func (m Model) keyMap() helpKeys {
+// shortKeys are the bindings of the one-line help: the active screen's, then help and quit.
+func (m Model) shortKeys() []key.Binding {
 	g := m.keys
 	switch {
 	case m.bundle != nil:
-		return helpKeys{short: []key.Binding{m.flow.forms.Close, m.keys.Quit}}
+		return []key.Binding{m.flow.forms.Close, m.keys.Quit}
 	case m.picker.open:
-		return helpKeys{short: m.picker.shortHelp()}
+		return m.picker.shortHelp()
 	}
 	var short []key.Binding
 	switch m.screen {
@@ -711,13 +703,13 @@ func (m Model) keyMap() helpKeys {
 		short = m.calls.shortHelp()
 	}
 	if m.typing() {
-		return helpKeys{short: short}
+		return short
 	}
-	return helpKeys{short: append(short, g.Help, g.Quit)}
+	return append(short, g.Help, g.Quit)
 }
 
 func (m Model) shortHelpView() string {
-	return truncate(m.help.ShortHelpView(m.keyMap().ShortHelp()), m.width)
+	return truncate(m.help.ShortHelpView(m.shortKeys()), m.width)
 }
 
 // fullHelpView lists every key that applies now, section by section, in columns of four.
