@@ -18,7 +18,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"oauthdiag/inspector"
 	"oauthdiag/oauthflow"
 	"oauthdiag/recorder"
 )
@@ -734,13 +733,4 @@ func (m Model) fullHelpView(h int) string {
 		b.WriteString("\n" + st.ExplainTitle.Render(sec.title) + "\n" + m.help.FullHelpView(cols) + "\n")
 	}
 	return blockLines(b.String(), m.width, h)
-}
-
-// diagnoses are the flow's step diagnoses, for the bundle.
-func (m flowModel) diagnoses() []inspector.Diagnosis {
-	var out []inspector.Diagnosis
-	for _, s := range m.steps {
-		out = append(out, s.diagnoses...)
-	}
-	return out
 }
