@@ -10,7 +10,6 @@ import (
 	"oauthdiag/oauthflow"
 )
 
-
 func stepSymbol(st *Styles, s stepState, spin string) string {
 	switch s {
 	case stateRunning:
