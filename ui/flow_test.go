@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"encoding/base64"
+	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,6 +103,10 @@ func TestFailuresAtEachStepShowTheirDiagnosis(t *testing.T) {
 		{sandbox.RevokedToken, "Call API", "token-revoked"},
 		{sandbox.ScopeDenied, "Call API", "access-denied"},
 		{sandbox.NoRefreshToken, "Refresh", "refresh-not-available"},
+		{sandbox.RedirectMismatch, "Authorize", "redirect-uri-mismatch"},
+		{sandbox.CodeReuse, "Exchange", "authorization-code-invalid"},
+		{sandbox.ExpiredToken, "Call API", "access-token-expired"},
+		{sandbox.RateLimited, "Call API", "rate-limited"},
 	}
 	for _, c := range cases {
 		t.Run(string(c.scenario), func(t *testing.T) {
@@ -207,5 +213,41 @@ func TestNewFlowDropsLateResults(t *testing.T) {
 	m = drive(t, m, late, func(_ Model, msg tea.Msg) bool { _, ok := msg.(stepDoneMsg); return ok })
 	if m.flow.steps[stepConfigure].state != statePending {
 		t.Fatalf("a result from before N must be ignored, Configure is %s", m.flow.steps[stepConfigure].state)
+	}
+}
+
+// A browser opener that prints must not print into the TUI: its output is captured or
+// discarded, and the URL stays on screen with its copy key. The process's own stdout and
+// stderr (the terminal, in real use) are watched for the opener's text.
+func TestBrowserOutputNeverReachesTheTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	restore := func() { os.Stdout, os.Stderr = stdout, stderr }
+	defer restore()
+
+	env := newTestEnv(t, envOptions{browser: true})
+	env.cfg.Browser = oauthflow.CommandBrowser{Command: `sh -c "echo OPENER-NOISE-OUT; echo OPENER-NOISE-ERR >&2" opener`}
+	s := env.start(t, 120, 40)
+	s.waitFor("Configure")
+	s.keys("enter")
+	s.waitUntil("Configure ok", func(scr string) bool { return stepMark(scr, "Configure") == "✓" })
+	s.keys("enter")
+	s.waitFor("waiting for the browser to come back", "Authorization URL (y copies it", "y copy URL")
+	s.waitFor("the browser shows the provider's login")
+	out, err := io.ReadAll(s.tm.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore()
+	w.Close()
+	leaked, _ := io.ReadAll(r)
+	for _, where := range []string{string(out), string(leaked), s.screen()} {
+		if strings.Contains(where, "OPENER-NOISE") {
+			t.Errorf("the browser command's output reached the terminal")
+		}
 	}
 }
