@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -12,6 +11,24 @@ import (
 // rules, so json.Unmarshal reads it back), without reflection: encoding a record is on
 // the recording path of every call.
 func appendEntryJSON(b []byte, e *Entry) []byte {
+	reqHeader, _ := snapshotHeader(nil, nil, e.Request.Header)
+	reqHeader.sort()
+	var respHeader headerSnapshot
+	if e.Response != nil {
+		respHeader, _ = snapshotHeader(nil, nil, e.Response.Header)
+		respHeader.sort()
+	}
+	refs := make([]SecretRef, 0, len(e.SecretRefs))
+	for _, k := range sortedKeys(e.SecretRefs) {
+		refs = append(refs, SecretRef{Kind: k, Fingerprint: e.SecretRefs[k]})
+	}
+	return appendCallJSON(b, e, reqHeader, respHeader, refs)
+}
+
+// appendCallJSON is appendEntryJSON with the headers and secret references given apart,
+// in the order encoding/json writes map keys; e's own are ignored. The writer keeps them
+// as sorted slices and never builds the maps.
+func appendCallJSON(b []byte, e *Entry, reqHeader, respHeader headerSnapshot, refs []SecretRef) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, e.ID)
 	b = append(b, `,"session_id":`...)
@@ -37,7 +54,7 @@ func appendEntryJSON(b []byte, e *Entry) []byte {
 	b = append(b, `,"url":`...)
 	b = appendJSONString(b, r.URL)
 	b = appendStringField(b, "proto", r.Proto)
-	b = appendHeaderField(b, r.Header)
+	b = appendHeaderField(b, reqHeader)
 	b = appendStringField(b, "body", r.Body)
 	b = appendStringField(b, "body_encoding", r.BodyEncoding)
 	b = append(b, `,"body_size":`...)
@@ -50,7 +67,7 @@ func appendEntryJSON(b []byte, e *Entry) []byte {
 		b = append(b, `,"response":{"status":`...)
 		b = strconv.AppendInt(b, int64(p.Status), 10)
 		b = appendStringField(b, "proto", p.Proto)
-		b = appendHeaderField(b, p.Header)
+		b = appendHeaderField(b, respHeader)
 		b = appendStringField(b, "body", p.Body)
 		b = appendStringField(b, "body_encoding", p.BodyEncoding)
 		b = append(b, `,"body_size":`...)
@@ -74,15 +91,15 @@ func appendEntryJSON(b []byte, e *Entry) []byte {
 		b = append(b, `,"attempt":`...)
 		b = strconv.AppendInt(b, int64(e.Attempt), 10)
 	}
-	if len(e.SecretRefs) > 0 {
+	if len(refs) > 0 {
 		b = append(b, `,"secret_refs":{`...)
-		for i, k := range sortedKeys(e.SecretRefs) {
+		for i, r := range refs {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = appendJSONString(b, r.Kind)
 			b = append(b, ':')
-			b = appendJSONString(b, e.SecretRefs[k])
+			b = appendJSONString(b, r.Fingerprint)
 		}
 		b = append(b, '}')
 	}
@@ -99,17 +116,17 @@ func appendStringField(b []byte, name, v string) []byte {
 	return appendJSONString(b, v)
 }
 
-func appendHeaderField(b []byte, h http.Header) []byte {
+func appendHeaderField(b []byte, h headerSnapshot) []byte {
 	if len(h) == 0 {
 		return b
 	}
 	b = append(b, `,"header":{`...)
-	for i, k := range sortedKeys(h) {
+	for i, f := range h {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
-		vs := h[k]
+		b = appendJSONString(b, f.name)
+		vs := f.values
 		if vs == nil {
 			b = append(b, `:null`...)
 			continue

@@ -84,6 +84,36 @@ var metadataHeaders = map[string]bool{
 	"X-Restli-Protocol-Version": true,
 }
 
+// headerClass says how a header's values are redacted.
+type headerClass uint8
+
+const (
+	headerText          headerClass = iota // free text: every rule applies
+	headerAuthorization                    // a scheme and a credential
+	headerCookie                           // name=value pairs
+	headerSetCookie                        // a name=value pair, then attributes
+	headerURL                              // a URL
+	headerSecret                           // the whole value is a credential (secretHeaders)
+	headerMetadata                         // protocol metadata: only known values (metadataHeaders)
+)
+
+// headerClasses classifies canonical header names; absent names are headerText. One
+// lookup decides, so the common headers need no canonicalisation and no second look.
+var headerClasses = func() map[string]headerClass {
+	m := map[string]headerClass{
+		"Authorization": headerAuthorization, "Proxy-Authorization": headerAuthorization,
+		"Cookie": headerCookie, "Set-Cookie": headerSetCookie,
+		"Location": headerURL, "Content-Location": headerURL, "Referer": headerURL, "Link": headerURL,
+	}
+	for name := range secretHeaders {
+		m[name] = headerSecret
+	}
+	for name := range metadataHeaders {
+		m[name] = headerMetadata
+	}
+	return m
+}()
+
 // placeholderPattern matches a rendered placeholder; group 1 is the kind, group 2 the fingerprint.
 var placeholderPattern = regexp.MustCompile(`\[redacted:([a-z0-9_]+):(sha256:[0-9a-f]{8}:len=[0-9]+)\]`)
 
@@ -199,6 +229,13 @@ func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
 	return v, ok
 }
 
+// knownKind returns the kind a value was learned as, or "" when it is not known.
+func (r *Redactor) knownKind(value string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.kindOf[value]
+}
+
 // Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
 func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) }
 
@@ -243,6 +280,9 @@ func (r *Redactor) redactText(s string, note func(kind, value, fp string)) strin
 
 // redactKnown replaces exact known values.
 func (r *Redactor) redactKnown(s string, note func(kind, value, fp string)) string {
+	if len(s) < minKnownSecret {
+		return s // shorter than any known value
+	}
 	r.mu.RLock()
 	var hits []knownSecret
 	for i := range r.known {
@@ -520,7 +560,13 @@ func (r *Redactor) RedactHeader(h http.Header) http.Header {
 	if h == nil {
 		return nil
 	}
-	return r.redactFields(snapshotHeader(h), nil)
+	hs, _ := snapshotHeader(nil, nil, h)
+	for _, f := range hs {
+		for i, v := range f.values {
+			f.values[i] = r.redactHeaderValue(f.name, v, nil)
+		}
+	}
+	return hs.header()
 }
 
 // headerField is one header of a snapshot.
@@ -530,22 +576,29 @@ type headerField struct {
 }
 
 // headerSnapshot is a copy of a header taken on the caller's goroutine: a flat slice,
-// cheaper to build than a map.
+// cheaper to build than a map, and redacted and encoded in place.
 type headerSnapshot []headerField
 
-func snapshotHeader(h http.Header) headerSnapshot {
+// snapshotHeader copies h into hs, with the values in vals, reusing their storage.
+func snapshotHeader(hs headerSnapshot, vals []string, h http.Header) (headerSnapshot, []string) {
 	n := 0
 	for _, vs := range h {
 		n += len(vs)
 	}
-	all := make([]string, 0, n)
-	out := make(headerSnapshot, 0, len(h))
-	for k, vs := range h {
-		start := len(all)
-		all = append(all, vs...)
-		out = append(out, headerField{name: k, values: all[start:len(all):len(all)]})
+	hs, vals = hs[:0], vals[:0]
+	if cap(vals) < n {
+		vals = make([]string, 0, n)
 	}
-	return out
+	for k, vs := range h {
+		if vs == nil {
+			hs = append(hs, headerField{name: k})
+			continue
+		}
+		start := len(vals)
+		vals = append(vals, vs...)
+		hs = append(hs, headerField{name: k, values: vals[start:len(vals):len(vals)]})
+	}
+	return hs, vals
 }
 
 // get is http.Header.Get for a snapshot of a canonical header.
@@ -558,7 +611,17 @@ func (hs headerSnapshot) get(name string) string {
 	return ""
 }
 
-func (r *Redactor) redactFields(hs headerSnapshot, note func(kind, value, fp string)) http.Header {
+// sort orders the fields by name, as encoding/json orders a map's keys.
+func (hs headerSnapshot) sort() {
+	for i := 1; i < len(hs); i++ {
+		for j := i; j > 0 && hs[j].name < hs[j-1].name; j-- {
+			hs[j], hs[j-1] = hs[j-1], hs[j]
+		}
+	}
+}
+
+// header returns the snapshot as an http.Header of its own.
+func (hs headerSnapshot) header() http.Header {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -569,11 +632,13 @@ func (r *Redactor) redactFields(hs headerSnapshot, note func(kind, value, fp str
 	all := make([]string, n)
 	out := make(http.Header, len(hs))
 	for _, f := range hs {
+		if f.values == nil {
+			out[f.name] = nil
+			continue
+		}
 		vs := all[:len(f.values):len(f.values)]
 		all = all[len(f.values):]
-		for i, v := range f.values {
-			vs[i] = r.redactHeaderValue(f.name, v, note)
-		}
+		copy(vs, f.values)
 		out[f.name] = vs
 	}
 	return out
@@ -585,27 +650,33 @@ func (r *Redactor) RedactHeaderValue(name, value string) string {
 }
 
 func (r *Redactor) redactHeaderValue(name, v string, note func(kind, value, fp string)) string {
-	switch cname := textproto.CanonicalMIMEHeaderKey(name); cname {
-	case "Authorization", "Proxy-Authorization":
+	if v == "" {
+		return v
+	}
+	class, ok := headerClasses[name]
+	if !ok {
+		name = textproto.CanonicalMIMEHeaderKey(name)
+		class = headerClasses[name]
+	}
+	switch class {
+	case headerAuthorization:
 		return r.redactAuthorization(v, note)
-	case "Cookie":
+	case headerCookie:
 		return r.redactCookiePairs(v, note)
-	case "Set-Cookie":
+	case headerSetCookie:
 		pair, attrs, _ := strings.Cut(v, ";")
 		red := r.redactCookiePairs(pair, note)
 		if attrs != "" || strings.Contains(v, ";") {
 			return red + ";" + attrs
 		}
 		return red
-	case "Location", "Content-Location", "Referer", "Link":
+	case headerURL:
 		return r.redactURL(v, note)
+	case headerSecret:
+		return r.placeholderFor(secretHeaders[name], v, note)
+	case headerMetadata:
+		return r.redactKnown(v, note)
 	default:
-		if kind, ok := secretHeaders[cname]; ok && v != "" {
-			return r.placeholderFor(kind, v, note)
-		}
-		if metadataHeaders[cname] {
-			return r.redactKnown(v, note)
-		}
 		return r.redactText(v, note)
 	}
 }
@@ -624,10 +695,10 @@ func (r *Redactor) redactAuthorization(v string, note func(kind, value, fp strin
 	if cred == "" || strings.HasPrefix(cred, placeholderPrefix) || strings.Contains(cred, ":"+placeholderPrefix) {
 		return v
 	}
-	switch strings.ToLower(scheme) {
-	case "bearer", "dpop":
+	switch {
+	case strings.EqualFold(scheme, "bearer"), strings.EqualFold(scheme, "dpop"):
 		return scheme + " " + r.placeholderFor(KindAccessToken, cred, note)
-	case "basic":
+	case strings.EqualFold(scheme, "basic"):
 		if dec, err := base64.StdEncoding.DecodeString(cred); err == nil && utf8.Valid(dec) {
 			if user, pass, ok := strings.Cut(string(dec), ":"); ok {
 				// RFC 6749 2.3.1: both parts are form-encoded before base64.
@@ -667,19 +738,27 @@ func (r *Redactor) redactBody(contentType string, body []byte, note func(kind, v
 	if len(body) == 0 {
 		return body
 	}
+	return []byte(r.redactBodyText(contentType, body, note))
+}
+
+// redactBodyText is redactBody returning text, as the log stores it: the body is copied
+// once, not once per conversion.
+func (r *Redactor) redactBodyText(contentType string, body []byte, note func(kind, value, fp string)) string {
+	if len(body) == 0 {
+		return ""
+	}
 	mt := mediaType(contentType)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		return []byte(r.redactText(string(body), note))
+		return r.redactText(string(body), note)
 	case mt == "application/jwt":
-		s := strings.TrimSpace(string(body))
-		return []byte(r.placeholderFor(KindJWT, s, note))
+		return r.placeholderFor(KindJWT, strings.TrimSpace(string(body)), note)
 	case isJSONType(mt) || (mt == "" || mt == "text/plain") && looksLikeJSON(body):
 		if out, ok := r.redactJSON(body, note); ok {
-			return []byte(r.redactText(string(out), note))
+			return r.redactText(string(out), note)
 		}
 	}
-	return []byte(r.redactText(string(body), note))
+	return r.redactText(string(body), note)
 }
 
 func mediaType(contentType string) string {
@@ -704,11 +783,13 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 	// Stack of containers: true for an object. In an object, key holds the last key read
 	// and expectKey says whether the next string is a key.
 	type frame struct {
-		object    bool
-		expectKey bool
-		key       string
+		object     bool
+		expectKey  bool
+		keyEscaped bool
+		key        []byte // the last key, quoted, as it appears in the input
 	}
-	var stack []frame
+	var stackSpace [16]frame
+	stack := stackSpace[:0]
 	var buf []byte
 	last := 0
 	for i := 0; i < len(in); i++ {
@@ -751,14 +832,14 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 			}
 			top := &stack[n-1]
 			if top.object && top.expectKey {
-				top.key = unquoteJSON(tok, escaped)
+				top.key, top.keyEscaped = tok, escaped
 				top.expectKey = false
 				continue
 			}
 			if !top.object {
 				continue
 			}
-			kind, secret := secretKind(top.key)
+			kind, secret := secretKeyKind(top.key, top.keyEscaped)
 			if !secret {
 				continue
 			}
@@ -817,6 +898,37 @@ func isUpperSnake(v string) bool {
 		}
 	}
 	return true
+}
+
+// secretKeyKind is secretKind for a quoted JSON key, without copying a plain ASCII key.
+func secretKeyKind(tok []byte, escaped bool) (string, bool) {
+	name := tok[1 : len(tok)-1]
+	if escaped {
+		return secretKind(unquoteJSON(tok, true))
+	}
+	if k, ok := secretNames[string(name)]; ok {
+		return k, true
+	}
+	var lower [32]byte
+	if len(name) > len(lower) {
+		return secretKind(string(name))
+	}
+	upper := false
+	for i, c := range name {
+		switch {
+		case c >= utf8.RuneSelf:
+			return secretKind(string(name)) // let strings.ToLower fold it
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+			upper = true
+		}
+		lower[i] = c
+	}
+	if !upper {
+		return "", false
+	}
+	k, ok := secretNames[string(lower[:len(name)])]
+	return k, ok
 }
 
 func unquoteJSON(tok []byte, escaped bool) string {

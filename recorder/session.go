@@ -47,14 +47,6 @@ type subscriber struct {
 	lost bool
 }
 
-// slot is one call of the session as kept in memory: its summary and where its record is.
-type slot struct {
-	sum Summary
-	off int64  // offset of the record in the log
-	n   int    // record length; 0 while pending or when the write failed
-	mem *Entry // the whole entry, only when it could not be written, so nothing is dropped
-}
-
 // Session is one recording: a log on disk and the summaries of its calls in memory.
 // It is safe for concurrent use.
 type Session struct {
@@ -69,8 +61,8 @@ type Session struct {
 	wcond    *sync.Cond
 	queue    []*finished
 	draining bool
-	batch    []*finished // scratch of the running drain
-	scratch  []byte      // scratch of the running drain
+	w        writer    // used only by the running drain
+	fins     sync.Pool // *finished, reused once written
 
 	// fmu guards the append handle and the log's size.
 	fmu       sync.Mutex
@@ -78,25 +70,23 @@ type Session struct {
 	size      int64
 	needBreak bool // the log ends in a torn line: start the next record on a new line
 
-	mu      sync.Mutex
-	rf      *os.File // read handle for Entry
-	maxSeq  int
-	slots   []slot
-	bySeq   map[int]int
-	pending map[int]*call
-	subs    map[*subscriber]struct{}
-	skipped int
-	err     error
+	mu       sync.Mutex
+	rf       *os.File // read handle for Entry
+	maxSeq   int
+	slots    slotTable
+	inFlight int // slots holding a call in flight
+	subs     map[*subscriber]struct{}
+	skipped  int
+	err      error
 }
 
 func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Session {
 	s := &Session{
 		store: st, hdr: hdr, path: path, red: red, opts: st.opts,
-		bySeq:   map[int]int{},
-		pending: map[int]*call{},
-		subs:    map[*subscriber]struct{}{},
+		subs: map[*subscriber]struct{}{},
 	}
 	s.wcond = sync.NewCond(&s.wmu)
+	s.fins.New = func() any { return new(finished) }
 	return s
 }
 
@@ -134,40 +124,49 @@ func (s *Session) Err() error {
 	return s.err
 }
 
-func (s *Session) addLoaded(e *Entry, off int64, n int) {
-	if i, ok := s.bySeq[e.Seq]; ok {
-		s.slots[i] = slot{sum: e.Summary(), off: off, n: n}
+// loadedSlots gathers the calls of a log being loaded. A call written twice (a log
+// appended to by two processes) keeps its last record.
+type loadedSlots struct {
+	slots []slot
+	bySeq map[int]int
+}
+
+func (ld *loadedSlots) add(e *Entry, off int64, n int) {
+	if i, ok := ld.bySeq[e.Seq]; ok {
+		ld.slots[i] = slot{sum: e.Summary(), off: off, n: n}
 		return
 	}
-	s.bySeq[e.Seq] = len(s.slots)
-	s.slots = append(s.slots, slot{sum: e.Summary(), off: off, n: n})
-	if e.Seq > s.maxSeq {
-		s.maxSeq = e.Seq
+	if ld.bySeq == nil {
+		ld.bySeq = map[int]int{}
+	}
+	ld.bySeq[e.Seq] = len(ld.slots)
+	ld.slots = append(ld.slots, slot{sum: e.Summary(), off: off, n: n})
+}
+
+// setLoaded puts the loaded calls in call order.
+func (s *Session) setLoaded(ld *loadedSlots) {
+	sort.Slice(ld.slots, func(i, j int) bool { return ld.slots[i].sum.Seq < ld.slots[j].sum.Seq })
+	for _, sl := range ld.slots {
+		s.slots.push(sl)
+		s.maxSeq = max(s.maxSeq, sl.sum.Seq)
 	}
 }
 
-func (s *Session) sortLoaded() {
-	sort.Slice(s.slots, func(i, j int) bool { return s.slots[i].sum.Seq < s.slots[j].sum.Seq })
-	for i := range s.slots {
-		s.bySeq[s.slots[i].sum.Seq] = i
-	}
-}
-
-// begin reserves the next call number and announces the pending call.
-func (s *Session) begin(sum Summary, c *call) Summary {
+// begin reserves the next call number for sum and announces the pending call.
+func (s *Session) begin(sum *Summary, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.maxSeq++
 	sum.Seq = s.maxSeq
 	sum.ID = callID(sum.Seq)
 	sum.Pending = true
-	s.bySeq[sum.Seq] = len(s.slots)
-	s.slots = append(s.slots, slot{sum: sum})
+	s.slots.push(slot{sum: *sum, c: c})
 	if c != nil {
-		s.pending[sum.Seq] = c
+		s.inFlight++
 	}
-	s.publishLocked(Event{Type: EventBegin, Call: sum})
-	return sum
+	if len(s.subs) > 0 {
+		s.publishLocked(Event{Type: EventBegin, Call: *sum})
+	}
 }
 
 // enqueue hands a finished call to the writer, starting one if none is running. The
@@ -185,36 +184,35 @@ func (s *Session) enqueue(f *finished) {
 // drain writes queued calls until the queue is empty. Calls that finished together go
 // out in one write.
 func (s *Session) drain() {
-	// Only one drain runs at a time, so it may keep its scratch space in the session.
-	s.wmu.Lock()
-	batch, buf := s.batch, s.scratch
-	s.wmu.Unlock()
+	// Only one drain runs at a time (draining, under wmu, hands over), so the writer's
+	// scratch space is its own.
+	w := &s.w
 	for {
 		s.wmu.Lock()
-		batch = append(batch[:0], s.queue...)
+		w.batch = append(w.batch[:0], s.queue...)
 		clear(s.queue)
 		s.queue = s.queue[:0]
-		if len(batch) == 0 {
-			s.batch, s.scratch = batch, buf[:0]
+		if len(w.batch) == 0 {
 			s.draining = false
 			s.wcond.Broadcast()
 			s.wmu.Unlock()
 			return
 		}
 		s.wmu.Unlock()
-		entries := make([]*Entry, len(batch))
-		for i, f := range batch {
-			entries[i] = f.build(s)
+		for _, f := range w.batch {
+			w.build(s, f)
 		}
-		buf, _ = s.commit(buf[:0], entries...)
-		for i, f := range batch {
+		w.buf, _ = s.commit(w.buf[:0], w.batch)
+		for i, f := range w.batch {
 			if f.c.tag != nil {
-				f.c.tag.set(entries[i])
+				e := f.entry()
+				f.c.tag.set(&e)
 			}
-			batch[i] = nil
+			s.recycle(f)
+			w.batch[i] = nil
 		}
-		if cap(buf) > 4<<20 {
-			buf = nil // do not hold on to the memory of one huge batch
+		if cap(w.buf) > 4<<20 {
+			w.buf = nil // do not hold on to the memory of one huge batch
 		}
 	}
 }
@@ -229,17 +227,15 @@ func (s *Session) Flush() {
 	s.wmu.Unlock()
 }
 
-// commit writes finished entries with one write and announces them. buf is scratch
-// space, returned for reuse.
-func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
-	type framed struct{ start, end int }
-	frames := make([]framed, len(entries))
-	for i, e := range entries {
-		start := len(buf)
+// commit writes built calls with one write and announces them. buf is scratch space,
+// returned for reuse.
+func (s *Session) commit(buf []byte, batch []*finished) ([]byte, error) {
+	for _, f := range batch {
+		f.recStart = len(buf)
 		buf = append(buf, "00000000 "...) // checksum, filled in by frameInPlace
-		buf = encodeCall(buf, e)
-		buf = frameInPlace(buf, start)
-		frames[i] = framed{start: start, end: len(buf)}
+		buf = encodeCall(buf, f)
+		buf = frameInPlace(buf, f.recStart)
+		f.recEnd = len(buf)
 	}
 
 	// The write holds only the file lock, so starting calls never wait on the disk.
@@ -249,28 +245,39 @@ func (s *Session) commit(buf []byte, entries ...*Entry) ([]byte, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, e := range entries {
-		delete(s.pending, e.Seq)
-		idx, ok := s.bySeq[e.Seq]
-		if !ok {
-			s.bySeq[e.Seq] = len(s.slots)
-			idx = len(s.slots)
-			s.slots = append(s.slots, slot{})
+	for _, f := range batch {
+		e := &f.e
+		sl := s.slotLocked(e.Seq)
+		if sl.c != nil {
+			sl.c = nil
+			s.inFlight--
 		}
-		sl := &s.slots[idx]
 		sl.sum = e.Summary()
 		if werr == nil {
-			sl.off, sl.n, sl.mem = off+int64(frames[i].start), frames[i].end-frames[i].start, nil
+			sl.off, sl.n, sl.mem = off+int64(f.recStart), f.recEnd-f.recStart, nil
 		} else {
-			kept := *e // nothing is dropped: the entry stays in memory
+			kept := f.entry() // nothing is dropped: the entry stays in memory
 			sl.mem = &kept
 			if s.err == nil {
 				s.err = fmt.Errorf("record call %s: %w", e.ID, werr)
 			}
 		}
-		s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
+		if len(s.subs) > 0 {
+			s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
+		}
 	}
 	return buf, werr
+}
+
+// slotLocked returns the slot of call seq, which begin created.
+func (s *Session) slotLocked(seq int) *slot {
+	if i, ok := s.slots.find(seq); ok {
+		return s.slots.at(i)
+	}
+	// Unreachable while every call goes through begin; if one did not, keep it anyway.
+	s.slots.insert(slot{sum: Summary{Seq: seq}})
+	i, _ := s.slots.find(seq)
+	return s.slots.at(i)
 }
 
 // writeLocked appends framed records with a single write and returns their offset.
@@ -321,9 +328,9 @@ func endsWithNewline(path string, size int64) bool {
 }
 
 // encodeCall appends the JSON payload of a call record to dst.
-func encodeCall(dst []byte, e *Entry) []byte {
+func encodeCall(dst []byte, f *finished) []byte {
 	dst = append(dst, `{"type":"call","call":`...)
-	dst = appendEntryJSON(dst, e)
+	dst = appendCallJSON(dst, &f.e, f.reqHeader, f.respHeader, f.refs)
 	return append(dst, '}')
 }
 
@@ -331,9 +338,9 @@ func encodeCall(dst []byte, e *Entry) []byte {
 func (s *Session) Entries() []Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Summary, len(s.slots))
-	for i := range s.slots {
-		out[i] = s.slots[i].sum
+	out := make([]Summary, s.slots.len())
+	for i := range out {
+		out[i] = s.slots.at(i).sum
 	}
 	return out
 }
@@ -347,11 +354,11 @@ func (s *Session) Entry(id string) (Entry, error) {
 	s.Flush()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.bySeq[seq]
+	i, ok := s.slots.find(seq)
 	if !ok {
-		return Entry{}, fmt.Errorf("call %s is not in session %s (it has %d calls): %w", callID(seq), s.hdr.ID, len(s.slots), ErrNotFound)
+		return Entry{}, fmt.Errorf("call %s is not in session %s (it has %d calls): %w", callID(seq), s.hdr.ID, s.slots.len(), ErrNotFound)
 	}
-	sl := s.slots[i]
+	sl := *s.slots.at(i)
 	switch {
 	case sl.mem != nil:
 		return *sl.mem, nil
@@ -381,10 +388,10 @@ func (s *Session) readLocked(sl slot) (Entry, error) {
 func (s *Session) Each(fn func(Entry) error) error {
 	s.Flush()
 	s.mu.Lock()
-	slots := make([]slot, 0, len(s.slots))
-	for _, sl := range s.slots {
-		if !sl.sum.Pending {
-			slots = append(slots, sl)
+	slots := make([]slot, 0, s.slots.len())
+	for i := range s.slots.len() {
+		if sl := s.slots.at(i); !sl.sum.Pending {
+			slots = append(slots, *sl)
 		}
 	}
 	s.mu.Unlock()
@@ -434,22 +441,20 @@ func decodeCallLine(line []byte, sl slot) (Entry, error) {
 // Codes and state in the URL are redacted and remembered like any other secret.
 func (s *Session) Observe(step, leg, rawURL, note string) (Summary, error) {
 	now := s.opts.now()
-	sum := s.begin(Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: now}, nil)
-	e := &Entry{
+	sum := Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: now}
+	s.begin(&sum, nil)
+	f := &finished{}
+	f.e = Entry{
 		ID: sum.ID, SessionID: s.hdr.ID, Seq: sum.Seq, Step: step, Kind: KindObserved, Leg: leg,
 		Started: now, Note: s.red.RedactString(note),
 	}
-	refs := map[string]string{}
 	learn := func(kind, value, fp string) {
-		refs[kind] = fp
+		f.addRef(kind, fp)
 		s.red.AddSecret(kind, value)
 	}
-	e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
-	if len(refs) > 0 {
-		e.SecretRefs = refs
-	}
-	_, err := s.commit(nil, e)
-	return e.Summary(), err
+	f.e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
+	_, err := s.commit(nil, []*finished{f})
+	return f.e.Summary(), err
 }
 
 // Subscribe returns a channel of live events and a function that ends the subscription.
@@ -497,12 +502,13 @@ func (s *Session) publishLocked(ev Event) {
 // record: the log is reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
-	pending := make([]*call, 0, len(s.pending))
-	for _, c := range s.pending {
-		pending = append(pending, c)
+	pending := make([]*call, 0, s.inFlight)
+	for i := 0; i < s.slots.len() && len(pending) < s.inFlight; i++ {
+		if c := s.slots.at(i).c; c != nil {
+			pending = append(pending, c)
+		}
 	}
 	s.mu.Unlock()
-	sort.Slice(pending, func(i, j int) bool { return pending[i].sum.Seq < pending[j].sum.Seq })
 	for _, c := range pending {
 		c.abandon()
 	}

@@ -375,6 +375,7 @@ func (st *Store) Load(id string) (*Session, error) {
 	}
 	defer f.Close()
 	var s *Session
+	var loaded loadedSlots
 	red := NewRedactor()
 	res, err := scanRecords(f, func(off int64, n int, payload []byte) error {
 		if s == nil && bytes.Contains(payload[:min(len(payload), 32)], []byte(`"type":"session"`)) {
@@ -395,7 +396,7 @@ func (st *Store) Load(id string) (*Session, error) {
 		if s == nil {
 			return nil // our writer never puts a call before the header
 		}
-		s.addLoaded(rec.Call, off, n)
+		loaded.add(rec.Call, off, n)
 		return nil
 	})
 	if err != nil {
@@ -407,6 +408,6 @@ func (st *Store) Load(id string) (*Session, error) {
 	s.skipped += res.skipped
 	s.size = res.size
 	s.needBreak = !res.endsInBreak
-	s.sortLoaded()
+	s.setLoaded(&loaded)
 	return s, nil
 }

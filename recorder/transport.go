@@ -76,11 +76,13 @@ type call struct {
 	reqBody  []byte
 	reqTrunc bool
 	reqCount *countingBody
+	fin      *finished // filled in and handed to the writer by finish
 
 	once sync.Once
 	wait time.Duration
 	resp *http.Response
 	body *recordingBody
+	rb   recordingBody // body's storage: one allocation per call, not two
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -91,7 +93,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if s.opts.step != nil {
 		step = s.opts.step(req)
 	}
-	c := &call{s: s, req: req}
+	c := &call{s: s, req: req, fin: s.fins.Get().(*finished)}
 	if tag, ok := req.Context().Value(replayKey{}).(*replayTag); ok {
 		c.tag = tag
 		if step == "" {
@@ -100,12 +102,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The pending summary shows the URL without its query, where secrets live; the full
 	// redacted URL replaces it when the call is recorded.
-	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
+	c.sum = Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
 		URL: s.red.redactKnown(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
 	if c.tag != nil {
-		sum.ReplayOf, sum.Attempt = c.tag.of, c.tag.attempt
+		c.sum.ReplayOf, c.sum.Attempt = c.tag.of, c.tag.attempt
 	}
-	c.sum = s.begin(sum, c)
+	s.begin(&c.sum, c)
 
 	out := req
 	if req.Body != nil && req.Body != http.NoBody {
@@ -142,9 +144,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.finish(nil, false)
 		return resp, nil
 	}
-	c.body = &recordingBody{rc: resp.Body, c: c, limit: s.opts.bodyLimit}
-	if resp.ContentLength > 0 {
-		c.body.buf = make([]byte, 0, min(resp.ContentLength, int64(s.opts.bodyLimit)))
+	c.body = &c.rb
+	c.body.rc, c.body.c, c.body.limit = resp.Body, c, s.opts.bodyLimit
+	// The tee reuses the buffer of a call already written; it is never read after the
+	// snapshot hands it to the writer.
+	c.body.buf = c.fin.bodyBuf[:0]
+	c.fin.bodyBuf = nil
+	if want := min(resp.ContentLength, int64(s.opts.bodyLimit)); want > int64(cap(c.body.buf)) {
+		c.body.buf = make([]byte, 0, want)
 	}
 	resp.Body = c.body
 	return resp, nil
@@ -248,7 +255,9 @@ func (c *call) abandon() { c.finish(nil, true) }
 
 // finished is a call's raw material, snapshotted on the caller's goroutine so that the
 // caller may reuse its request and response afterwards. Redaction, encoding and the
-// write happen on the session's writer.
+// write happen on the session's writer, which builds the entry in place: the headers are
+// redacted where they were copied and, like the secret references, only turned into maps
+// when an Entry is handed out. Once written, a finished is recycled with its storage.
 type finished struct {
 	c            *call
 	end          time.Time
@@ -258,6 +267,7 @@ type finished struct {
 	proto        string
 	url          url.URL
 	reqHeader    headerSnapshot
+	reqVals      []string // storage of reqHeader's values
 	reqBody      []byte
 	reqTrunc     bool
 	reqSize      int64
@@ -267,72 +277,205 @@ type finished struct {
 	respProto    string
 	uncompressed bool
 	respHeader   headerSnapshot
+	respVals     []string // storage of respHeader's values
 	hasBody      bool
 	respBody     []byte
 	respSize     int64
 	respTrunc    bool
 	bodyErr      error
+
+	// Built by the writer.
+	e                Entry // its headers and SecretRefs are in reqHeader, respHeader and refs
+	resp             Response
+	refs             []SecretRef // sorted by kind, one per kind
+	recStart, recEnd int         // the record's place in the write buffer
+
+	bodyBuf []byte // spare tee buffer for the next call
+}
+
+// maxSpareBody is the largest tee buffer kept for the next call.
+const maxSpareBody = 64 << 10
+
+// recycle returns a written call's storage to the session, without what it referred to.
+func (s *Session) recycle(f *finished) {
+	spare := f.bodyBuf
+	if cap(f.respBody) <= maxSpareBody && cap(f.respBody) > cap(spare) {
+		spare = f.respBody[:0]
+	}
+	clear(f.reqHeader)
+	clear(f.reqVals)
+	clear(f.respHeader)
+	clear(f.respVals)
+	clear(f.refs)
+	*f = finished{
+		reqHeader: f.reqHeader[:0], reqVals: f.reqVals[:0],
+		respHeader: f.respHeader[:0], respVals: f.respVals[:0],
+		refs: f.refs[:0], bodyBuf: spare,
+	}
+	s.fins.Put(f)
+}
+
+// addRef notes that the call carried a secret of kind; a later one of the same kind wins.
+func (f *finished) addRef(kind, fp string) {
+	for i := range f.refs {
+		if f.refs[i].Kind == kind {
+			f.refs[i].Fingerprint = fp
+			return
+		}
+	}
+	f.refs = append(f.refs, SecretRef{Kind: kind, Fingerprint: fp})
+	for i := len(f.refs) - 1; i > 0 && f.refs[i-1].Kind > f.refs[i].Kind; i-- {
+		f.refs[i-1], f.refs[i] = f.refs[i], f.refs[i-1]
+	}
+}
+
+// entry returns the built call as an Entry of its own, sharing no storage with f.
+func (f *finished) entry() Entry {
+	e := f.e
+	e.Request.Header = f.reqHeader.header()
+	if e.Response != nil {
+		r := *e.Response
+		r.Header = f.respHeader.header()
+		e.Response = &r
+	}
+	if len(f.refs) > 0 {
+		e.SecretRefs = make(map[string]string, len(f.refs))
+		for _, r := range f.refs {
+			e.SecretRefs[r.Kind] = r.Fingerprint
+		}
+	}
+	return e
 }
 
 // finish hands the call to the session's writer, exactly once per call.
 func (c *call) finish(transportErr error, incomplete bool) {
 	c.once.Do(func() {
-		f := &finished{
-			c: c, end: c.s.opts.now(), transportErr: transportErr, incomplete: incomplete,
-			method: c.req.Method, proto: c.req.Proto, url: *c.req.URL, reqHeader: snapshotHeader(c.req.Header),
-			reqBody: c.reqBody, reqTrunc: c.reqTrunc,
-		}
+		f := c.fin
+		f.c, f.end, f.transportErr, f.incomplete = c, c.s.opts.now(), transportErr, incomplete
+		f.method, f.proto, f.url = c.req.Method, c.req.Proto, *c.req.URL
+		f.reqHeader, f.reqVals = snapshotHeader(f.reqHeader, f.reqVals, c.req.Header)
+		f.reqBody, f.reqTrunc = c.reqBody, c.reqTrunc
 		f.reqSize = int64(len(c.reqBody))
 		if c.reqTrunc {
 			f.reqSize = c.reqCount.n.Load()
 		}
 		if resp := c.resp; resp != nil {
 			f.hasResp, f.status, f.respProto, f.uncompressed = true, resp.StatusCode, resp.Proto, resp.Uncompressed
-			f.respHeader = snapshotHeader(resp.Header)
+			f.respHeader, f.respVals = snapshotHeader(f.respHeader, f.respVals, resp.Header)
 			if c.body != nil {
 				f.hasBody = true
 				f.respBody, f.respSize, f.respTrunc, f.bodyErr = c.body.snapshot()
 			}
 		}
-		c.req, c.resp, c.body, c.reqBody = nil, nil, nil, nil
+		c.req, c.resp, c.body, c.reqBody, c.fin = nil, nil, nil, nil, nil
 		c.s.enqueue(f)
 	})
 }
 
+// writer is the scratch space and memory of the session's writer goroutine.
+type writer struct {
+	batch []*finished
+	buf   []byte
+
+	// auth remembers how Authorization values whose credential is a known secret were
+	// redacted: a client sends the same token on every call, and its redaction can no
+	// longer change once the token is known.
+	auth map[string]authRedaction
+
+	// The Date header changes once a second: parse each value once.
+	dateRaw string
+	date    time.Time
+	dateOK  bool
+}
+
+type authRedaction struct {
+	out, kind, raw, fp string
+}
+
+// maxAuthMemo bounds the remembered Authorization values; the memory starts over past it.
+const maxAuthMemo = 64
+
+// redactHeader redacts a header snapshot in place and sorts it by name for encoding.
+func (w *writer) redactHeader(red *Redactor, hs headerSnapshot, note func(kind, value, fp string)) {
+	for i := range hs {
+		f := &hs[i]
+		for j, v := range f.values {
+			if f.name == "Authorization" {
+				f.values[j] = w.redactAuthorization(red, v, note)
+			} else {
+				f.values[j] = red.redactHeaderValue(f.name, v, note)
+			}
+		}
+	}
+	hs.sort()
+}
+
+func (w *writer) redactAuthorization(red *Redactor, v string, note func(kind, value, fp string)) string {
+	if m, ok := w.auth[v]; ok {
+		note(m.kind, m.raw, m.fp)
+		return m.out
+	}
+	var m authRedaction
+	notes := 0
+	out := red.redactAuthorization(v, func(kind, value, fp string) {
+		notes++
+		m = authRedaction{kind: kind, raw: value, fp: fp}
+		note(kind, value, fp)
+	})
+	// One secret, now known under the kind it was reported as: redacting v again would
+	// give the same text and the same report.
+	if notes == 1 && red.knownKind(m.raw) == m.kind {
+		if w.auth == nil || len(w.auth) >= maxAuthMemo {
+			w.auth = make(map[string]authRedaction)
+		}
+		m.out = out
+		w.auth[v] = m
+	}
+	return out
+}
+
+func (w *writer) serverDate(v string) (time.Time, bool) {
+	if v != w.dateRaw || v == "" {
+		w.dateRaw = v
+		d, err := http.ParseTime(v)
+		w.date, w.dateOK = d, err == nil
+	}
+	return w.date, w.dateOK
+}
+
 // build turns a finished call into its redacted entry, learning the secrets it carried.
-func (f *finished) build(s *Session) *Entry {
+func (w *writer) build(s *Session, f *finished) {
 	c, red := f.c, s.red
-	e := &Entry{
+	e := &f.e
+	*e = Entry{
 		ID: c.sum.ID, SessionID: s.hdr.ID, Seq: c.sum.Seq, Step: c.sum.Step, Kind: KindHTTP,
 		Started: c.sum.Started, Duration: f.end.Sub(c.sum.Started), Wait: c.wait,
 		ReplayOf: c.sum.ReplayOf, Attempt: c.sum.Attempt,
 	}
-	var refs map[string]string
 	fromRequest := func(kind, value, fp string) {
-		if refs == nil {
-			refs = map[string]string{}
-		}
-		refs[kind] = fp
+		f.addRef(kind, fp)
 		red.AddSecret(kind, value)
 	}
 	learn := func(kind, value, _ string) { red.AddSecret(kind, value) }
 
-	e.Request = Request{
-		Method: f.method,
-		Proto:  f.proto,
-		Header: red.redactFields(f.reqHeader, fromRequest),
-	}
+	// The headers are redacted in place: read what the rest needs first.
+	reqType := f.reqHeader.get("Content-Type")
+	respType, respDate := f.respHeader.get("Content-Type"), f.respHeader.get("Date")
+
+	e.Request = Request{Method: f.method, Proto: f.proto}
+	w.redactHeader(red, f.reqHeader, fromRequest)
 	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
 	if f.reqBody != nil {
 		red.learnTokens(f.reqBody, learn)
-		body := red.redactBody(f.reqHeader.get("Content-Type"), f.reqBody, fromRequest)
+		body := red.redactBodyText(reqType, f.reqBody, fromRequest)
 		e.Request.Body, e.Request.BodyEncoding = bodyText(body, f.reqTrunc)
 		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
 	}
 
 	if f.hasResp {
-		r := &Response{Status: f.status, Proto: f.respProto, Uncompressed: f.uncompressed}
-		r.Header = red.redactFields(f.respHeader, learn)
+		r := &f.resp
+		*r = Response{Status: f.status, Proto: f.respProto, Uncompressed: f.uncompressed}
+		w.redactHeader(red, f.respHeader, learn)
 		if f.hasBody {
 			trunc := f.respTrunc
 			if f.incomplete {
@@ -343,11 +486,11 @@ func (f *finished) build(s *Session) *Entry {
 				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), classify(f.bodyErr)
 			}
 			red.learnTokens(f.respBody, learn)
-			body := red.redactBody(f.respHeader.get("Content-Type"), f.respBody, learn)
+			body := red.redactBodyText(respType, f.respBody, learn)
 			r.Body, r.BodyEncoding = bodyText(body, trunc)
 			r.BodySize, r.Truncated = f.respSize, trunc
 		}
-		if d, err := http.ParseTime(f.respHeader.get("Date")); err == nil {
+		if d, ok := w.serverDate(respDate); ok {
 			e.ServerDate = d
 		}
 		e.Response = r
@@ -355,8 +498,6 @@ func (f *finished) build(s *Session) *Entry {
 	if f.transportErr != nil {
 		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), classify(f.transportErr)
 	}
-	e.SecretRefs = refs
-	return e
 }
 
 // learnTokens remembers the tokens a JSON token response hands out, so any later mention
@@ -382,22 +523,22 @@ func (r *Redactor) learnTokens(body []byte, learn func(kind, value, fp string)) 
 
 // bodyText stores UTF-8 bodies as text and anything else as base64. A body cut at the
 // size limit may end inside a character; that tail is dropped rather than forcing base64.
-func bodyText(b []byte, truncated bool) (string, string) {
+func bodyText(b string, truncated bool) (string, string) {
 	if len(b) == 0 {
 		return "", ""
 	}
 	if truncated {
 		for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
-			if r, size := utf8.DecodeLastRune(b); r != utf8.RuneError || size != 1 {
+			if r, size := utf8.DecodeLastRuneInString(b); r != utf8.RuneError || size != 1 {
 				break
 			}
 			b = b[:len(b)-1]
 		}
 	}
-	if utf8.Valid(b) {
-		return string(b), ""
+	if utf8.ValidString(b) {
+		return b, ""
 	}
-	return base64.StdEncoding.EncodeToString(b), BodyEncodingBase64
+	return base64.StdEncoding.EncodeToString([]byte(b)), BodyEncodingBase64
 }
 
 // classify names the kind of a transport error.
