@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -168,11 +169,40 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
+// special8 marks the bytes packed in x (little-endian) that need a closer look: control
+// characters, quotes, backslashes and non-ASCII. The lowest mark is exact (borrows only
+// spoil the bytes above a marked one), which is all the encoder uses. Bodies and headers
+// are mostly plain bytes, so it copies them a word at a time.
+func special8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	control := (x - ones*0x20) & ^x & highs // a byte below 0x20
+	q := x ^ ones*'"'
+	quote := (q - ones) & ^q & highs
+	bs := x ^ ones*'\\'
+	backslash := (bs - ones) & ^bs & highs
+	return control | quote | backslash | x&highs
+}
+
+// load64 reads 8 bytes of s from i, little-endian (one load once compiled).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // appendJSONString quotes s as JSON. Invalid UTF-8 becomes U+FFFD, as in encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			if m := special8(load64(s, i)); m == 0 {
+				i += 8
+				continue
+			} else if skip := bits.TrailingZeros64(m) / 8; skip > 0 {
+				i += skip
+			}
+		}
 		c := s[i]
 		if plainASCII[c] {
 			i++

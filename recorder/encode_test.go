@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"encoding/json"
+	"math/bits"
 	"net/http"
 	"reflect"
 	"testing"
@@ -41,6 +42,37 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 		}
 		if !reflect.DeepEqual(fromStd, fromOurs) {
 			t.Errorf("%s: read back differently\nencoding/json: %+v\nours:          %+v", e.ID, fromStd, fromOurs)
+		}
+	}
+}
+
+// TestSpecialWordsMatchTheByteTable: the word-at-a-time test finds the first byte the
+// byte table says needs escaping, for every byte value in every position, after plain
+// bytes and before any bytes at all.
+func TestSpecialWordsMatchTheByteTable(t *testing.T) {
+	for _, after := range []byte{'a', '"', 0x00, 0xff} {
+		for c := 0; c < 256; c++ {
+			for pos := range 8 {
+				word := []byte("abcdefgh")
+				word[pos] = byte(c)
+				for i := pos + 1; i < 8; i++ {
+					word[i] = after
+				}
+				first := 8 // no byte needs a look
+				for i, b := range word {
+					if !plainASCII[b] {
+						first = i
+						break
+					}
+				}
+				got := 8
+				if m := special8(load64(string(word), 0)); m != 0 {
+					got = bits.TrailingZeros64(m) / 8
+				}
+				if got != first {
+					t.Errorf("%q: first special byte found at %d, the byte table says %d", word, got, first)
+				}
+			}
 		}
 	}
 }

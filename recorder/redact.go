@@ -6,14 +6,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -168,17 +171,35 @@ type knownSecret struct {
 // about (AddSecret) are caught anywhere; structural rules catch secrets by parameter,
 // JSON key or header name, bearer credentials and JWTs. It is safe for concurrent use.
 type Redactor struct {
-	mu     sync.RWMutex
-	known  []knownSecret // longest first, so a secret containing another is replaced whole
-	byVal  map[string]string
-	byFP   map[string]string // fingerprint -> raw value, for Resolve
-	kindOf map[string]string // raw value -> kind
-	phOf   map[string]string // raw value -> its placeholder, so known values skip hashing
+	// state is replaced, never changed, when a secret is learned: redaction runs on
+	// every recorded call and reads it without taking a lock.
+	state atomic.Pointer[redactorState]
+
+	mu    sync.Mutex        // serialises AddSecret; guards byVal and byFP
+	byVal map[string]string // every form of every known value, to add each once
+	byFP  map[string]string // fingerprint -> raw value, for Resolve
+}
+
+// redactorState is what a Redactor knows at one moment.
+type redactorState struct {
+	known   []knownSecret         // longest first, so a secret containing another is replaced whole
+	secrets map[string]secretInfo // raw value -> how it was learned, so known values skip hashing
+}
+
+type secretInfo struct {
+	kind, placeholder string
+}
+
+// fingerprint is the fingerprint inside a placeholder of the given kind.
+func placeholderFingerprint(kind, placeholder string) string {
+	return placeholder[len(placeholderPrefix)+len(kind)+1 : len(placeholder)-1]
 }
 
 // NewRedactor returns a Redactor with the structural rules and no known values.
 func NewRedactor() *Redactor {
-	return &Redactor{byVal: map[string]string{}, byFP: map[string]string{}, kindOf: map[string]string{}, phOf: map[string]string{}}
+	r := &Redactor{byVal: map[string]string{}, byFP: map[string]string{}}
+	r.state.Store(&redactorState{secrets: map[string]secretInfo{}})
+	return r
 }
 
 // AddSecret registers an exact value to redact wherever it appears, labelled with kind.
@@ -187,28 +208,30 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if len(value) < minKnownSecret || strings.HasPrefix(value, placeholderPrefix) {
 		return
 	}
-	r.mu.RLock()
-	_, known := r.kindOf[value]
-	r.mu.RUnlock()
-	if known {
+	if _, known := r.state.Load().secrets[value]; known {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.kindOf[value]; ok {
+	old := r.state.Load()
+	if _, ok := old.secrets[value]; ok {
 		return
 	}
 	fp := Fingerprint(value)
 	ph := placeholderPrefix + kind + ":" + fp + "]"
-	r.kindOf[value] = kind
-	r.phOf[value] = ph
+	st := &redactorState{
+		known:   slices.Clone(old.known),
+		secrets: make(map[string]secretInfo, len(old.secrets)+1),
+	}
+	maps.Copy(st.secrets, old.secrets)
+	st.secrets[value] = secretInfo{kind: kind, placeholder: ph}
 	r.byFP[fp] = value
 	add := func(v string) {
 		if _, ok := r.byVal[v]; ok {
 			return
 		}
 		r.byVal[v] = kind
-		r.known = append(r.known, knownSecret{value: v, kind: kind, placeholder: ph, raw: value})
+		st.known = append(st.known, knownSecret{value: v, kind: kind, placeholder: ph, raw: value})
 	}
 	add(value)
 	if esc := url.QueryEscape(value); esc != value {
@@ -217,23 +240,22 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if esc, err := json.Marshal(value); err == nil && string(esc[1:len(esc)-1]) != value {
 		add(string(esc[1 : len(esc)-1]))
 	}
-	sort.SliceStable(r.known, func(i, j int) bool { return len(r.known[i].value) > len(r.known[j].value) })
+	sort.SliceStable(st.known, func(i, j int) bool { return len(st.known[i].value) > len(st.known[j].value) })
+	r.state.Store(st)
 }
 
 // Resolve returns the raw value of a secret this Redactor has seen, by fingerprint, so a
 // replay in the same process can resend it. It satisfies SecretResolver.
 func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	v, ok := r.byFP[fingerprint]
 	return v, ok
 }
 
 // knownKind returns the kind a value was learned as, or "" when it is not known.
 func (r *Redactor) knownKind(value string) string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.kindOf[value]
+	return r.state.Load().secrets[value].kind
 }
 
 // Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
@@ -243,14 +265,12 @@ func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) 
 // nil). A value already known keeps the kind it was first learned as: the token= of an
 // introspection call is the access_token the token endpoint handed out.
 func (r *Redactor) placeholderFor(kind, value string, note func(kind, value, fp string)) string {
-	r.mu.RLock()
-	known, ok := r.kindOf[value]
-	ph := r.phOf[value]
-	r.mu.RUnlock()
 	var fp string
+	info, ok := r.state.Load().secrets[value]
+	ph := info.placeholder
 	if ok {
-		kind = known
-		fp = ph[len(placeholderPrefix)+len(kind)+1 : len(ph)-1]
+		kind = info.kind
+		fp = placeholderFingerprint(kind, ph)
 	} else {
 		fp = Fingerprint(value)
 		ph = placeholderPrefix + kind + ":" + fp + "]"
@@ -283,20 +303,15 @@ func (r *Redactor) redactKnown(s string, note func(kind, value, fp string)) stri
 	if len(s) < minKnownSecret {
 		return s // shorter than any known value
 	}
-	r.mu.RLock()
-	var hits []knownSecret
-	for i := range r.known {
-		k := &r.known[i]
+	known := r.state.Load().known
+	for i := range known {
+		k := &known[i]
 		if !strings.Contains(s, k.value) {
 			continue
 		}
 		s = strings.ReplaceAll(s, k.value, k.placeholder)
-		hits = append(hits, *k)
-	}
-	r.mu.RUnlock()
-	if note != nil {
-		for _, k := range hits {
-			note(k.kind, k.raw, k.placeholder[len(placeholderPrefix)+len(k.kind)+1:len(k.placeholder)-1])
+		if note != nil {
+			note(k.kind, k.raw, placeholderFingerprint(k.kind, k.placeholder))
 		}
 	}
 	return s
@@ -309,6 +324,9 @@ func isWordByte(c byte) bool {
 
 // secretKind returns the kind for a parameter name, case-insensitively.
 func secretKind(name string) (string, bool) {
+	if !maybeSecretName(name) {
+		return "", false
+	}
 	if k, ok := secretNames[name]; ok {
 		return k, true
 	}
@@ -319,6 +337,39 @@ func secretKind(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// secretNameShape[c] has bit n set when a secret name of n bytes starts with c.
+var secretNameShape = func() (t [utf8.RuneSelf]uint32) {
+	for name := range secretNames {
+		t[name[0]] |= 1 << len(name)
+	}
+	return t
+}()
+
+// maybeSecretName rules out most names without hashing them: an ASCII name, lower-cased,
+// keeps its length and first letter, and no secret name has both. Other names are left
+// to the full comparison.
+func maybeSecretName[T string | []byte](name T) bool {
+	if len(name) == 0 || len(name) >= 32 {
+		return len(name) != 0
+	}
+	c := name[0]
+	if c >= utf8.RuneSelf {
+		return true
+	}
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	if secretNameShape[c]&(1<<len(name)) != 0 {
+		return true
+	}
+	for i := 1; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // redactPairs finds name=value (query strings, form bodies, error messages) and
@@ -497,12 +548,17 @@ func (r *Redactor) redactJWTs(s string, note func(kind, value, fp string)) strin
 	var out strings.Builder
 	last := 0
 	for from := 0; ; {
-		i := strings.Index(s[from:], "eyJ")
-		if i < 0 {
+		// Look for the rarer 'J' of "eyJ": text is full of e's.
+		j := strings.IndexByte(s[from:], 'J')
+		if j < 0 {
 			break
 		}
-		i += from
-		from = i + 3
+		j += from
+		i := j - 2
+		from = j + 1
+		if i < 0 || s[i] != 'e' || s[i+1] != 'y' || i < last {
+			continue
+		}
 		if i > 0 && isB64URL(s[i-1]) {
 			continue
 		}
@@ -811,14 +867,18 @@ func (r *Redactor) redactJSON(in []byte, note func(kind, value, fp string)) (out
 			start := i
 			j := i + 1
 			escaped := false
-			for ; j < len(in); j++ {
-				if in[j] == '\\' {
-					escaped = true
-					j++
-					continue
-				}
-				if in[j] == '"' {
-					break
+			if k := bytes.IndexByte(in[j:], '"'); k >= 0 && bytes.IndexByte(in[j:j+k], '\\') < 0 {
+				j += k // no escapes: the next quote ends the string
+			} else {
+				for ; j < len(in); j++ {
+					if in[j] == '\\' {
+						escaped = true
+						j++
+						continue
+					}
+					if in[j] == '"' {
+						break
+					}
 				}
 			}
 			if j >= len(in) {
@@ -905,6 +965,9 @@ func secretKeyKind(tok []byte, escaped bool) (string, bool) {
 	name := tok[1 : len(tok)-1]
 	if escaped {
 		return secretKind(unquoteJSON(tok, true))
+	}
+	if !maybeSecretName(name) {
+		return "", false
 	}
 	if k, ok := secretNames[string(name)]; ok {
 		return k, true

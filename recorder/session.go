@@ -56,13 +56,18 @@ type Session struct {
 	red   *Redactor
 	opts  options
 
-	// The writer: finished calls wait in queue for one goroutine to write them.
+	// The writer: finished calls wait in queue for one goroutine to write them. It stays
+	// a while after the queue empties, so a steady stream of calls does not start a
+	// goroutine (and grow its stack) for each one.
 	wmu      sync.Mutex
-	wcond    *sync.Cond
+	wcond    *sync.Cond // signalled when busy clears
 	queue    []*finished
-	draining bool
-	w        writer    // used only by the running drain
-	fins     sync.Pool // *finished, reused once written
+	busy     bool          // calls are queued or being written
+	running  bool          // a writer goroutine exists
+	stopping bool          // the writer should leave once idle
+	wake     chan struct{} // tells an idle writer there is work
+	w        writer        // used only by the writer goroutine
+	fins     sync.Pool     // *finished, reused once written
 
 	// fmu guards the append handle and the log's size.
 	fmu       sync.Mutex
@@ -86,6 +91,7 @@ func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Sessi
 		subs: map[*subscriber]struct{}{},
 	}
 	s.wcond = sync.NewCond(&s.wmu)
+	s.wake = make(chan struct{}, 1)
 	s.fins.New = func() any { return new(finished) }
 	return s
 }
@@ -174,45 +180,86 @@ func (s *Session) begin(sum *Summary, c *call) {
 func (s *Session) enqueue(f *finished) {
 	s.wmu.Lock()
 	s.queue = append(s.queue, f)
-	if !s.draining {
-		s.draining = true
-		go s.drain()
-	}
+	s.busy = true
+	s.stopping = false
+	start := !s.running
+	s.running = true
 	s.wmu.Unlock()
+	if start {
+		go s.drain()
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
 }
 
-// drain writes queued calls until the queue is empty. Calls that finished together go
-// out in one write.
+// writerLinger is how long an idle writer waits for more calls before it leaves.
+const writerLinger = 500 * time.Millisecond
+
+// maxWrite is the most the writer encodes before writing, so a long backlog goes out in
+// pieces instead of growing one buffer.
+const maxWrite = 1 << 20
+
+// drain writes queued calls until none has come for a while. Calls that finished
+// together go out in one write.
 func (s *Session) drain() {
-	// Only one drain runs at a time (draining, under wmu, hands over), so the writer's
-	// scratch space is its own.
+	// Only one writer runs at a time (running, under wmu, hands over), so its scratch
+	// space is its own.
 	w := &s.w
+	tick := time.NewTicker(writerLinger)
+	defer tick.Stop()
+	worked := true
 	for {
 		s.wmu.Lock()
 		w.batch = append(w.batch[:0], s.queue...)
 		clear(s.queue)
 		s.queue = s.queue[:0]
 		if len(w.batch) == 0 {
-			s.draining = false
+			s.busy = false
 			s.wcond.Broadcast()
+			if s.stopping {
+				s.running = false
+				s.wmu.Unlock()
+				return
+			}
 			s.wmu.Unlock()
-			return
+			select {
+			case <-s.wake:
+			case <-tick.C:
+				if !worked {
+					s.wmu.Lock()
+					s.stopping = true // leaves unless a call came meanwhile
+					s.wmu.Unlock()
+				}
+				worked = false
+			}
+			continue
 		}
 		s.wmu.Unlock()
-		for _, f := range w.batch {
-			w.build(s, f)
-		}
-		w.buf, _ = s.commit(w.buf[:0], w.batch)
-		for i, f := range w.batch {
-			if f.c.tag != nil {
-				e := f.entry()
-				f.c.tag.set(&e)
+		worked = true
+		for batch := w.batch; len(batch) > 0; {
+			n := 0
+			w.buf = w.buf[:0]
+			for n < len(batch) && len(w.buf) < maxWrite {
+				w.build(s, batch[n])
+				w.buf = encodeRecord(w.buf, batch[n])
+				n++
 			}
-			s.recycle(f)
-			w.batch[i] = nil
+			s.publish(w.buf, batch[:n])
+			for _, f := range batch[:n] {
+				if f.c.tag != nil {
+					e := f.entry()
+					f.c.tag.set(&e)
+				}
+				s.recycle(f)
+			}
+			batch = batch[n:]
 		}
-		if cap(w.buf) > 4<<20 {
-			w.buf = nil // do not hold on to the memory of one huge batch
+		clear(w.batch)
+		if cap(w.buf) > 2*maxWrite {
+			w.buf = nil // do not hold on to the memory of one huge call
 		}
 	}
 }
@@ -221,22 +268,36 @@ func (s *Session) drain() {
 // once its EventFinish is published; Close flushes too.
 func (s *Session) Flush() {
 	s.wmu.Lock()
-	for s.draining {
+	for s.busy {
 		s.wcond.Wait()
 	}
 	s.wmu.Unlock()
 }
 
-// commit writes built calls with one write and announces them. buf is scratch space,
-// returned for reuse.
-func (s *Session) commit(buf []byte, batch []*finished) ([]byte, error) {
-	for _, f := range batch {
-		f.recStart = len(buf)
-		buf = append(buf, "00000000 "...) // checksum, filled in by frameInPlace
-		buf = encodeCall(buf, f)
-		buf = frameInPlace(buf, f.recStart)
-		f.recEnd = len(buf)
+// stopWriter tells an idle writer to leave now rather than linger.
+func (s *Session) stopWriter() {
+	s.wmu.Lock()
+	s.stopping = s.running
+	s.wmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
+}
+
+// encodeRecord appends f's framed log record to buf and notes where it is.
+func encodeRecord(buf []byte, f *finished) []byte {
+	f.recStart = len(buf)
+	buf = append(buf, "00000000 "...) // checksum, filled in by frameInPlace
+	buf = encodeCall(buf, f)
+	buf = frameInPlace(buf, f.recStart)
+	f.recEnd = len(buf)
+	return buf
+}
+
+// publish writes the records of built calls, encoded in buf, with one write and
+// announces them.
+func (s *Session) publish(buf []byte, batch []*finished) error {
 
 	// The write holds only the file lock, so starting calls never wait on the disk.
 	s.fmu.Lock()
@@ -266,7 +327,7 @@ func (s *Session) commit(buf []byte, batch []*finished) ([]byte, error) {
 			s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
 		}
 	}
-	return buf, werr
+	return werr
 }
 
 // slotLocked returns the slot of call seq, which begin created.
@@ -453,7 +514,7 @@ func (s *Session) Observe(step, leg, rawURL, note string) (Summary, error) {
 		s.red.AddSecret(kind, value)
 	}
 	f.e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
-	_, err := s.commit(nil, []*finished{f})
+	err := s.publish(encodeRecord(nil, f), []*finished{f})
 	return f.e.Summary(), err
 }
 
@@ -513,6 +574,7 @@ func (s *Session) Close() error {
 		c.abandon()
 	}
 	s.Flush()
+	s.stopWriter()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sub := range s.subs {
