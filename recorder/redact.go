@@ -377,11 +377,19 @@ func maybeSecretName[T string | []byte](name T) bool {
 func (r *Redactor) redactPairs(s string, note func(kind, value, fp string)) string {
 	var out strings.Builder
 	last := 0
+	// The next '=' and ':' at or after i, found with IndexByte rather than byte by byte.
+	eq, colon := -1, -1
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '=' && c != ':' {
-			continue
+		if eq < i {
+			eq = indexByteFrom(s, i, '=')
 		}
+		if colon < i {
+			colon = indexByteFrom(s, i, ':')
+		}
+		if i = min(eq, colon); i == len(s) {
+			break
+		}
+		c := s[i]
 		nameEnd := i
 		quoted := false
 		if c == ':' {
@@ -465,6 +473,14 @@ func (r *Redactor) redactPairs(s string, note func(kind, value, fp string)) stri
 	}
 	out.WriteString(s[last:])
 	return out.String()
+}
+
+// indexByteFrom is the index of the first c in s at or after from, or len(s).
+func indexByteFrom(s string, from int, c byte) int {
+	if k := strings.IndexByte(s[from:], c); k >= 0 {
+		return from + k
+	}
+	return len(s)
 }
 
 func isValueEnd(c byte) bool {
