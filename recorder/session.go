@@ -166,10 +166,12 @@ func (s *Session) begin(sum *Summary, c *call) {
 	sum.Seq = s.maxSeq
 	sum.ID = callID(sum.Seq)
 	sum.Pending = true
-	s.slots.push(slot{sum: *sum, c: c})
 	if c != nil {
+		// Set before the slot shows the call: Close may pick it up from there at once.
+		c.id, c.seq, c.step, c.started, c.replayOf, c.attempt = sum.ID, sum.Seq, sum.Step, sum.Started, sum.ReplayOf, sum.Attempt
 		s.inFlight++
 	}
+	s.slots.push(slot{sum: *sum, c: c})
 	if len(s.subs) > 0 {
 		s.publishLocked(Event{Type: EventBegin, Call: *sum})
 	}

@@ -70,7 +70,12 @@ func (tag *replayTag) get() *Entry {
 // call is one exchange in flight.
 type call struct {
 	s        *Session
-	sum      Summary
+	id       string // from the pending summary: what build needs of it
+	seq      int
+	step     string
+	started  time.Time
+	replayOf string
+	attempt  int
 	req      *http.Request
 	tag      *replayTag
 	reqBody  []byte
@@ -102,12 +107,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The pending summary shows the URL without its query, where secrets live; the full
 	// redacted URL replaces it when the call is recorded.
-	c.sum = Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
+	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
 		URL: s.red.redactKnown(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
 	if c.tag != nil {
-		c.sum.ReplayOf, c.sum.Attempt = c.tag.of, c.tag.attempt
+		sum.ReplayOf, sum.Attempt = c.tag.of, c.tag.attempt
 	}
-	s.begin(&c.sum, c)
+	s.begin(&sum, c)
 
 	out := req
 	if req.Body != nil && req.Body != http.NoBody {
@@ -448,9 +453,9 @@ func (w *writer) build(s *Session, f *finished) {
 	c, red := f.c, s.red
 	e := &f.e
 	*e = Entry{
-		ID: c.sum.ID, SessionID: s.hdr.ID, Seq: c.sum.Seq, Step: c.sum.Step, Kind: KindHTTP,
-		Started: c.sum.Started, Duration: f.end.Sub(c.sum.Started), Wait: c.wait,
-		ReplayOf: c.sum.ReplayOf, Attempt: c.sum.Attempt,
+		ID: c.id, SessionID: s.hdr.ID, Seq: c.seq, Step: c.step, Kind: KindHTTP,
+		Started: c.started, Duration: f.end.Sub(c.started), Wait: c.wait,
+		ReplayOf: c.replayOf, Attempt: c.attempt,
 	}
 	fromRequest := func(kind, value, fp string) {
 		f.addRef(kind, fp)
