@@ -6,17 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -171,19 +167,12 @@ type knownSecret struct {
 // about (AddSecret) are caught anywhere; structural rules catch secrets by parameter,
 // JSON key or header name, bearer credentials and JWTs. It is safe for concurrent use.
 type Redactor struct {
-	// state is replaced, never changed, when a secret is learned: redaction runs on
-	// every recorded call and reads it without taking a lock.
-	state atomic.Pointer[redactorState]
-
-	mu    sync.Mutex        // serialises AddSecret; guards byVal and byFP
-	byVal map[string]string // every form of every known value, to add each once
-	byFP  map[string]string // fingerprint -> raw value, for Resolve
-}
-
-// redactorState is what a Redactor knows at one moment.
-type redactorState struct {
-	known   []knownSecret         // longest first, so a secret containing another is replaced whole
+	// mu guards everything below: redaction reads under RLock, AddSecret writes under Lock.
+	mu      sync.RWMutex
+	known   knownIndex
 	secrets map[string]secretInfo // raw value -> how it was learned, so known values skip hashing
+	byVal   map[string]string     // every form of every known value, to add each once
+	byFP    map[string]string     // fingerprint -> raw value, for Resolve
 }
 
 type secretInfo struct {
@@ -197,9 +186,7 @@ func placeholderFingerprint(kind, placeholder string) string {
 
 // NewRedactor returns a Redactor with the structural rules and no known values.
 func NewRedactor() *Redactor {
-	r := &Redactor{byVal: map[string]string{}, byFP: map[string]string{}}
-	r.state.Store(&redactorState{secrets: map[string]secretInfo{}})
-	return r
+	return &Redactor{secrets: map[string]secretInfo{}, byVal: map[string]string{}, byFP: map[string]string{}}
 }
 
 // AddSecret registers an exact value to redact wherever it appears, labelled with kind.
@@ -208,30 +195,21 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if len(value) < minKnownSecret || strings.HasPrefix(value, placeholderPrefix) {
 		return
 	}
-	if _, known := r.state.Load().secrets[value]; known {
-		return
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := r.state.Load()
-	if _, ok := old.secrets[value]; ok {
+	if _, ok := r.secrets[value]; ok {
 		return
 	}
 	fp := Fingerprint(value)
 	ph := placeholderPrefix + kind + ":" + fp + "]"
-	st := &redactorState{
-		known:   slices.Clone(old.known),
-		secrets: make(map[string]secretInfo, len(old.secrets)+1),
-	}
-	maps.Copy(st.secrets, old.secrets)
-	st.secrets[value] = secretInfo{kind: kind, placeholder: ph}
+	r.secrets[value] = secretInfo{kind: kind, placeholder: ph}
 	r.byFP[fp] = value
 	add := func(v string) {
-		if _, ok := r.byVal[v]; ok {
+		if _, ok := r.byVal[v]; ok || len(v) < minKnownSecret {
 			return
 		}
 		r.byVal[v] = kind
-		st.known = append(st.known, knownSecret{value: v, kind: kind, placeholder: ph, raw: value})
+		r.known.add(&knownSecret{value: v, kind: kind, placeholder: ph, raw: value})
 	}
 	add(value)
 	if esc := url.QueryEscape(value); esc != value {
@@ -240,22 +218,22 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if esc, err := json.Marshal(value); err == nil && string(esc[1:len(esc)-1]) != value {
 		add(string(esc[1 : len(esc)-1]))
 	}
-	sort.SliceStable(st.known, func(i, j int) bool { return len(st.known[i].value) > len(st.known[j].value) })
-	r.state.Store(st)
 }
 
 // Resolve returns the raw value of a secret this Redactor has seen, by fingerprint, so a
 // replay in the same process can resend it. It satisfies SecretResolver.
 func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	v, ok := r.byFP[fingerprint]
 	return v, ok
 }
 
 // knownKind returns the kind a value was learned as, or "" when it is not known.
 func (r *Redactor) knownKind(value string) string {
-	return r.state.Load().secrets[value].kind
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.secrets[value].kind
 }
 
 // Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
@@ -266,7 +244,9 @@ func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) 
 // introspection call is the access_token the token endpoint handed out.
 func (r *Redactor) placeholderFor(kind, value string, note func(kind, value, fp string)) string {
 	var fp string
-	info, ok := r.state.Load().secrets[value]
+	r.mu.RLock()
+	info, ok := r.secrets[value]
+	r.mu.RUnlock()
 	ph := info.placeholder
 	if ok {
 		kind = info.kind
@@ -300,17 +280,13 @@ func (r *Redactor) redactText(s string, note func(kind, value, fp string)) strin
 
 // redactKnown replaces exact known values.
 func (r *Redactor) redactKnown(s string, note func(kind, value, fp string)) string {
-	if len(s) < minKnownSecret {
-		return s // shorter than any known value
-	}
-	known := r.state.Load().known
-	for i := range known {
-		k := &known[i]
-		if !strings.Contains(s, k.value) {
-			continue
-		}
-		s = strings.ReplaceAll(s, k.value, k.placeholder)
-		if note != nil {
+	var found []*knownSecret
+	r.mu.RLock()
+	s = r.known.replace(s, func(k *knownSecret) { found = append(found, k) })
+	r.mu.RUnlock()
+	// note may learn secrets (AddSecret takes the write lock), so it runs unlocked.
+	if note != nil {
+		for _, k := range found {
 			note(k.kind, k.raw, placeholderFingerprint(k.kind, k.placeholder))
 		}
 	}
