@@ -66,6 +66,12 @@ type flowJSON struct {
 		} `json:"error"`
 		Exchanges []json.RawMessage `json:"exchanges"`
 	} `json:"steps"`
+	Diagnoses []struct {
+		Code     string   `json:"code"`
+		Title    string   `json:"title"`
+		Fix      string   `json:"fix"`
+		Evidence []string `json:"evidence"`
+	} `json:"diagnoses"`
 }
 
 func decodeFlowJSON(t *testing.T, run flowRun) flowJSON {
@@ -86,6 +92,9 @@ func TestFlowCommandSandboxHappy(t *testing.T) {
 	doc := decodeFlowJSON(t, run)
 	if !doc.OK || doc.Session == "" {
 		t.Errorf("ok %v session %q", doc.OK, doc.Session)
+	}
+	if len(doc.Diagnoses) != 0 {
+		t.Errorf("a flow that works has nothing to diagnose: %+v", doc.Diagnoses)
 	}
 	if p := doc.Provider; p.Name != "linkedin-sandbox" || p.ClientID != sandbox.DefaultClientID || strings.Join(p.Scopes, " ") != "openid profile email" {
 		t.Errorf("provider %+v: the scopes shown must be the ones requested (the preset's defaults)", p)
@@ -140,20 +149,21 @@ func TestFlowCommandSandboxFaults(t *testing.T) {
 		status           int
 		serviceErrorCode int
 		retryAfterS      int
+		diagnosis        string // the first diagnosis code `flow --json` must give
 	}
 	rows := map[sandbox.Scenario]want{
-		sandbox.ServerError:      {kind: "api", code: "INTERNAL_SERVER_ERROR", status: 500},
-		sandbox.RateLimited:      {kind: "api", code: "TOO_MANY_REQUESTS", status: 429, retryAfterS: 1},
-		sandbox.ExpiredToken:     {kind: "api", code: "EXPIRED_ACCESS_TOKEN", status: 401, serviceErrorCode: 65602},
-		sandbox.RevokedToken:     {kind: "api", code: "REVOKED_ACCESS_TOKEN", status: 401, serviceErrorCode: 65601},
-		sandbox.UserCancel:       {kind: "redirect", code: "user_cancelled_login"},
-		sandbox.RedirectMismatch: {kind: "browser", code: oauthflow.CodeBrowserStopped, status: 400},
-		sandbox.BadSecret:        {kind: "oauth", code: "invalid_client", status: 401},
-		sandbox.CodeReuse:        {kind: "oauth", code: "invalid_request", status: 400},
-		sandbox.ScopeDenied:      {kind: "api", code: "ACCESS_DENIED", status: 403, serviceErrorCode: 100},
-		sandbox.Slow:             {kind: "transport", code: oauthflow.CodeTimeout},
-		sandbox.Flaky:            {kind: "api", code: "SERVICE_UNAVAILABLE", status: 503},
-		sandbox.NoRefreshToken:   {kind: "unavailable", code: oauthflow.CodeNoRefreshToken},
+		sandbox.ServerError:      {kind: "api", code: "INTERNAL_SERVER_ERROR", status: 500, diagnosis: "provider-outage"},
+		sandbox.RateLimited:      {kind: "api", code: "TOO_MANY_REQUESTS", status: 429, retryAfterS: 1, diagnosis: "rate-limited"},
+		sandbox.ExpiredToken:     {kind: "api", code: "EXPIRED_ACCESS_TOKEN", status: 401, serviceErrorCode: 65602, diagnosis: "access-token-expired"},
+		sandbox.RevokedToken:     {kind: "api", code: "REVOKED_ACCESS_TOKEN", status: 401, serviceErrorCode: 65601, diagnosis: "token-revoked"},
+		sandbox.UserCancel:       {kind: "redirect", code: "user_cancelled_login", diagnosis: "user-cancelled"},
+		sandbox.RedirectMismatch: {kind: "browser", code: oauthflow.CodeBrowserStopped, status: 400, diagnosis: "redirect-uri-mismatch"},
+		sandbox.BadSecret:        {kind: "oauth", code: "invalid_client", status: 401, diagnosis: "bad-client-credentials"},
+		sandbox.CodeReuse:        {kind: "oauth", code: "invalid_request", status: 400, diagnosis: "authorization-code-invalid"},
+		sandbox.ScopeDenied:      {kind: "api", code: "ACCESS_DENIED", status: 403, serviceErrorCode: 100, diagnosis: "access-denied"},
+		sandbox.Slow:             {kind: "transport", code: oauthflow.CodeTimeout, diagnosis: "timeout"},
+		sandbox.Flaky:            {kind: "api", code: "SERVICE_UNAVAILABLE", status: 503, diagnosis: "provider-outage"},
+		sandbox.NoRefreshToken:   {kind: "unavailable", code: oauthflow.CodeNoRefreshToken, diagnosis: "refresh-not-available"},
 	}
 	for _, sc := range sandbox.Scenarios() {
 		if sc == sandbox.Happy {
@@ -206,6 +216,11 @@ func TestFlowCommandSandboxFaults(t *testing.T) {
 			}
 			if failed != 1 {
 				t.Errorf("%d steps failed, want exactly 1", failed)
+			}
+			if len(doc.Diagnoses) == 0 || doc.Diagnoses[0].Code != w.diagnosis {
+				t.Errorf("diagnoses %+v, want %s first", doc.Diagnoses, w.diagnosis)
+			} else if d := doc.Diagnoses[0]; d.Title == "" || d.Fix == "" || len(d.Evidence) == 0 {
+				t.Errorf("diagnosis %s lacks a title, fix or evidence: %+v", d.Code, d)
 			}
 		})
 	}
