@@ -302,6 +302,7 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 		cfg.Profile = res.profileName
 		cfg.InitialToken = stored.initial
 		cfg.SaveToken = stored.save
+		cfg.GuardRefresh = stored.guardRefresh
 	}
 	return ui.Run(ctx, cfg, opts...)
 }
@@ -315,6 +316,29 @@ type profileToken struct {
 	cfg     oauthflow.Config
 	initial *oauthflow.Token
 	last    *oauthflow.StoredToken
+	lock    func(ctx context.Context, profile string) (func(), error)
+}
+
+// guardRefresh takes the profile lock (the one call, refresh and logout take) and re-reads the
+// store: when another command refreshed meanwhile, its token is returned so the TUI does not
+// spend the refresh token a second time (a rotating provider would refuse the old one).
+func (p *profileToken) guardRefresh(ctx context.Context, current *oauthflow.Token) (*oauthflow.Token, func(), error) {
+	unlock, err := p.lock(ctx, p.profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := p.store.Load(p.profile)
+	if err != nil || current == nil || st.Token.AccessToken == current.AccessToken || !st.Token.ReceivedAt.After(current.ReceivedAt) {
+		return nil, unlock, nil
+	}
+	if !st.Token.Expiry.IsZero() && !st.Token.Expiry.After(time.Now()) {
+		return nil, unlock, nil
+	}
+	p.mu.Lock()
+	p.last = st
+	p.mu.Unlock()
+	tok := st.Token
+	return &tok, unlock, nil
 }
 
 func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileToken, error) {
@@ -335,7 +359,8 @@ func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileTok
 		return nil, err
 	}
 	noteFallbackOnce(env, state, reason)
-	pt := &profileToken{store: store, profile: res.profileName, cfg: res.cfg}
+	pt := &profileToken{store: store, profile: res.profileName, cfg: res.cfg,
+		lock: oauthflow.ProfileLocker(filepath.Join(state, "locks"), oauthflow.DefaultLockTimeout)}
 	st, err := store.Load(res.profileName)
 	switch {
 	case errors.Is(err, oauthflow.ErrNotStored):

@@ -136,3 +136,46 @@ func TestTUIProfileTokenRoundTrip(t *testing.T) {
 		t.Errorf("another client's token must be left alone and said so: %+v\n%s", third.initial, stderr.String())
 	}
 }
+
+// While the TUI refreshes a profile's token it holds the profile's lock, so `call` and `refresh`
+// in other terminals wait; and when one of them refreshed first, the TUI takes that token
+// instead of spending the refresh token again (a rotating provider would refuse it).
+func TestTUIRefreshIsSerialisedWithOtherCommands(t *testing.T) {
+	home := t.TempDir()
+	store := oauthflow.NewFileStore(filepath.Join(home, "tokens"), time.Now)
+	locker := oauthflow.ProfileLocker(filepath.Join(home, "locks"), 200*time.Millisecond)
+	pt := &profileToken{store: store, profile: "li", lock: locker}
+	now := time.Now()
+	mine := &oauthflow.Token{AccessToken: "access-1", RefreshToken: "refresh-1", ReceivedAt: now.Add(-time.Hour), Expiry: now.Add(time.Minute)}
+	if err := store.Save("li", &oauthflow.StoredToken{Token: *mine}); err != nil {
+		t.Fatal(err)
+	}
+
+	newer, release, err := pt.guardRefresh(t.Context(), mine)
+	if err != nil || newer != nil {
+		t.Fatalf("nothing newer is stored: got %+v, %v", newer, err)
+	}
+	if _, err := locker(t.Context(), "li"); err == nil {
+		t.Fatal("another command got the profile lock while the TUI was refreshing")
+	}
+	release()
+
+	// Another command refreshed and stored a newer token (rotating the refresh token).
+	theirs := oauthflow.Token{AccessToken: "access-2", RefreshToken: "refresh-2", ReceivedAt: now, Expiry: now.Add(time.Hour)}
+	if err := store.Save("li", &oauthflow.StoredToken{Token: theirs}); err != nil {
+		t.Fatal(err)
+	}
+	newer, release, err = pt.guardRefresh(t.Context(), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if newer == nil || newer.AccessToken != "access-2" || newer.RefreshToken != "refresh-2" {
+		t.Fatalf("the TUI must adopt the token another command stored, got %+v", newer)
+	}
+	unlock, err := locker(t.Context(), "li")
+	if err != nil {
+		t.Fatalf("the lock was not released: %v", err)
+	}
+	unlock()
+}

@@ -70,6 +70,7 @@ type flowBackend struct {
 	extraParams     map[string][]string
 	observe         func(step, leg, rawURL string)     // records a browser leg; called inside commands
 	saveToken       func(*oauthflow.Token, bool) error // persists a token; called inside commands
+	guardRefresh    func(context.Context, *oauthflow.Token) (*oauthflow.Token, func(), error)
 }
 
 func (b flowBackend) now() time.Time { return b.runner.Now() }
@@ -249,6 +250,20 @@ func refreshCmd(ctx context.Context, b flowBackend, run int, current *oauthflow.
 	}
 	return func() tea.Msg {
 		msg := stepDoneMsg{run: run, step: stepRefresh, started: b.now(), auto: auto}
+		if b.guardRefresh != nil {
+			newer, release, err := b.guardRefresh(ctx, current)
+			if err != nil {
+				msg.err, msg.finished = err, b.now()
+				return msg
+			}
+			defer release()
+			if newer != nil {
+				msg.token = newer
+				msg.notes = []string{"another oauthdiag command already refreshed this profile's token: using it instead of refreshing again"}
+				msg.finished = b.now()
+				return msg
+			}
+		}
 		tok, trace, err := b.runner.Refresh(ctx, refresh)
 		msg.exchanges, msg.err = trace.Exchanges(), err
 		if tok != nil {

@@ -54,6 +54,11 @@ type Config struct {
 	// SaveToken, if set, persists every token the flow gets, saying whether it came from a
 	// refresh (true) or a new authorization. It is called inside a command, one at a time.
 	SaveToken func(tok *oauthflow.Token, refreshed bool) error
+	// GuardRefresh, if set, runs before every refresh, inside the command: it serialises the
+	// refresh with other processes using the same stored token (the profile lock) and returns a
+	// newer token one of them already got, which is used instead of refreshing again. release
+	// is called once the refreshed token is saved.
+	GuardRefresh func(ctx context.Context, current *oauthflow.Token) (newer *oauthflow.Token, release func(), err error)
 	// InitialToken is a token already held (a profile's stored one): the panel counts it
 	// down and Call API, Inspect, Refresh and Revoke can use it without a new authorization.
 	InitialToken *oauthflow.Token
@@ -166,7 +171,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 		runner: cfg.Runner, httpClient: cfg.HTTPClient,
 		discover: cfg.Discover, issuer: cfg.Issuer, discoveryURL: cfg.DiscoveryURL,
 		browser: cfg.Browser, listen: cfg.Listen, callbackTimeout: cfg.CallbackTimeout, extraParams: cfg.ExtraAuthParams,
-		saveToken: cfg.SaveToken,
+		saveToken: cfg.SaveToken, guardRefresh: cfg.GuardRefresh,
 		observe: func(step, leg, rawURL string) {
 			l := recorder.LegAuthorizationURL
 			if leg == "redirect" {
