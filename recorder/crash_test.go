@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(crashChild(dir))
 	}
+	if os.Getenv(benchServerEnv) != "" {
+		os.Exit(benchServer())
+	}
 	os.Exit(m.Run())
 }
 
