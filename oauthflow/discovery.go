@@ -98,10 +98,10 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 		}
 	}
 	var doc struct {
-		Issuer, AuthorizationEndpoint, TokenEndpoint, UserinfoEndpoint string
-		IntrospectionEndpoint, RevocationEndpoint, JWKSURI             string
-		CodeChallengeMethods, TokenEndpointAuthMethods                 []string
-		IssParameterSupported                                          bool
+		Issuer, AuthorizationEndpoint, TokenEndpoint, UserinfoEndpoint  string
+		IntrospectionEndpoint, RevocationEndpoint, JWKSURI              string
+		CodeChallengeMethods, TokenEndpointAuthMethods, ScopesSupported []string
+		IssParameterSupported                                           bool
 	}
 	field("issuer", &doc.Issuer)
 	field("authorization_endpoint", &doc.AuthorizationEndpoint)
@@ -113,6 +113,7 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 	field("code_challenge_methods_supported", &doc.CodeChallengeMethods)
 	field("token_endpoint_auth_methods_supported", &doc.TokenEndpointAuthMethods)
 	field("authorization_response_iss_parameter_supported", &doc.IssParameterSupported)
+	field("scopes_supported", &doc.ScopesSupported)
 	// A missing endpoint the configuration supplies (--auth-url, --token-url) is no failure: that is
 	// the way out the error below offers.
 	configured := r.cfg.Provider.Endpoints
@@ -166,6 +167,7 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 		CodeChallengeMethods:  doc.CodeChallengeMethods,
 		IssParameterSupported: doc.IssParameterSupported,
 		Introspection:         IntrospectionRFC7662,
+		DefaultScopes:         oidcDefaultScopes(doc.ScopesSupported),
 		Discovered:            generic,
 	}
 	if len(doc.TokenEndpointAuthMethods) > 0 {
@@ -216,4 +218,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// oidcDefaultScopes is what to ask an OpenID Connect provider for when the user names no scope:
+// openid, plus profile and email where offered. A plain OAuth server gets no default: its scopes
+// mean nothing to us.
+func oidcDefaultScopes(supported []string) []string {
+	if !contains(supported, "openid") {
+		return nil
+	}
+	scopes := []string{"openid"}
+	for _, s := range []string{"profile", "email"} {
+		if contains(supported, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	return scopes
 }

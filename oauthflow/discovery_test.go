@@ -378,3 +378,31 @@ func TestDiscoverAcceptsMissingEndpointsTheConfigurationSupplies(t *testing.T) {
 		t.Errorf("Discover without --token-url = %v", err)
 	}
 }
+
+// Without --scope, an OpenID Connect provider is asked for openid plus the profile and email it
+// offers; a plain OAuth server for nothing, since its scopes mean nothing to the tool.
+func TestDiscoveryDefaultScopes(t *testing.T) {
+	for _, tc := range []struct {
+		supported string
+		want      string
+	}{
+		{`["openid","profile","email","offline_access"]`, "openid profile email"},
+		{`["openid","offline_access"]`, "openid"},
+		{`["read","write"]`, ""},
+		{`null`, ""},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			iss := "http://" + r.Host
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"issuer":"` + iss + `","authorization_endpoint":"` + iss + `/a","token_endpoint":"` + iss + `/t","scopes_supported":` + tc.supported + `}`))
+		}))
+		res, _, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL, "")
+		srv.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.supported, err)
+		}
+		if got := strings.Join(res.Provider.DefaultScopes, " "); got != tc.want {
+			t.Errorf("scopes_supported %s: default scopes %q, want %q", tc.supported, got, tc.want)
+		}
+	}
+}
