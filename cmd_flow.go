@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -65,13 +64,9 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (flags go before nothing else; see oauthdiag flow -h)", fs.Arg(0))
 	}
-	extra := url.Values{}
-	for _, p := range ff.params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return usagef("--param %q: write it as name=value", p)
-		}
-		extra.Add(k, v)
+	extra, err := parseParams(ff.params)
+	if err != nil {
+		return err
 	}
 
 	var browser oauthflow.Browser

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"oauthdiag/inspector"
 	"oauthdiag/oauthflow"
@@ -65,13 +63,9 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (see oauthdiag probe -h)", fs.Arg(0))
 	}
-	extra := url.Values{}
-	for _, p := range params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return usagef("--param %q: write it as name=value", p)
-		}
-		extra.Add(k, v)
+	extra, err := parseParams(params)
+	if err != nil {
+		return err
 	}
 
 	var res *resolved

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -241,13 +240,9 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (see oauthdiag tui -h)", fs.Arg(0))
 	}
-	extra := url.Values{}
-	for _, p := range tf.params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return usagef("--param %q: write it as name=value", p)
-		}
-		extra.Add(k, v)
+	extra, err := parseParams(tf.params)
+	if err != nil {
+		return err
 	}
 	opts, err := tf.options()
 	if err != nil {

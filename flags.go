@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -193,4 +194,17 @@ func promptSecret(env *cliEnv, prompt string) (string, error) {
 		return "", errors.New("empty client secret")
 	}
 	return s, nil
+}
+
+// parseParams reads repeated --param name=value flags into extra authorization request parameters.
+func parseParams(params multiFlag) (url.Values, error) {
+	extra := url.Values{}
+	for _, p := range params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usagef("--param %q: write it as name=value", p)
+		}
+		extra.Add(k, v)
+	}
+	return extra, nil
 }
