@@ -84,6 +84,10 @@ type call struct {
 	fin      *finished // filled in and handed to the writer by finish
 
 	once sync.Once
+	// mu guards what RoundTrip sets after the base transport answers against finish, which
+	// Close may run (abandon) while the request is still in flight; done says it ran.
+	mu   sync.Mutex
+	done bool
 	wait time.Duration
 	resp *http.Response
 	body *recordingBody
@@ -136,8 +140,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	resp, err := t.base.RoundTrip(out)
+	c.mu.Lock()
+	if c.done {
+		// The session closed meanwhile and recorded the call as incomplete: pass the
+		// answer through unrecorded.
+		c.mu.Unlock()
+		return resp, err
+	}
 	c.wait = s.opts.now().Sub(started)
 	if err != nil {
+		c.mu.Unlock()
 		if c.reqCount != nil {
 			c.reqCount.Close()
 		}
@@ -146,9 +158,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c.resp = resp
 	if resp.Body == nil || resp.Body == http.NoBody || req.Method == http.MethodHead {
+		c.mu.Unlock()
 		c.finish(nil, false)
 		return resp, nil
 	}
+	defer c.mu.Unlock()
 	c.body = &c.rb
 	c.body.rc, c.body.c, c.body.limit = resp.Body, c, s.opts.bodyLimit
 	// The tee reuses the buffer of a call already written; it is never read after the
@@ -355,6 +369,8 @@ func (f *finished) entry() Entry {
 // finish hands the call to the session's writer, exactly once per call.
 func (c *call) finish(transportErr error, incomplete bool) {
 	c.once.Do(func() {
+		c.mu.Lock()
+		c.done = true
 		f := c.fin
 		f.c, f.end, f.transportErr, f.incomplete = c, c.s.opts.now(), transportErr, incomplete
 		f.method, f.proto, f.url = c.req.Method, c.req.Proto, *c.req.URL
@@ -373,6 +389,7 @@ func (c *call) finish(transportErr error, incomplete bool) {
 			}
 		}
 		c.req, c.resp, c.body, c.reqBody, c.fin = nil, nil, nil, nil, nil
+		c.mu.Unlock()
 		c.s.enqueue(f)
 	})
 }
