@@ -559,9 +559,9 @@ func captureSandboxStrictTargeted(t *testing.T, c *capturer) {
 
 	// A public client that sends no PKCE challenge (the request is built by hand: the client
 	// configuration check would refuse it first).
-	_, pub, pubCfg := sandboxRunner(t, c, sandbox.ComplianceStrict, sandbox.WithClient("native-app", "", sandbox.DefaultRedirectURI))
+	_, _, pubCfg := sandboxRunner(t, c, sandbox.ComplianceStrict, sandbox.WithClient("native-app", "", sandbox.DefaultRedirectURI))
 	pubCfg.Client = oauthflow.Client{ID: "native-app", RedirectURI: sandbox.DefaultRedirectURI, AuthMethod: oauthflow.AuthNone}
-	pub = oauthflow.NewRunner(pubCfg)
+	pub := oauthflow.NewRunner(pubCfg)
 	par, err := pub.AuthorizationRequest(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -75,14 +75,6 @@ func idClaims(mod func(map[string]any)) map[string]any {
 	return c
 }
 
-func verdicts(v Verification) map[string]bool {
-	m := map[string]bool{}
-	for _, c := range v.Checks {
-		m[c.Name] = c.OK
-	}
-	return m
-}
-
 func TestVerifyJWT(t *testing.T) {
 	good := newRSAKey(t, "k1")
 	other := newRSAKey(t, "k1") // same kid, different key: a forged or re-keyed token

@@ -49,18 +49,6 @@ func (s stepID) flowSteps() []string {
 	return nil
 }
 
-// stepOfFlow maps an oauthflow step name (as recorded calls carry it) to the stepper.
-func stepOfFlow(name string) (stepID, bool) {
-	for s := stepConfigure; s < numSteps; s++ {
-		for _, n := range s.flowSteps() {
-			if n == name {
-				return s, true
-			}
-		}
-	}
-	return 0, false
-}
-
 // explanation is what a trainer says about a step: what it does and why.
 func (s stepID) explanation() string {
 	switch s {
