@@ -32,16 +32,7 @@ func benchCalls(b *testing.B, client *http.Client, url string) {
 		b.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer AQV8bench-token-0123456789abcdefghijklmnopqrstuvwxyz")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	benchRequest(b, client, req)
 }
 
 // BenchmarkPlainClient is the baseline for BenchmarkRecordedClient: one loopback call.
@@ -191,18 +182,6 @@ func BenchmarkRecordingCPU(b *testing.B) {
 			Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
 	})
 	s := startSession(b, openStore(b))
-	client := &http.Client{Transport: s.Transport(base)}
-	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/v2/userinfo", nil)
-	req.Header.Set("Authorization", "Bearer AQV8bench-token-0123456789abcdefghijklmnopqrstuvwxyz")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	benchCalls(b, &http.Client{Transport: s.Transport(base)}, "http://127.0.0.1:1/v2/userinfo")
 	s.Flush()
 }
