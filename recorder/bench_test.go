@@ -58,6 +58,15 @@ func BenchmarkRecordedClient(b *testing.B) {
 	benchCalls(b, &http.Client{Transport: s.Transport(srv.Client().Transport)}, srv.URL+"/v2/userinfo")
 }
 
+// BenchmarkRecordedClientOrdinaryWriter is BenchmarkRecordedClient with the writer
+// competing for the CPU at the ordinary priority.
+func BenchmarkRecordedClientOrdinaryWriter(b *testing.B) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	s := startSession(b, openStore(b, WithLowPriorityWriter(false)))
+	benchCalls(b, &http.Client{Transport: s.Transport(srv.Client().Transport)}, srv.URL+"/v2/userinfo")
+}
+
 // BenchmarkBundle10k exports the support bundle of a 10,000-call session (one call in
 // ten failed, so report.md carries full details too). The target is under a second.
 func BenchmarkBundle10k(b *testing.B) {

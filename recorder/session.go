@@ -188,7 +188,11 @@ func (s *Session) enqueue(f *finished) {
 	s.running = true
 	s.wmu.Unlock()
 	if start {
-		go s.drain()
+		if s.opts.lowPriority {
+			goLowPriority(s.drain)
+		} else {
+			go s.drain()
+		}
 		return
 	}
 	select {
@@ -196,6 +200,9 @@ func (s *Session) enqueue(f *finished) {
 	default: // a wake-up is already pending
 	}
 }
+
+// writerStarted, when set by a test, is called on the writer's goroutine as it starts.
+var writerStarted func()
 
 // writerLinger is how long an idle writer waits for more calls before it leaves.
 const writerLinger = 500 * time.Millisecond
@@ -210,6 +217,9 @@ func (s *Session) drain() {
 	// Only one writer runs at a time (running, under wmu, hands over), so its scratch
 	// space is its own.
 	w := &s.w
+	if writerStarted != nil {
+		writerStarted()
+	}
 	tick := time.NewTicker(writerLinger)
 	defer tick.Stop()
 	worked := true

@@ -94,6 +94,7 @@ type options struct {
 	step        func(*http.Request) string
 	bodyLimit   int
 	eventBuffer int
+	lowPriority bool
 }
 
 // WithClock sets the clock used for timestamps and durations.
@@ -113,6 +114,11 @@ func WithBodyLimit(n int) Option { return func(o *options) { o.bodyLimit = n } }
 // is told to reload.
 func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuffer = n } }
 
+// WithLowPriorityWriter says whether the writer redacts, encodes and writes calls on a
+// thread of lowered priority (Linux; the default), so recording runs while calls wait on
+// the network instead of competing with the client and a local server for the CPU.
+func WithLowPriorityWriter(on bool) Option { return func(o *options) { o.lowPriority = on } }
+
 // Store is a directory of session logs.
 type Store struct {
 	dir  string
@@ -122,7 +128,7 @@ type Store struct {
 // Open opens (creating with mode 0700) the directory holding session logs. The caller
 // resolves the directory; the recorder reads no environment variables.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256}
+	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256, lowPriority: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
