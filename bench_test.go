@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"oauthdiag/oauthflow"
@@ -10,16 +15,73 @@ import (
 )
 
 // Recording must be invisible next to the network: BenchmarkFlowRecorded against
-// BenchmarkFlowUnrecorded is the whole headless flow with and without the session log.
+// BenchmarkFlowUnrecorded is the whole headless flow with and without the session log,
+// against the sandbox in this process (as `oauthdiag demo` runs it) and, in the
+// ServerProcess pair, in a process of its own (as `oauthdiag sandbox` or any local
+// provider runs).
 
-func benchFlow(b *testing.B, record bool) {
+// benchSandboxEnv makes the test binary serve the sandbox until its stdin closes.
+const benchSandboxEnv = "OAUTHDIAG_BENCH_SANDBOX"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchSandboxEnv) != "" {
+		os.Exit(serveBenchSandbox())
+	}
+	os.Exit(m.Run())
+}
+
+func serveBenchSandbox() int {
+	sb := sandbox.New(sandbox.WithAutoConsent(true))
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Printf("%s %s\n", base, sb.Issuer())
+	// The parent closes our stdin when it is done (or dies): then we go too.
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	sb.Close()
+	return 0
+}
+
+// startSandboxProcess runs the sandbox in a child process and returns its base URL and issuer.
+func startSandboxProcess(b *testing.B) (base, issuer string) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchSandboxEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("the sandbox process said nothing: %v", err)
+	}
+	base, issuer, _ = strings.Cut(strings.TrimSpace(line), " ")
+	return base, issuer
+}
+
+func startSandboxHere(b *testing.B) (base, issuer string) {
+	b.Helper()
 	sb := sandbox.New(sandbox.WithAutoConsent(true))
 	base, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { sb.Close() })
-	res, err := sandboxConfig(&providerFlags{}, base, sb.Issuer())
+	return base, sb.Issuer()
+}
+
+func benchFlow(b *testing.B, base, issuer string, record bool) {
+	res, err := sandboxConfig(&providerFlags{}, base, issuer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -50,5 +112,22 @@ func benchFlow(b *testing.B, record bool) {
 	}
 }
 
-func BenchmarkFlowUnrecorded(b *testing.B) { benchFlow(b, false) }
-func BenchmarkFlowRecorded(b *testing.B)   { benchFlow(b, true) }
+func BenchmarkFlowUnrecorded(b *testing.B) {
+	base, issuer := startSandboxHere(b)
+	benchFlow(b, base, issuer, false)
+}
+
+func BenchmarkFlowRecorded(b *testing.B) {
+	base, issuer := startSandboxHere(b)
+	benchFlow(b, base, issuer, true)
+}
+
+func BenchmarkFlowServerProcessUnrecorded(b *testing.B) {
+	base, issuer := startSandboxProcess(b)
+	benchFlow(b, base, issuer, false)
+}
+
+func BenchmarkFlowServerProcessRecorded(b *testing.B) {
+	base, issuer := startSandboxProcess(b)
+	benchFlow(b, base, issuer, true)
+}
