@@ -21,7 +21,7 @@ const writerNice = 10
 // (Threads the runtime starts later come from its template thread, not from these, so
 // they do not inherit the nice value.)
 var lowPriority struct {
-	mu     sync.Mutex
+	mu      sync.Mutex
 	idle    []chan func()
 	threads int  // threads lowered
 	denied  bool // lowering a thread's priority failed here once: do not try again
