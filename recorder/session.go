@@ -59,15 +59,18 @@ type Session struct {
 	// The writer: finished calls wait in queue for one goroutine to write them. It stays
 	// a while after the queue empties, so a steady stream of calls does not start a
 	// goroutine (and grow its stack) for each one.
-	wmu      sync.Mutex
-	wcond    *sync.Cond // signalled when busy clears
-	queue    []*finished
-	busy     bool          // calls are queued or being written
-	running  bool          // a writer goroutine exists
-	stopping bool          // the writer should leave once idle
-	wake     chan struct{} // tells an idle writer there is work
-	w        writer        // used only by the writer goroutine
-	fins     sync.Pool     // *finished, reused once written
+	wmu   sync.Mutex
+	wcond *sync.Cond // signalled when busy clears and when the queue is taken
+	queue []*finished
+	// queuedBytes counts the bodies in queue; roomWaiters, the callers waiting for room.
+	queuedBytes int
+	roomWaiters int
+	busy        bool          // calls are queued or being written
+	running     bool          // a writer goroutine exists
+	stopping    bool          // the writer should leave once idle
+	wake        chan struct{} // tells an idle writer there is work
+	w           writer        // used only by the writer goroutine
+	fins        sync.Pool     // *finished, reused once written
 
 	// fmu guards the append handle and the log's size.
 	fmu       sync.Mutex
@@ -180,8 +183,17 @@ func (s *Session) begin(sum *Summary, c *call) {
 // enqueue hands a finished call to the writer, starting one if none is running. The
 // caller's goroutine does no redaction, encoding or I/O, which keeps recording cheap.
 func (s *Session) enqueue(f *finished) {
+	size := len(f.reqBody) + len(f.respBody)
 	s.wmu.Lock()
+	// A writer that cannot keep up (its thread gets little CPU while other programs keep
+	// the CPUs busy) makes callers wait for room, rather than letting memory grow.
+	for s.running && len(s.queue) > 0 && (len(s.queue) >= s.opts.backlogCalls || s.queuedBytes+size > s.opts.backlogBytes) {
+		s.roomWaiters++
+		s.wcond.Wait()
+		s.roomWaiters--
+	}
 	s.queue = append(s.queue, f)
+	s.queuedBytes += size
 	s.busy = true
 	s.stopping = false
 	start := !s.running
@@ -228,6 +240,10 @@ func (s *Session) drain() {
 		w.batch = append(w.batch[:0], s.queue...)
 		clear(s.queue)
 		s.queue = s.queue[:0]
+		s.queuedBytes = 0
+		if s.roomWaiters > 0 {
+			s.wcond.Broadcast()
+		}
 		if len(w.batch) == 0 {
 			s.busy = false
 			s.wcond.Broadcast()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -520,6 +521,69 @@ func TestMemoryDoesNotGrowWithFlushedBodies(t *testing.T) {
 	e, err := s.Entry("c110")
 	if err != nil || len(e.Response.Body) != bodySize {
 		t.Errorf("body of the last call not readable from disk: %d bytes, %v", len(e.Response.Body), err)
+	}
+}
+
+// TestCallersWaitWhenTheWriterFallsBehind: a writer that cannot keep up holds callers
+// back at the backlog limit instead of letting queued bodies pile up in memory, and
+// every call is recorded once it catches up.
+func TestCallersWaitWhenTheWriterFallsBehind(t *testing.T) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	const limit, calls = 2, 8
+	s := startSession(t, openStore(t, func(o *options) { o.backlogCalls = limit }))
+	client := &http.Client{Transport: s.Transport(srv.Client().Transport)}
+
+	s.fmu.Lock() // the writer stalls at its first write
+	stalled := true
+	defer func() {
+		if stalled {
+			s.fmu.Unlock() // so a failed test can still close the session
+		}
+	}()
+	var done atomic.Int32
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for range calls {
+			resp, err := client.Get(srv.URL + "/v2/userinfo")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			done.Add(1)
+		}
+	}()
+	// The calls stop at the limit: one or two with the stalled writer, two queued.
+	for last := int32(-1); ; {
+		time.Sleep(100 * time.Millisecond)
+		n := done.Load()
+		if n == last {
+			break
+		}
+		last = n
+	}
+	s.wmu.Lock()
+	queued := len(s.queue)
+	s.wmu.Unlock()
+	if n := done.Load(); n >= calls || queued > limit {
+		t.Fatalf("with the writer stalled, %d of %d calls went through and %d wait in the queue (limit %d)", n, calls, queued, limit)
+	}
+
+	s.fmu.Unlock()
+	stalled = false
+	<-finished
+	s.Flush()
+	sums := s.Entries()
+	if len(sums) != calls {
+		t.Fatalf("recorded %d calls, want %d", len(sums), calls)
+	}
+	for _, sum := range sums {
+		if sum.Pending || sum.Status != http.StatusOK {
+			t.Errorf("call %s: pending %v, status %d", sum.ID, sum.Pending, sum.Status)
+		}
 	}
 }
 

@@ -95,6 +95,8 @@ type options struct {
 	bodyLimit   int
 	eventBuffer int
 	lowPriority bool
+	// The most calls, and body bytes, waiting for the writer before callers wait.
+	backlogCalls, backlogBytes int
 }
 
 // WithClock sets the clock used for timestamps and durations.
@@ -128,7 +130,8 @@ type Store struct {
 // Open opens (creating with mode 0700) the directory holding session logs. The caller
 // resolves the directory; the recorder reads no environment variables.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256, lowPriority: true}
+	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256, lowPriority: true,
+		backlogCalls: 4096, backlogBytes: 64 << 20}
 	for _, opt := range opts {
 		opt(&o)
 	}
