@@ -82,7 +82,9 @@ type Session struct {
 	rf       *os.File // read handle for Entry
 	maxSeq   int
 	slots    slotTable
-	inFlight int // slots holding a call in flight
+	strs     strTable       // the strings of slots
+	inFlight map[int]*call  // calls in flight, by seq, so Close can record them
+	kept     map[int]*Entry // calls whose record could not be written, so nothing is dropped
 	subs     map[*subscriber]struct{}
 	skipped  int
 	err      error
@@ -136,28 +138,35 @@ func (s *Session) Err() error {
 // loadedSlots gathers the calls of a log being loaded. A call written twice (a log
 // appended to by two processes) keeps its last record.
 type loadedSlots struct {
-	slots []slot
+	calls []loadedCall
 	bySeq map[int]int
+}
+
+type loadedCall struct {
+	sum Summary
+	off int64
+	n   int
 }
 
 func (ld *loadedSlots) add(e *Entry, off int64, n int) {
 	if i, ok := ld.bySeq[e.Seq]; ok {
-		ld.slots[i] = slot{sum: e.Summary(), off: off, n: n}
+		ld.calls[i] = loadedCall{sum: e.Summary(), off: off, n: n}
 		return
 	}
 	if ld.bySeq == nil {
 		ld.bySeq = map[int]int{}
 	}
-	ld.bySeq[e.Seq] = len(ld.slots)
-	ld.slots = append(ld.slots, slot{sum: e.Summary(), off: off, n: n})
+	ld.bySeq[e.Seq] = len(ld.calls)
+	ld.calls = append(ld.calls, loadedCall{sum: e.Summary(), off: off, n: n})
 }
 
 // setLoaded puts the loaded calls in call order.
 func (s *Session) setLoaded(ld *loadedSlots) {
-	sort.Slice(ld.slots, func(i, j int) bool { return ld.slots[i].sum.Seq < ld.slots[j].sum.Seq })
-	for _, sl := range ld.slots {
-		s.slots.push(sl)
-		s.maxSeq = max(s.maxSeq, sl.sum.Seq)
+	sort.Slice(ld.calls, func(i, j int) bool { return ld.calls[i].sum.Seq < ld.calls[j].sum.Seq })
+	for i := range ld.calls {
+		lc := &ld.calls[i]
+		s.slots.push(s.strs.pack(&lc.sum, lc.off, lc.n))
+		s.maxSeq = max(s.maxSeq, lc.sum.Seq)
 	}
 }
 
@@ -172,9 +181,12 @@ func (s *Session) begin(sum *Summary, c *call) {
 	if c != nil {
 		// Set before the slot shows the call: Close may pick it up from there at once.
 		c.id, c.seq, c.step, c.started, c.replayOf, c.attempt = sum.ID, sum.Seq, sum.Step, sum.Started, sum.ReplayOf, sum.Attempt
-		s.inFlight++
+		if s.inFlight == nil {
+			s.inFlight = map[int]*call{}
+		}
+		s.inFlight[sum.Seq] = c
 	}
-	s.slots.push(slot{sum: *sum, c: c})
+	s.slots.push(s.strs.pack(sum, 0, 0))
 	if len(s.subs) > 0 {
 		s.publishLocked(Event{Type: EventBegin, Call: *sum})
 	}
@@ -336,23 +348,25 @@ func (s *Session) publish(buf []byte, batch []*finished) error {
 	defer s.mu.Unlock()
 	for _, f := range batch {
 		e := &f.e
+		sum := e.Summary()
 		sl := s.slotLocked(e.Seq)
-		if sl.c != nil {
-			sl.c = nil
-			s.inFlight--
-		}
-		sl.sum = e.Summary()
+		delete(s.inFlight, e.Seq)
 		if werr == nil {
-			sl.off, sl.n, sl.mem = off+int64(f.recStart), f.recEnd-f.recStart, nil
+			*sl = s.strs.pack(&sum, off+int64(f.recStart), f.recEnd-f.recStart)
+			delete(s.kept, e.Seq)
 		} else {
+			*sl = s.strs.pack(&sum, 0, 0)
 			kept := f.entry() // nothing is dropped: the entry stays in memory
-			sl.mem = &kept
+			if s.kept == nil {
+				s.kept = map[int]*Entry{}
+			}
+			s.kept[e.Seq] = &kept
 			if s.err == nil {
 				s.err = fmt.Errorf("record call %s: %w", e.ID, werr)
 			}
 		}
 		if len(s.subs) > 0 {
-			s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
+			s.publishLocked(Event{Type: EventFinish, Call: sum})
 		}
 	}
 	return werr
@@ -364,7 +378,7 @@ func (s *Session) slotLocked(seq int) *slot {
 		return s.slots.at(i)
 	}
 	// Unreachable while every call goes through begin; if one did not, keep it anyway.
-	s.slots.insert(slot{sum: Summary{Seq: seq}})
+	s.slots.insert(slot{seq: seq})
 	i, _ := s.slots.find(seq)
 	return s.slots.at(i)
 }
@@ -429,7 +443,7 @@ func (s *Session) Entries() []Summary {
 	defer s.mu.Unlock()
 	out := make([]Summary, s.slots.len())
 	for i := range out {
-		out[i] = s.slots.at(i).sum
+		out[i] = s.strs.summary(s.slots.at(i))
 	}
 	return out
 }
@@ -449,10 +463,10 @@ func (s *Session) Entry(id string) (Entry, error) {
 	}
 	sl := *s.slots.at(i)
 	switch {
-	case sl.mem != nil:
-		return *sl.mem, nil
-	case sl.sum.Pending:
-		return Entry{}, fmt.Errorf("call %s: %w", sl.sum.ID, ErrPending)
+	case s.kept[seq] != nil:
+		return *s.kept[seq], nil
+	case sl.pending:
+		return Entry{}, fmt.Errorf("call %s: %w", callID(seq), ErrPending)
 	}
 	return s.readLocked(sl)
 }
@@ -467,7 +481,7 @@ func (s *Session) readLocked(sl slot) (Entry, error) {
 	}
 	line := make([]byte, sl.n)
 	if _, err := s.rf.ReadAt(line, sl.off); err != nil {
-		return Entry{}, fmt.Errorf("read call %s: %w", sl.sum.ID, err)
+		return Entry{}, fmt.Errorf("read call %s: %w", callID(sl.seq), err)
 	}
 	return decodeCallLine(line, sl)
 }
@@ -478,10 +492,14 @@ func (s *Session) Each(fn func(Entry) error) error {
 	s.Flush()
 	s.mu.Lock()
 	slots := make([]slot, 0, s.slots.len())
+	kept := make(map[int]*Entry, len(s.kept))
 	for i := range s.slots.len() {
-		if sl := s.slots.at(i); !sl.sum.Pending {
+		if sl := s.slots.at(i); !sl.pending {
 			slots = append(slots, *sl)
 		}
+	}
+	for seq, e := range s.kept {
+		kept[seq] = e
 	}
 	s.mu.Unlock()
 	f, err := os.Open(s.path)
@@ -492,15 +510,15 @@ func (s *Session) Each(fn func(Entry) error) error {
 	var line []byte
 	for _, sl := range slots {
 		var e Entry
-		if sl.mem != nil {
-			e = *sl.mem
+		if k := kept[sl.seq]; k != nil {
+			e = *k
 		} else {
 			if cap(line) < sl.n {
 				line = make([]byte, sl.n)
 			}
 			line = line[:sl.n]
 			if _, err := f.ReadAt(line, sl.off); err != nil {
-				return fmt.Errorf("read call %s: %w", sl.sum.ID, err)
+				return fmt.Errorf("read call %s: %w", callID(sl.seq), err)
 			}
 			if e, err = decodeCallLine(line, sl); err != nil {
 				return err
@@ -516,11 +534,11 @@ func (s *Session) Each(fn func(Entry) error) error {
 func decodeCallLine(line []byte, sl slot) (Entry, error) {
 	payload, err := parseRecord(bytes.TrimSuffix(line, []byte{'\n'}))
 	if err != nil {
-		return Entry{}, fmt.Errorf("read call %s: %w: %w", sl.sum.ID, ErrCorrupt, err)
+		return Entry{}, fmt.Errorf("read call %s: %w: %w", callID(sl.seq), ErrCorrupt, err)
 	}
 	var rec record
-	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != sl.sum.Seq {
-		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", sl.sum.ID, ErrCorrupt)
+	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != sl.seq {
+		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", callID(sl.seq), ErrCorrupt)
 	}
 	return *rec.Call, nil
 }
@@ -591,13 +609,12 @@ func (s *Session) publishLocked(ev Event) {
 // record: the log is reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
-	pending := make([]*call, 0, s.inFlight)
-	for i := 0; i < s.slots.len() && len(pending) < s.inFlight; i++ {
-		if c := s.slots.at(i).c; c != nil {
-			pending = append(pending, c)
-		}
+	pending := make([]*call, 0, len(s.inFlight))
+	for _, c := range s.inFlight {
+		pending = append(pending, c)
 	}
 	s.mu.Unlock()
+	sort.Slice(pending, func(i, j int) bool { return pending[i].seq < pending[j].seq })
 	for _, c := range pending {
 		c.abandon()
 	}

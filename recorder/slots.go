@@ -1,22 +1,140 @@
 package recorder
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+	"time"
+)
 
-// slot is one call of the session as kept in memory: its summary and where its record is.
+// slot is one call of the session as kept in memory: its summary and where its record
+// is. It holds no pointers (strings are references into the session's string table), so
+// the garbage collector never scans a long session's slots: scanning them on every
+// cycle made each recorded call pay for all the calls before it.
 type slot struct {
-	sum Summary
-	off int64  // offset of the record in the log
-	n   int    // record length; 0 while pending or when the write failed
-	mem *Entry // the whole entry, only when it could not be written, so nothing is dropped
-	c   *call  // the call in flight, while pending, so Close can record it
+	seq      int
+	off      int64 // offset of the record in the log
+	n        int   // record length; 0 while pending or when the write failed
+	started  int64 // Unix nanoseconds
+	duration time.Duration
+	status   int32
+	attempt  int32
+	// id is 0 when the call's id is callID(seq), as the recorder names every call.
+	id, step, kind, leg, method, url, err, errKind, replayOf strRef
+	failed, pending                                          bool
+}
+
+// strRef is a string of a strTable; 0 is "".
+type strRef uint32
+
+// strTable keeps each distinct string once. Calls repeat their steps, methods, URLs and
+// errors, so a session holds few of them however many calls it has.
+type strTable struct {
+	strs []string
+	refs map[string]strRef
+	// last holds the previous string of each field pack stores: consecutive calls mostly
+	// repeat them, and comparing is cheaper than hashing.
+	last [packedFields]struct {
+		s string
+		r strRef
+	}
+}
+
+// The string fields of a slot, as indices of strTable.last.
+const (
+	fieldID = iota
+	fieldStep
+	fieldKind
+	fieldLeg
+	fieldMethod
+	fieldURL
+	fieldErr
+	fieldErrKind
+	fieldReplayOf
+	packedFields
+)
+
+// refAs is ref for the string of a field.
+func (t *strTable) refAs(field int, s string) strRef {
+	if l := &t.last[field]; s == l.s {
+		return l.r
+	}
+	r := t.ref(s)
+	t.last[field].s, t.last[field].r = s, r
+	return r
+}
+
+func (t *strTable) ref(s string) strRef {
+	if s == "" {
+		return 0
+	}
+	if r, ok := t.refs[s]; ok {
+		return r
+	}
+	if t.refs == nil {
+		t.refs = map[string]strRef{}
+		t.strs = []string{""}
+	}
+	r := strRef(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.refs[s] = r
+	return r
+}
+
+func (t *strTable) str(r strRef) string {
+	if r == 0 {
+		return ""
+	}
+	return t.strs[r]
+}
+
+// pack turns a summary into a slot, adding its strings to t.
+func (t *strTable) pack(sum *Summary, off int64, n int) slot {
+	sl := slot{
+		seq: sum.Seq, off: off, n: n, duration: sum.Duration,
+		status: int32(sum.Status), attempt: int32(sum.Attempt),
+		step: t.refAs(fieldStep, sum.Step), kind: t.refAs(fieldKind, string(sum.Kind)), leg: t.refAs(fieldLeg, sum.Leg),
+		method: t.refAs(fieldMethod, sum.Method), url: t.refAs(fieldURL, sum.URL), err: t.refAs(fieldErr, sum.Error),
+		errKind: t.refAs(fieldErrKind, string(sum.ErrorKind)), replayOf: t.refAs(fieldReplayOf, sum.ReplayOf),
+		failed: sum.Failed, pending: sum.Pending,
+	}
+	if !sum.Started.IsZero() {
+		sl.started = sum.Started.UnixNano()
+	}
+	if !isCallID(sum.ID, sum.Seq) {
+		sl.id = t.refAs(fieldID, sum.ID)
+	}
+	return sl
+}
+
+// isCallID reports whether id is callID(seq), without building it.
+func isCallID(id string, seq int) bool {
+	var digits [20]byte
+	return len(id) > 1 && id[0] == 'c' && string(strconv.AppendInt(digits[:0], int64(seq), 10)) == id[1:]
+}
+
+// summary unpacks a slot. Times come back in UTC.
+func (t *strTable) summary(sl *slot) Summary {
+	sum := Summary{
+		ID: t.str(sl.id), Seq: sl.seq, Step: t.str(sl.step), Kind: Kind(t.str(sl.kind)), Leg: t.str(sl.leg),
+		Method: t.str(sl.method), URL: t.str(sl.url), Status: int(sl.status), Duration: sl.duration,
+		Error: t.str(sl.err), ErrorKind: ErrorKind(t.str(sl.errKind)), ReplayOf: t.str(sl.replayOf),
+		Attempt: int(sl.attempt), Failed: sl.failed, Pending: sl.pending,
+	}
+	if sl.id == 0 {
+		sum.ID = callID(sl.seq)
+	}
+	if sl.started != 0 {
+		sum.Started = time.Unix(0, sl.started).UTC()
+	}
+	return sum
 }
 
 // slotChunk is how many slots a full chunk of a slotTable holds.
 const slotChunk = 1024
 
-// slotTable holds a session's slots in ascending Seq order, in chunks that never move
-// once full: a long session grows without copying the summaries it already has, which
-// a single slice would do again and again on the path of every new call.
+// slotTable holds a session's slots in ascending seq order, in chunks that never move
+// once full: a long session grows without copying the slots it already has, which a
+// single slice would do again and again on the path of every new call.
 type slotTable struct {
 	chunks [][]slot
 	n      int
@@ -26,7 +144,7 @@ func (t *slotTable) len() int { return t.n }
 
 func (t *slotTable) at(i int) *slot { return &t.chunks[i/slotChunk][i%slotChunk] }
 
-// push appends a slot whose Seq is above every Seq already held. The first chunk starts
+// push appends a slot whose seq is above every seq already held. The first chunk starts
 // small and grows to slotChunk, so a short session stays small.
 func (t *slotTable) push(sl slot) {
 	last := len(t.chunks) - 1
@@ -48,17 +166,17 @@ func (t *slotTable) find(seq int) (int, bool) {
 	if t.n == 0 {
 		return 0, false
 	}
-	if guess := t.n - 1 - (t.at(t.n-1).sum.Seq - seq); guess >= 0 && guess < t.n && t.at(guess).sum.Seq == seq {
+	if guess := t.n - 1 - (t.at(t.n-1).seq - seq); guess >= 0 && guess < t.n && t.at(guess).seq == seq {
 		return guess, true
 	}
-	i := sort.Search(t.n, func(i int) bool { return t.at(i).sum.Seq >= seq })
-	return i, i < t.n && t.at(i).sum.Seq == seq
+	i := sort.Search(t.n, func(i int) bool { return t.at(i).seq >= seq })
+	return i, i < t.n && t.at(i).seq == seq
 }
 
-// insert adds a slot wherever its Seq puts it.
+// insert adds a slot wherever its seq puts it.
 func (t *slotTable) insert(sl slot) {
 	t.push(sl)
-	for i := t.n - 1; i > 0 && t.at(i-1).sum.Seq > t.at(i).sum.Seq; i-- {
+	for i := t.n - 1; i > 0 && t.at(i-1).seq > t.at(i).seq; i-- {
 		*t.at(i - 1), *t.at(i) = *t.at(i), *t.at(i - 1)
 	}
 }
