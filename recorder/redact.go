@@ -629,14 +629,8 @@ type headerSnapshot []headerField
 
 // snapshotHeader copies h into hs, with the values in vals, reusing their storage.
 func snapshotHeader(hs headerSnapshot, vals []string, h http.Header) (headerSnapshot, []string) {
-	n := 0
-	for _, vs := range h {
-		n += len(vs)
-	}
+	// One pass: should vals grow on the way, the fields already taken keep the old array.
 	hs, vals = hs[:0], vals[:0]
-	if cap(vals) < n {
-		vals = make([]string, 0, n)
-	}
 	for k, vs := range h {
 		if vs == nil {
 			hs = append(hs, headerField{name: k})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -83,7 +84,7 @@ type Session struct {
 	maxSeq   int
 	slots    slotTable
 	strs     strTable       // the strings of slots
-	inFlight map[int]*call  // calls in flight, by seq, so Close can record them
+	inFlight []*call        // calls in flight, so Close can record them; a handful at most
 	kept     map[int]*Entry // calls whose record could not be written, so nothing is dropped
 	subs     map[*subscriber]struct{}
 	skipped  int
@@ -181,10 +182,7 @@ func (s *Session) begin(sum *Summary, c *call) {
 	if c != nil {
 		// Set before the slot shows the call: Close may pick it up from there at once.
 		c.id, c.seq, c.step, c.started, c.replayOf, c.attempt = sum.ID, sum.Seq, sum.Step, sum.Started, sum.ReplayOf, sum.Attempt
-		if s.inFlight == nil {
-			s.inFlight = map[int]*call{}
-		}
-		s.inFlight[sum.Seq] = c
+		s.inFlight = append(s.inFlight, c)
 	}
 	s.slots.push(s.strs.pack(sum, 0, 0))
 	if len(s.subs) > 0 {
@@ -350,7 +348,7 @@ func (s *Session) publish(buf []byte, batch []*finished) error {
 		e := &f.e
 		sum := e.Summary()
 		sl := s.slotLocked(e.Seq)
-		delete(s.inFlight, e.Seq)
+		s.landedLocked(e.Seq)
 		if werr == nil {
 			*sl = s.strs.pack(&sum, off+int64(f.recStart), f.recEnd-f.recStart)
 			delete(s.kept, e.Seq)
@@ -370,6 +368,18 @@ func (s *Session) publish(buf []byte, batch []*finished) error {
 		}
 	}
 	return werr
+}
+
+// landedLocked forgets call seq as in flight.
+func (s *Session) landedLocked(seq int) {
+	for i, c := range s.inFlight {
+		if c.seq == seq {
+			last := len(s.inFlight) - 1
+			s.inFlight[i], s.inFlight[last] = s.inFlight[last], nil
+			s.inFlight = s.inFlight[:last]
+			return
+		}
+	}
 }
 
 // slotLocked returns the slot of call seq, which begin created.
@@ -609,10 +619,7 @@ func (s *Session) publishLocked(ev Event) {
 // record: the log is reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
-	pending := make([]*call, 0, len(s.inFlight))
-	for _, c := range s.inFlight {
-		pending = append(pending, c)
-	}
+	pending := slices.Clone(s.inFlight)
 	s.mu.Unlock()
 	sort.Slice(pending, func(i, j int) bool { return pending[i].seq < pending[j].seq })
 	for _, c := range pending {
