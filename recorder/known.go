@@ -11,7 +11,8 @@ import (
 // hash of minKnownSecret-byte windows, a bitset that rejects almost every window, and a map from
 // a value's first bytes to the values starting with them. Both paths find the same matches.
 type knownIndex struct {
-	all     []*knownSecret          // longest first, so a value containing another is replaced whole
+	n       int                     // values held
+	all     []*knownSecret          // while n <= linearScanLimit: longest first, so a value containing another is replaced whole
 	byStart map[string]*startBucket // first minKnownSecret bytes -> the values starting with them
 	filter  [filterWords]uint64     // bit set for the hash of each value's first window
 }
@@ -55,7 +56,13 @@ func filterBit(h uint64) (int, uint64) {
 
 // add inserts a value in length order (values are at least minKnownSecret bytes long).
 func (x *knownIndex) add(k *knownSecret) {
-	x.all = insertLongestFirst(x.all, k)
+	// Only the linear scan reads all; keeping it sorted past that would cost every new
+	// secret a pass over all the others.
+	if x.n++; x.n <= linearScanLimit {
+		x.all = insertLongestFirst(x.all, k)
+	} else {
+		x.all = nil
+	}
 	if x.byStart == nil {
 		x.byStart = map[string]*startBucket{}
 	}
@@ -88,10 +95,10 @@ func insertLongestFirst(list []*knownSecret, k *knownSecret) []*knownSecret {
 // replace returns s with every known value replaced by its placeholder, calling found for each
 // value replaced (once per distinct value).
 func (x *knownIndex) replace(s string, found func(*knownSecret)) string {
-	if len(s) < minKnownSecret || len(x.all) == 0 {
+	if len(s) < minKnownSecret || x.n == 0 {
 		return s
 	}
-	if len(x.all) <= linearScanLimit {
+	if x.n <= linearScanLimit {
 		for _, k := range x.all {
 			if strings.Contains(s, k.value) {
 				s = strings.ReplaceAll(s, k.value, k.placeholder)
