@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -488,7 +487,6 @@ func (w *writer) build(s *Session, f *finished) {
 	w.redactHeader(red, f.reqHeader, fromRequest)
 	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
 	if f.reqBody != nil {
-		red.learnTokens(f.reqBody, learn)
 		body := red.redactBodyText(reqType, f.reqBody, fromRequest)
 		e.Request.Body, e.Request.BodyEncoding = bodyText(body, f.reqTrunc)
 		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
@@ -507,7 +505,6 @@ func (w *writer) build(s *Session, f *finished) {
 			if f.bodyErr != nil {
 				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), classify(f.bodyErr)
 			}
-			red.learnTokens(f.respBody, learn)
 			body := red.redactBodyText(respType, f.respBody, learn)
 			r.Body, r.BodyEncoding = bodyText(body, trunc)
 			r.BodySize, r.Truncated = f.respSize, trunc
@@ -519,27 +516,6 @@ func (w *writer) build(s *Session, f *finished) {
 	}
 	if f.transportErr != nil {
 		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), classify(f.transportErr)
-	}
-}
-
-// learnTokens remembers the tokens a JSON token response hands out, so any later mention
-// of them (a bearer header, an introspection form, an error message) is caught exactly.
-func (r *Redactor) learnTokens(body []byte, learn func(kind, value, fp string)) {
-	if len(body) == 0 || !bytes.Contains(body, []byte("token")) || !looksLikeJSON(body) {
-		return
-	}
-	var tr struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		IDToken      string `json:"id_token"`
-	}
-	if json.Unmarshal(body, &tr) != nil {
-		return
-	}
-	for kind, v := range map[string]string{KindAccessToken: tr.AccessToken, KindRefreshToken: tr.RefreshToken, KindIDToken: tr.IDToken} {
-		if v != "" {
-			learn(kind, v, "")
-		}
 	}
 }
 
