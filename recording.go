@@ -68,7 +68,7 @@ func (r *recording) observe(step, kind, rawURL string) {
 	if kind == "redirect" {
 		leg = recorder.LegBrowserRedirect
 	}
-	_, _ = r.sess.Observe(step, leg, rawURL, "")
+	r.sess.Observe(step, leg, rawURL, "")
 }
 
 func (r *recording) sessionID() string { return r.sess.ID() }

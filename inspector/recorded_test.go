@@ -35,12 +35,13 @@ func recordedRun(t *testing.T, sc sandbox.Scenario) (sandboxRun, *recorder.Sessi
 			if kind == "redirect" {
 				leg = recorder.LegBrowserRedirect
 			}
-			if _, err := sess.Observe(step, leg, rawURL, ""); err != nil {
-				t.Errorf("observe: %v", err)
-			}
+			sess.Observe(step, leg, rawURL, "")
 		}
 	}})
 	sess.Flush()
+	if err := sess.Err(); err != nil {
+		t.Fatalf("recording: %v", err)
+	}
 	return run, sess
 }
 

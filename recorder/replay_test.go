@@ -299,7 +299,7 @@ func TestReplayWithAFreshToken(t *testing.T) {
 
 func TestObservedLegsAreNotReplayable(t *testing.T) {
 	s := startSession(t, openStore(t))
-	sum, _ := s.Observe("authorize", LegAuthorizationURL, "https://www.linkedin.com/oauth/v2/authorization?client_id=x", "")
+	sum := s.Observe("authorize", LegAuthorizationURL, "https://www.linkedin.com/oauth/v2/authorization?client_id=x", "")
 	if _, err := (&Replayer{}).Replay(context.Background(), s, sum.ID, Edit{}); !errors.Is(err, ErrNotReplayable) {
 		t.Errorf("replaying a browser leg: %v", err)
 	}

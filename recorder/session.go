@@ -281,13 +281,18 @@ func (s *Session) drain() {
 			n := 0
 			w.buf = w.buf[:0]
 			for n < len(batch) && len(w.buf) < maxWrite {
-				w.build(s, batch[n])
+				f := batch[n]
+				if f.observed != nil {
+					w.buildObserved(s, f)
+				} else {
+					w.build(s, f)
+				}
 				w.buf = encodeRecord(w.buf, batch[n])
 				n++
 			}
 			s.publish(w.buf, batch[:n])
 			for _, f := range batch[:n] {
-				if f.c.tag != nil {
+				if f.c != nil && f.c.tag != nil {
 					e := f.entry()
 					f.c.tag.set(&e)
 				}
@@ -555,23 +560,17 @@ func decodeCallLine(line []byte, sl slot) (Entry, error) {
 
 // Observe records a browser leg the tool did not make itself: the authorization URL it
 // sent the user to (LegAuthorizationURL) or the redirect it received (LegBrowserRedirect).
-// Codes and state in the URL are redacted and remembered like any other secret.
-func (s *Session) Observe(step, leg, rawURL, note string) (Summary, error) {
-	now := s.opts.now()
-	sum := Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: now}
+// Codes and state in the URL are redacted and remembered like any other secret. Like a
+// call, the leg is redacted and written by the writer, not on the caller's goroutine: the
+// summary returned is the pending one, and Flush waits for the leg to be on disk. Write
+// errors show in Err.
+func (s *Session) Observe(step, leg, rawURL, note string) Summary {
+	sum := Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: s.opts.now()}
 	s.begin(&sum, nil)
-	f := &finished{}
-	f.e = Entry{
-		ID: sum.ID, SessionID: s.hdr.ID, Seq: sum.Seq, Step: step, Kind: KindObserved, Leg: leg,
-		Started: now, Note: s.red.RedactString(note),
-	}
-	learn := func(kind, value, fp string) {
-		f.addRef(kind, fp)
-		s.red.AddSecret(kind, value)
-	}
-	f.e.Request = Request{Method: "GET", URL: s.red.redactURL(rawURL, learn)}
-	err := s.publish(encodeRecord(nil, f), []*finished{f})
-	return f.e.Summary(), err
+	f := s.fins.Get().(*finished)
+	f.observed = &observedLeg{sum: sum, url: rawURL, note: note}
+	s.enqueue(f)
+	return sum
 }
 
 // Subscribe returns a channel of live events and a function that ends the subscription.

@@ -410,11 +410,8 @@ func TestSlowSubscriberIsToldToReload(t *testing.T) {
 
 func TestObserveRecordsBrowserLegs(t *testing.T) {
 	s := startSession(t, openStore(t, WithStepFunc(stepFromContext)))
-	sum, err := s.Observe("callback", LegBrowserRedirect, "http://127.0.0.1:8765/callback?error=user_cancelled_login&error_description=The+user+cancelled&state=st4te-value", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := s.Entry(sum.ID)
+	sum := s.Observe("callback", LegBrowserRedirect, "http://127.0.0.1:8765/callback?error=user_cancelled_login&error_description=The+user+cancelled&state=st4te-value", "")
+	e, err := s.Entry(sum.ID) // waits for the writer
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +421,7 @@ func TestObserveRecordsBrowserLegs(t *testing.T) {
 	if strings.Contains(e.Request.URL, "st4te-value") || !strings.Contains(e.Request.URL, "error=user_cancelled_login") {
 		t.Errorf("observed URL not redacted as expected: %s", e.Request.URL)
 	}
-	if !e.Failed() || !sum.Failed {
+	if sums := s.Entries(); !e.Failed() || len(sums) != 1 || !sums[0].Failed {
 		t.Error("a redirect carrying error= should count as failed")
 	}
 }

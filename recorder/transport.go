@@ -278,6 +278,7 @@ func (c *call) abandon() { c.finish(nil, true) }
 // when an Entry is handed out. Once written, a finished is recycled with its storage.
 type finished struct {
 	c            *call
+	observed     *observedLeg // instead of c, for a browser leg
 	end          time.Time
 	transportErr error
 	incomplete   bool
@@ -309,6 +310,12 @@ type finished struct {
 	recStart, recEnd int         // the record's place in the write buffer
 
 	bodyBuf []byte // spare tee buffer for the next call
+}
+
+// observedLeg is what Observe was told, for the writer to redact.
+type observedLeg struct {
+	sum       Summary // the pending summary begin numbered
+	url, note string
 }
 
 // maxSpareBody is the largest tee buffer kept for the next call.
@@ -517,6 +524,20 @@ func (w *writer) build(s *Session, f *finished) {
 	if f.transportErr != nil {
 		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), classify(f.transportErr)
 	}
+}
+
+// buildObserved turns an observed browser leg into its redacted entry.
+func (w *writer) buildObserved(s *Session, f *finished) {
+	leg := f.observed
+	f.e = Entry{
+		ID: leg.sum.ID, SessionID: s.hdr.ID, Seq: leg.sum.Seq, Step: leg.sum.Step, Kind: KindObserved, Leg: leg.sum.Leg,
+		Started: leg.sum.Started, Note: s.red.RedactString(leg.note),
+	}
+	learn := func(kind, value, fp string) {
+		f.addRef(kind, fp)
+		s.red.AddSecret(kind, value)
+	}
+	f.e.Request = Request{Method: "GET", URL: s.red.redactURL(leg.url, learn)}
 }
 
 // bodyText stores UTF-8 bodies as text and anything else as base64. A body cut at the

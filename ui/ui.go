@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 			if leg == "redirect" {
 				l = recorder.LegBrowserRedirect
 			}
-			_, _ = cfg.Session.Observe(step, l, rawURL, "")
+			cfg.Session.Observe(step, l, rawURL, "")
 		},
 	}
 	h := help.New()
