@@ -76,3 +76,23 @@ func TestSpecialWordsMatchTheByteTable(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotKeepsEmptyApartFromNil: a header field with no values and one that is nil
+// read back as encoding/json writes them, [] and null, whatever order the map gives.
+func TestSnapshotKeepsEmptyApartFromNil(t *testing.T) {
+	for range 50 {
+		hs, _ := snapshotHeader(nil, nil, http.Header{"Empty": {}, "Nil": nil, "Full": {"v"}})
+		for _, f := range hs {
+			switch f.name {
+			case "Empty":
+				if f.values == nil || len(f.values) != 0 {
+					t.Fatalf("Empty snapshot as %#v, want an empty non-nil slice", f.values)
+				}
+			case "Nil":
+				if f.values != nil {
+					t.Fatalf("Nil snapshot as %#v, want nil", f.values)
+				}
+			}
+		}
+	}
+}

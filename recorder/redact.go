@@ -632,8 +632,9 @@ func snapshotHeader(hs headerSnapshot, vals []string, h http.Header) (headerSnap
 	// One pass: should vals grow on the way, the fields already taken keep the old array.
 	hs, vals = hs[:0], vals[:0]
 	for k, vs := range h {
-		if vs == nil {
-			hs = append(hs, headerField{name: k})
+		if len(vs) == 0 {
+			// Keep nil apart from empty: they encode as null and [].
+			hs = append(hs, headerField{name: k, values: vs})
 			continue
 		}
 		start := len(vals)
