@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -136,11 +137,9 @@ func (s *Session) Err() error {
 	return s.err
 }
 
-// loadedSlots gathers the calls of a log being loaded. A call written twice (a log
-// appended to by two processes) keeps its last record.
+// loadedSlots gathers the calls of a log being loaded, in the order they were written.
 type loadedSlots struct {
 	calls []loadedCall
-	bySeq map[int]int
 }
 
 type loadedCall struct {
@@ -150,24 +149,34 @@ type loadedCall struct {
 }
 
 func (ld *loadedSlots) add(e *Entry, off int64, n int) {
-	if i, ok := ld.bySeq[e.Seq]; ok {
-		ld.calls[i] = loadedCall{sum: e.Summary(), off: off, n: n}
-		return
-	}
-	if ld.bySeq == nil {
-		ld.bySeq = map[int]int{}
-	}
-	ld.bySeq[e.Seq] = len(ld.calls)
 	ld.calls = append(ld.calls, loadedCall{sum: e.Summary(), off: off, n: n})
 }
 
-// setLoaded puts the loaded calls in call order.
+// setLoaded puts the loaded calls in call order. Two processes appending to one session
+// (a replay while the flow that recorded it still runs, say) can give two calls the same
+// number: the one written first keeps it, the other is numbered after the last call, so
+// neither is lost.
 func (s *Session) setLoaded(ld *loadedSlots) {
-	sort.Slice(ld.calls, func(i, j int) bool { return ld.calls[i].sum.Seq < ld.calls[j].sum.Seq })
+	sort.SliceStable(ld.calls, func(i, j int) bool { return ld.calls[i].sum.Seq < ld.calls[j].sum.Seq })
+	for _, lc := range ld.calls {
+		s.maxSeq = max(s.maxSeq, lc.sum.Seq)
+	}
+	var renumbered []slot
 	for i := range ld.calls {
 		lc := &ld.calls[i]
+		if i > 0 && lc.sum.Seq == ld.calls[i-1].sum.Seq {
+			recSeq := lc.sum.Seq
+			s.maxSeq++
+			lc.sum.Seq, lc.sum.ID = s.maxSeq, callID(s.maxSeq)
+			sl := s.strs.pack(&lc.sum, lc.off, lc.n)
+			sl.recSeq = recSeq
+			renumbered = append(renumbered, sl)
+			continue
+		}
 		s.slots.push(s.strs.pack(&lc.sum, lc.off, lc.n))
-		s.maxSeq = max(s.maxSeq, lc.sum.Seq)
+	}
+	for _, sl := range renumbered {
+		s.slots.push(sl)
 	}
 }
 
@@ -422,14 +431,20 @@ func (s *Session) writeLocked(line []byte) (int64, error) {
 		s.size++
 		s.needBreak = false
 	}
-	off := s.size
 	n, err := s.f.Write(line)
-	s.size += int64(n)
 	if err != nil {
+		s.size += int64(n)
 		s.needBreak = n > 0
 		return 0, err
 	}
-	return off, nil
+	// Another process appending to the session (a replay, say) moves the end of the log:
+	// the record went to the real end, where the append handle's offset now stands.
+	end, err := s.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		end = s.size + int64(n)
+	}
+	s.size = end
+	return end - int64(n), nil
 }
 
 func endsWithNewline(path string, size int64) bool {
@@ -552,8 +567,15 @@ func decodeCallLine(line []byte, sl slot) (Entry, error) {
 		return Entry{}, fmt.Errorf("read call %s: %w: %w", callID(sl.seq), ErrCorrupt, err)
 	}
 	var rec record
-	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != sl.seq {
+	want := sl.seq
+	if sl.recSeq != 0 {
+		want = sl.recSeq
+	}
+	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != want {
 		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", callID(sl.seq), ErrCorrupt)
+	}
+	if sl.recSeq != 0 {
+		rec.Call.Seq, rec.Call.ID = sl.seq, callID(sl.seq) // renumbered when loaded
 	}
 	return *rec.Call, nil
 }

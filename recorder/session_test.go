@@ -426,6 +426,76 @@ func TestObserveRecordsBrowserLegs(t *testing.T) {
 	}
 }
 
+// TestTwoProcessesAppendingToOneSessionLoseNothing: a second process (a replay) appends
+// to a session the first is still recording. Each still reads its own calls back, and
+// loading the log afterwards gives every call of both, each under an id of its own.
+func TestTwoProcessesAppendingToOneSessionLoseNothing(t *testing.T) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	st := openStore(t)
+	first := startSession(t, st)
+	get := func(s *Session, path string) {
+		t.Helper()
+		resp, err := (&http.Client{Transport: s.Transport(srv.Client().Transport)}).Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		s.Flush()
+	}
+	get(first, "/a1")
+	second, err := st.Load(first.ID()) // as another process would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	get(first, "/a2")
+	get(second, "/b1")
+	get(first, "/a3")
+	get(second, "/b2")
+
+	for _, view := range []struct {
+		s     *Session
+		paths []string
+	}{{first, []string{"/a1", "/a2", "/a3"}}, {second, []string{"/a1", "/b1", "/b2"}}} {
+		for i, sum := range view.s.Entries() {
+			e, err := view.s.Entry(sum.ID)
+			if err != nil {
+				t.Fatalf("reading back %s: %v", sum.ID, err)
+			}
+			if !strings.HasSuffix(e.Request.URL, view.paths[i]) {
+				t.Errorf("%s reads back as %s, want %s", sum.ID, e.Request.URL, view.paths[i])
+			}
+		}
+	}
+
+	loaded, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, paths := map[string]bool{}, map[string]bool{}
+	err = loaded.Each(func(e Entry) error {
+		if ids[e.ID] {
+			t.Errorf("two calls loaded as %s", e.ID)
+		}
+		ids[e.ID] = true
+		paths[e.Request.URL[len(srv.URL):]] = true
+		if got, err := loaded.Entry(e.ID); err != nil || got.Request.URL != e.Request.URL {
+			t.Errorf("Entry(%s) = %s, %v; Each gave %s", e.ID, got.Request.URL, err, e.Request.URL)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/a1", "/a2", "/a3", "/b1", "/b2"} {
+		if !paths[p] {
+			t.Errorf("the call to %s was lost on loading (have %v)", p, paths)
+		}
+	}
+}
+
 func TestTornTailIsSkippedAndTheLogStaysAppendable(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.URL.Path) }))
 	defer srv.Close()

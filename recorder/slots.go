@@ -12,6 +12,7 @@ import (
 // cycle made each recorded call pay for all the calls before it.
 type slot struct {
 	seq      int
+	recSeq   int   // the number in the record, when loading renumbered a clash; else 0
 	off      int64 // offset of the record in the log
 	n        int   // record length; 0 while pending or when the write failed
 	started  int64 // Unix nanoseconds
