@@ -7,13 +7,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writerNice is the nice value of the writers' threads. At 10 the kernel lets the client,
-// and a local server, preempt a writer when they wake, so redaction and encoding run in
-// the gaps while calls wait on the network; yet a writer keeps about a tenth of a busy
-// CPU, so under load it falls behind by milliseconds, not seconds. SCHED_IDLE and nice
-// 19 starve it instead: with two CPU hogs running, flushing a session took 25 s and
-// 166 ms, against 3 ms at nice 10.
-const writerNice = 10
+// writerNiceStep is how many nice levels below the process the writers' threads run:
+// nice 10 for a process at the usual 0. There the kernel lets the client, and a local
+// server, preempt a writer when they wake, so redaction and encoding run in the gaps
+// while calls wait on the network; yet a writer keeps about a tenth of a busy CPU, so
+// under load it falls behind by milliseconds, not seconds. SCHED_IDLE and nice 19 starve
+// it instead: with two CPU hogs running, flushing a session took 25 s and 166 ms,
+// against 3 ms at nice 10.
+const writerNiceStep = 10
+
+// maxNice is the lowest priority Linux has.
+const maxNice = 19
+
+// threadNice returns the calling thread's nice value.
+func threadNice() (int, error) {
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+	return 20 - prio, err // the system call answers 20-nice, to stay positive
+}
+
+// lowerThreadPriority lowers the calling thread writerNiceStep levels, as far as Linux
+// allows. It fails when the thread is already at the lowest priority, where there is
+// nothing to gain from a thread of its own.
+func lowerThreadPriority() error {
+	nice, err := threadNice()
+	if err != nil {
+		return err
+	}
+	if nice >= maxNice {
+		return unix.EPERM
+	}
+	return unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), min(nice+writerNiceStep, maxNice))
+}
 
 // lowPriority is the pool of goroutines locked to threads of lowered priority. They
 // never unlock: no other goroutine ever runs at the lowered priority, and a thread is
@@ -50,7 +74,7 @@ func goLowPriority(f func()) {
 	go func() {
 		runtime.LockOSThread()
 		// On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
-		if err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), writerNice); err != nil {
+		if err := lowerThreadPriority(); err != nil {
 			runtime.UnlockOSThread()
 			lp.mu.Lock()
 			lp.denied = true
