@@ -70,19 +70,20 @@ func loweredThreads() int {
 	return lowPriority.threads
 }
 
-// writerNiceOf records one call in a new session of st and returns the nice value its
-// writer ran at.
-func writerNiceOf(t *testing.T, st *Store) int {
+// writerNiceOf records one call in a new session of a store opened with opts and
+// returns the nice value its writer ran at.
+func writerNiceOf(t *testing.T, opts ...Option) int {
 	t.Helper()
 	var mu sync.Mutex
 	nice := -100
-	writerStarted = func() {
-		v, _ := niceOf(t, unix.Gettid())
-		mu.Lock()
-		nice = v
-		mu.Unlock()
-	}
-	defer func() { writerStarted = nil }()
+	st := openStore(t, append(opts, func(o *options) {
+		o.writerStarted = func() {
+			v, _ := niceOf(t, unix.Gettid())
+			mu.Lock()
+			nice = v
+			mu.Unlock()
+		}
+	})...)
 	srv := httptest.NewServer(userinfoHandler())
 	defer srv.Close()
 	s := startSession(t, st)
@@ -105,7 +106,7 @@ func writerNiceOf(t *testing.T, st *Store) int {
 func TestWriterRunsAtLoweredPriority(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	want := min(processNice(t)+writerNiceStep, maxNice)
-	if nice := writerNiceOf(t, openStore(t)); nice != want {
+	if nice := writerNiceOf(t); nice != want {
 		t.Fatalf("the writer ran at nice %d, want %d", nice, want)
 	}
 }
@@ -113,12 +114,12 @@ func TestWriterRunsAtLoweredPriority(t *testing.T) {
 func TestWriterPriorityIsOrdinaryWhenAskedOrWithASingleP(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	base := processNice(t)
-	if nice := writerNiceOf(t, openStore(t, WithLowPriorityWriter(false))); nice != base {
+	if nice := writerNiceOf(t, WithLowPriorityWriter(false)); nice != base {
 		t.Errorf("with the low-priority writer off, the writer ran at nice %d", nice)
 	}
 	// A descheduled writer would hold the only P.
 	runtime.GOMAXPROCS(1)
-	if nice := writerNiceOf(t, openStore(t)); nice != base {
+	if nice := writerNiceOf(t); nice != base {
 		t.Errorf("with GOMAXPROCS=1, the writer ran at nice %d", nice)
 	}
 }
@@ -127,11 +128,10 @@ func TestLoweredThreadsAreReusedAndRunNothingElse(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	base := processNice(t)
 	lowered := min(base+writerNiceStep, maxNice)
-	st := openStore(t)
-	writerNiceOf(t, st)
+	writerNiceOf(t)
 	before := loweredThreads()
 	for range 50 {
-		writerNiceOf(t, st)
+		writerNiceOf(t)
 	}
 	// A session may open while the last writer is still on its way back to the pool,
 	// and get a thread of its own; but threads must not pile up with sessions.

@@ -232,9 +232,6 @@ func (s *Session) enqueue(f *finished) {
 	}
 }
 
-// writerStarted, when set by a test, is called on the writer's goroutine as it starts.
-var writerStarted func()
-
 // writerLinger is how long an idle writer waits for more calls before it leaves.
 const writerLinger = 500 * time.Millisecond
 
@@ -248,8 +245,8 @@ func (s *Session) drain() {
 	// Only one writer runs at a time (running, under wmu, hands over), so its scratch
 	// space is its own.
 	w := &s.w
-	if writerStarted != nil {
-		writerStarted()
+	if s.opts.writerStarted != nil {
+		s.opts.writerStarted()
 	}
 	tick := time.NewTicker(writerLinger)
 	defer tick.Stop()

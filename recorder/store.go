@@ -97,6 +97,7 @@ type options struct {
 	lowPriority bool
 	// The most calls, and body bytes, waiting for the writer before callers wait.
 	backlogCalls, backlogBytes int
+	writerStarted              func() // for tests: runs on a writer's goroutine as it starts
 }
 
 // WithClock sets the clock used for timestamps and durations.
