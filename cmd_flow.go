@@ -615,7 +615,7 @@ func diagnoseFlow(ctx context.Context, fr *oauthflow.FlowResult, cfg oauthflow.C
 		if fr.AuthRequest != nil {
 			opts.Nonce = fr.AuthRequest.Nonce
 		}
-		if v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, "id-token"), fr.Token.IDToken, opts); err == nil {
+		if v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIDToken), fr.Token.IDToken, opts); err == nil {
 			dctx.IDToken = &v
 			idv = &v
 		}

@@ -22,6 +22,8 @@ const (
 	StepRevoke          = "revoke"
 	StepIntrospectAfter = "introspect-after-revoke"
 	StepClientCreds     = "client-credentials"
+	// StepIDToken labels the JWKS fetch made to verify an ID token's signature.
+	StepIDToken = "id-token"
 )
 
 // maxCapturedBody bounds how much of a body a Trace keeps; the caller still receives all of it.

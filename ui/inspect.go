@@ -64,7 +64,7 @@ func inspectCmd(ctx context.Context, b flowBackend, run int, tok oauthflow.Token
 			ran = true
 			opts := inspector.VerifyOptions{JWKSURL: p.Endpoints.JWKS, HTTPClient: b.httpClient, Issuer: p.Issuer,
 				Audience: b.runner.Config().Client.ID, Nonce: nonce, Now: b.now()}
-			v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIntrospect), tok.IDToken, opts)
+			v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIDToken), tok.IDToken, opts)
 			in.idToken, in.idTokenErr = &v, err
 			if err == nil && !v.OK() && msg.err == nil {
 				var failed []string
