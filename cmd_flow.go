@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -409,12 +410,11 @@ func formatExchange(ex oauthflow.Exchange, r *recorder.Redactor, reveal, whole b
 	return b.String()
 }
 
+// prettyBody indents JSON as the server wrote it: key order and numbers stay exactly as sent.
 func prettyBody(data []byte) string {
-	var v any
-	if json.Unmarshal(data, &v) == nil {
-		if out, err := json.MarshalIndent(v, "", "  "); err == nil {
-			return string(out)
-		}
+	var out bytes.Buffer
+	if json.Indent(&out, data, "", "  ") == nil {
+		return out.String()
 	}
 	return string(data)
 }

@@ -466,3 +466,15 @@ func TestFlowCommandNeverShowsSecrets(t *testing.T) {
 		})
 	}
 }
+
+// A body is shown as the server sent it: key order and large numbers survive indenting.
+func TestPrettyBodyKeepsOrderAndNumbers(t *testing.T) {
+	got := prettyBody([]byte(`{"sub":"u1","id":12345678901234567890,"aud":"x"}`))
+	want := "{\n  \"sub\": \"u1\",\n  \"id\": 12345678901234567890,\n  \"aud\": \"x\"\n}"
+	if got != want {
+		t.Errorf("prettyBody =\n%s\nwant\n%s", got, want)
+	}
+	if got := prettyBody([]byte("not json")); got != "not json" {
+		t.Errorf("non-JSON body changed: %q", got)
+	}
+}
