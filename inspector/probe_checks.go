@@ -322,11 +322,8 @@ func (p *prober) checkRotation(ctx context.Context, tok *oauthflow.Token) *oauth
 		p.results[ProbeRefreshTokenRotation] = ProbeCheck{Name: ProbeRefreshTokenRotation, Verdict: VerdictPass, Fact: true,
 			Evidence: what + " (either is allowed for a confidential client)"}
 	}
-	current := *refreshed
-	if current.RefreshToken == "" {
-		current.RefreshToken = tok.RefreshToken
-	}
-	return &current
+	current, _ := oauthflow.MergeRefreshed(tok, refreshed)
+	return current
 }
 
 func (p *prober) noRefreshToken() string {

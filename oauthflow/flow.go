@@ -93,18 +93,14 @@ func (f *FlowResult) FailedStep() *StepReport {
 	return nil
 }
 
-// CurrentToken is the newest token of the flow (refreshed if a refresh happened). A refresh that
-// sent no refresh token keeps the previous one.
+// CurrentToken is the newest token of the flow: the refreshed one, merged with the first as
+// MergeRefreshed does, if a refresh happened.
 func (f *FlowResult) CurrentToken() *Token {
 	if f.Refreshed == nil {
 		return f.Token
 	}
-	t := *f.Refreshed
-	if t.RefreshToken == "" && f.Token != nil {
-		t.RefreshToken = f.Token.RefreshToken
-		t.RefreshExpiry = f.Token.RefreshExpiry
-	}
-	return &t
+	t, _ := MergeRefreshed(f.Token, f.Refreshed)
+	return t
 }
 
 // RunFlow walks the whole Authorization Code flow: discovery, authorization, callback, code
@@ -344,17 +340,7 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	fr.Refreshed = refreshed
 	var rNotes []string
 	if refreshed != nil {
-		switch {
-		case refreshed.RefreshToken == "":
-			rNotes = append(rNotes, "no new refresh token sent: keep using the old one")
-		case refreshed.RefreshToken != tok.RefreshToken:
-			rNotes = append(rNotes, "refresh token rotated: the old one is replaced")
-		default:
-			rNotes = append(rNotes, "refresh token not rotated")
-		}
-		if !tok.RefreshExpiry.IsZero() && !refreshed.RefreshExpiry.IsZero() && refreshed.RefreshExpiry.After(tok.RefreshExpiry.Add(time.Minute)) {
-			rNotes = append(rNotes, "refresh token lifetime was extended by the refresh (sliding)")
-		}
+		_, rNotes = MergeRefreshed(tok, refreshed)
 	}
 	if !report(StepRefresh, started, trace, err, rNotes...) {
 		skipRest(allAfter(StepRefresh)...)

@@ -570,36 +570,11 @@ func errorSummary(err error) string {
 	return err.Error()
 }
 
-// mergeRefreshed applies a refresh response to the stored token. A new refresh token replaces
-// the old one; when none is sent the old one stays, with its expiry (LinkedIn's refresh token
-// lifetime does not restart). Granted scope and ID token carry over when the response omits them.
+// mergeRefreshed applies a refresh response to the stored token (see MergeRefreshed).
 func mergeRefreshed(old *StoredToken, fresh *Token, now time.Time) (StoredToken, []string) {
 	next := *old
-	t := *fresh
-	var notes []string
-	switch {
-	case t.RefreshToken == "":
-		t.RefreshToken = old.Token.RefreshToken
-		t.RefreshExpiry = old.Token.RefreshExpiry
-		t.RefreshTokenExpiresIn = 0
-		notes = append(notes, "no new refresh token was sent: the old one stays in use")
-	case t.RefreshToken != old.Token.RefreshToken:
-		notes = append(notes, "the refresh token was rotated: the new one replaces the old")
-	default:
-		if t.RefreshExpiry.IsZero() {
-			t.RefreshExpiry = old.Token.RefreshExpiry
-		}
-	}
-	if !old.Token.RefreshExpiry.IsZero() && t.RefreshExpiry.After(old.Token.RefreshExpiry.Add(time.Minute)) {
-		notes = append(notes, "the refresh made the refresh token live longer (sliding expiry)")
-	}
-	if t.Scope == "" {
-		t.Scope = old.Token.Scope // RFC 6749 §5.1: omitted means unchanged
-	}
-	if t.IDToken == "" {
-		t.IDToken = old.Token.IDToken
-	}
-	next.Token = t
+	t, notes := MergeRefreshed(&old.Token, fresh)
+	next.Token = *t
 	next.Refreshes++
 	next.SavedAt = now
 	return next, notes

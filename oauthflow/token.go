@@ -425,3 +425,38 @@ func jsonInt(raw map[string]json.RawMessage, key string) int64 {
 	n, _ := strconv.ParseInt(strings.Trim(string(v), `"`), 10, 64)
 	return n
 }
+
+// MergeRefreshed applies a refresh response to the token it refreshed. A new refresh token
+// replaces the old one; when none is sent the old one stays, with its expiry (LinkedIn's
+// refresh token lifetime does not restart). Granted scope and ID token carry over when the
+// response omits them (RFC 6749 §5.1: an omitted scope is unchanged). The notes say what
+// happened to the refresh token.
+func MergeRefreshed(old, fresh *Token) (*Token, []string) {
+	t := *fresh
+	if old == nil {
+		return &t, nil
+	}
+	var notes []string
+	switch {
+	case t.RefreshToken == "":
+		t.RefreshToken, t.RefreshExpiry, t.RefreshTokenExpiresIn = old.RefreshToken, old.RefreshExpiry, 0
+		notes = append(notes, "no new refresh token was sent: the old one stays in use")
+	case t.RefreshToken != old.RefreshToken:
+		notes = append(notes, "the refresh token was rotated: the new one replaces the old")
+	default:
+		notes = append(notes, "the same refresh token came back: it was not rotated")
+		if t.RefreshExpiry.IsZero() {
+			t.RefreshExpiry = old.RefreshExpiry
+		}
+	}
+	if !old.RefreshExpiry.IsZero() && t.RefreshExpiry.After(old.RefreshExpiry.Add(time.Minute)) {
+		notes = append(notes, "the refresh made the refresh token live longer (sliding expiry)")
+	}
+	if t.Scope == "" {
+		t.Scope = old.Scope
+	}
+	if t.IDToken == "" {
+		t.IDToken = old.IDToken
+	}
+	return &t, notes
+}

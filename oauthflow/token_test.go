@@ -538,3 +538,30 @@ func TestRevocationAndIntrospectionErrors(t *testing.T) {
 		t.Errorf("Introspect without active = %v", err)
 	}
 }
+
+// A refresh response fills in only what it sends: the refresh token (with its expiry), the
+// granted scope and the ID token carry over when omitted, and the notes say what happened.
+func TestMergeRefreshedKeepsWhatTheResponseOmits(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	old := &oauthflow.Token{AccessToken: "a1", RefreshToken: "r1", RefreshExpiry: now.Add(time.Hour), Scope: "openid profile", IDToken: "id1"}
+
+	got, notes := oauthflow.MergeRefreshed(old, &oauthflow.Token{AccessToken: "a2", Expiry: now.Add(time.Minute)})
+	if got.AccessToken != "a2" || got.RefreshToken != "r1" || !got.RefreshExpiry.Equal(old.RefreshExpiry) ||
+		got.Scope != "openid profile" || got.IDToken != "id1" {
+		t.Errorf("merged %+v", got)
+	}
+	if len(notes) != 1 || notes[0] != "no new refresh token was sent: the old one stays in use" {
+		t.Errorf("notes %q", notes)
+	}
+
+	got, notes = oauthflow.MergeRefreshed(old, &oauthflow.Token{AccessToken: "a3", RefreshToken: "r2", RefreshExpiry: now.Add(3 * time.Hour), Scope: "openid"})
+	if got.RefreshToken != "r2" || got.Scope != "openid" {
+		t.Errorf("rotation: merged %+v", got)
+	}
+	if !slices.Equal(notes, []string{"the refresh token was rotated: the new one replaces the old", "the refresh made the refresh token live longer (sliding expiry)"}) {
+		t.Errorf("rotation notes %q", notes)
+	}
+	if old.AccessToken != "a1" || old.RefreshToken != "r1" {
+		t.Errorf("the old token was changed: %+v", old)
+	}
+}

@@ -267,9 +267,12 @@ func refreshCmd(ctx context.Context, b flowBackend, run int, current *oauthflow.
 		tok, trace, err := b.runner.Refresh(ctx, refresh)
 		msg.exchanges, msg.err = trace.Exchanges(), err
 		if tok != nil {
-			merged := mergeRefreshed(current, tok)
+			merged, notes := oauthflow.MergeRefreshed(current, tok)
 			msg.token = merged
-			msg.notes = refreshNotes(current, tok)
+			msg.notes = notes
+			if tok.ExpiresIn > 0 {
+				msg.notes = append(msg.notes, "new access token expires in "+(time.Duration(tok.ExpiresIn)*time.Second).String())
+			}
 			if b.saveToken != nil {
 				if serr := b.saveToken(merged, true); serr != nil {
 					msg.notes = append(msg.notes, "the token could not be saved: "+serr.Error())
@@ -279,37 +282,6 @@ func refreshCmd(ctx context.Context, b flowBackend, run int, current *oauthflow.
 		msg.finished = b.now()
 		return msg
 	}
-}
-
-// mergeRefreshed keeps the old refresh token (and its expiry) when the provider sent none.
-func mergeRefreshed(old, fresh *oauthflow.Token) *oauthflow.Token {
-	t := *fresh
-	if t.RefreshToken == "" && old != nil {
-		t.RefreshToken, t.RefreshExpiry = old.RefreshToken, old.RefreshExpiry
-	}
-	if t.IDToken == "" && old != nil {
-		t.IDToken = old.IDToken
-	}
-	return &t
-}
-
-func refreshNotes(old, fresh *oauthflow.Token) []string {
-	var notes []string
-	switch {
-	case fresh.RefreshToken == "":
-		notes = append(notes, "no new refresh token sent: the old one stays in use")
-	case old != nil && fresh.RefreshToken != old.RefreshToken:
-		notes = append(notes, "refresh token rotated: the old one is replaced")
-	default:
-		notes = append(notes, "refresh token not rotated")
-	}
-	if old != nil && !old.RefreshExpiry.IsZero() && !fresh.RefreshExpiry.IsZero() && fresh.RefreshExpiry.After(old.RefreshExpiry.Add(time.Minute)) {
-		notes = append(notes, "the refresh token's lifetime was extended (sliding)")
-	}
-	if fresh.ExpiresIn > 0 {
-		notes = append(notes, "new access token expires in "+(time.Duration(fresh.ExpiresIn)*time.Second).String())
-	}
-	return notes
 }
 
 func tokenNotes(t *oauthflow.Token, requested []string) []string {
