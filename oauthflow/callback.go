@@ -22,6 +22,20 @@ type Callback struct {
 	URL   string // the full redirect URL as received
 }
 
+// ParseRedirect is ParseRedirect against the runner's provider. Besides a wrong state or iss,
+// it refuses a redirect without iss from a server whose metadata promises one (RFC 9207 §2.4):
+// every path from a browser to a code exchange goes through it.
+func (r *Runner) ParseRedirect(ar *AuthRequest, redirectURL string) (*Callback, error) {
+	p := r.cfg.Provider
+	cb, err := ParseRedirect(ar, p.Issuer, redirectURL)
+	if err == nil && cb.Iss == "" && p.IssParameterSupported {
+		err = &Error{Step: StepCallback, Kind: KindValidation, Code: CodeIssuerMismatch,
+			Description: "the redirect carries no iss, although the server's metadata says it sends one (RFC 9207)",
+			Hint:        "the response may come from another authorization server (mix-up attack); if this server really omits iss, its metadata is wrong"}
+	}
+	return cb, err
+}
+
 // ParseRedirect validates a redirect URL (received by the listener or pasted by the user) against
 // the request that started it: state must match (else it may be a CSRF attempt), an error=
 // response becomes a KindRedirect *Error, and RFC 9207's iss must match the expected issuer.

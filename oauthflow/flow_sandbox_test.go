@@ -3,6 +3,7 @@ package oauthflow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -492,5 +493,16 @@ func TestRedirectWithoutPromisedIssIsRefused(t *testing.T) {
 	e := checkFailsAt(t, fr, oauthflow.StepCallback)
 	if e.Kind != oauthflow.KindValidation || e.Code != oauthflow.CodeIssuerMismatch || !strings.Contains(e.Description, "no iss") {
 		t.Errorf("got %v", e)
+	}
+
+	// The same redirect on the path `oauthdiag call` takes, with the discovered provider.
+	r := oauthflow.NewRunner(cfg)
+	r.SetProvider(fr.Provider)
+	auth, err := r.Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{}})
+	if !errors.As(err, &e) || e.Step != oauthflow.StepCallback || e.Code != oauthflow.CodeIssuerMismatch {
+		t.Errorf("Authorize: %v", err)
+	}
+	if auth != nil && auth.Token != nil {
+		t.Error("Authorize exchanged the code of a redirect it should have refused")
 	}
 }

@@ -171,7 +171,7 @@ func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authori
 		}
 	}
 	observe(StepCallback, "redirect", redirect)
-	cb, err := ParseRedirect(ar, r.cfg.Provider.Issuer, redirect)
+	cb, err := r.ParseRedirect(ar, redirect)
 	if err := report(StepCallback, started, &Trace{}, err); err != nil {
 		return res, err
 	}

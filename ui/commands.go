@@ -175,13 +175,13 @@ func closeListenerCmd(l *oauthflow.Listener) tea.Cmd {
 	}
 }
 
-func callbackCmd(b flowBackend, run int, ar *oauthflow.AuthRequest, issuer, redirect string) tea.Cmd {
+func callbackCmd(b flowBackend, run int, ar *oauthflow.AuthRequest, redirect string) tea.Cmd {
 	return func() tea.Msg {
 		msg := stepDoneMsg{run: run, step: stepCallback, started: b.now()}
 		if b.observe != nil {
 			b.observe(oauthflow.StepCallback, "redirect", redirect)
 		}
-		cb, err := oauthflow.ParseRedirect(ar, issuer, redirect)
+		cb, err := b.runner.ParseRedirect(ar, redirect)
 		msg.callback, msg.err = cb, err
 		if err == nil && cb.Iss != "" {
 			msg.notes = append(msg.notes, "iss on the redirect matches the issuer (RFC 9207)")

@@ -330,7 +330,7 @@ func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 	case stepAuthorize:
 		cmds = append(cmds, startAuthorizeCmd(b, m.run))
 	case stepCallback:
-		cmds = append(cmds, callbackCmd(b, m.run, m.request, m.provider.Issuer, m.redirect))
+		cmds = append(cmds, callbackCmd(b, m.run, m.request, m.redirect))
 	case stepExchange:
 		cmds = append(cmds, exchangeCmd(m.ctx, b, m.run, m.request, m.callback))
 	case stepCallAPI:
