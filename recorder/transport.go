@@ -510,7 +510,7 @@ func (w *writer) build(s *Session, f *finished) {
 				e.Error, e.ErrorKind = "the response body was not read to the end before the session closed", ErrorIncomplete
 			}
 			if f.bodyErr != nil {
-				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), classify(f.bodyErr)
+				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), Classify(f.bodyErr)
 			}
 			body := red.redactBodyText(respType, f.respBody, learn)
 			r.Body, r.BodyEncoding = bodyText(body, trunc)
@@ -522,7 +522,7 @@ func (w *writer) build(s *Session, f *finished) {
 		e.Response = r
 	}
 	if f.transportErr != nil {
-		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), classify(f.transportErr)
+		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), Classify(f.transportErr)
 	}
 }
 
@@ -560,8 +560,8 @@ func bodyText(b string, truncated bool) (string, string) {
 	return base64.StdEncoding.EncodeToString([]byte(b)), BodyEncodingBase64
 }
 
-// classify names the kind of a transport error.
-func classify(err error) ErrorKind {
+// Classify names the kind of a transport error, as recorded calls carry it.
+func Classify(err error) ErrorKind {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var recErr tls.RecordHeaderError
