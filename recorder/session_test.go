@@ -333,11 +333,11 @@ func TestTransportErrorsAreRecordedAndClassified(t *testing.T) {
 			t.Errorf("%s: the error message kept a secret: %s", tt.name, e.Error)
 		}
 	}
-	if got := classify(&net.DNSError{Err: "no such host", Name: "example.invalid", IsNotFound: true}); got != ErrorDNS {
-		t.Errorf("classify(DNSError) = %q", got)
+	if got := Classify(&net.DNSError{Err: "no such host", Name: "example.invalid", IsNotFound: true}); got != ErrorDNS {
+		t.Errorf("Classify(DNSError) = %q", got)
 	}
-	if got := classify(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}); got != ErrorTLS {
-		t.Errorf("classify(RecordHeaderError) = %q", got)
+	if got := Classify(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}); got != ErrorTLS {
+		t.Errorf("Classify(RecordHeaderError) = %q", got)
 	}
 }
 
