@@ -2,6 +2,9 @@ package recorder
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -111,7 +115,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The pending summary shows the URL without its query, where secrets live; the full
 	// redacted URL replaces it when the call is recorded.
 	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: started,
-		URL: s.red.redactKnown(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
+		URL: s.red.redactText(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
 	if c.tag != nil {
 		sum.ReplayOf, sum.Attempt = c.tag.of, c.tag.attempt
 	}
@@ -487,22 +491,33 @@ func (w *writer) build(s *Session, f *finished) {
 	learn := func(kind, value, _ string) { red.AddSecret(kind, value) }
 
 	// The headers are redacted in place: read what the rest needs first.
-	reqType := f.reqHeader.get("Content-Type")
+	reqType, reqCoding := f.reqHeader.get("Content-Type"), f.reqHeader.get("Content-Encoding")
 	respType, respDate := f.respHeader.get("Content-Type"), f.respHeader.get("Date")
-
-	e.Request = Request{Method: f.method, Proto: f.proto}
-	w.redactHeader(red, f.reqHeader, fromRequest)
-	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
-	if f.reqBody != nil {
-		body := red.redactBodyText(reqType, f.reqBody, fromRequest)
-		e.Request.Body, e.Request.BodyEncoding = bodyText(body, f.reqTrunc)
-		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
+	respCoding := ""
+	if !f.uncompressed {
+		respCoding = f.respHeader.get("Content-Encoding")
 	}
+
+	// Bodies before headers: a token a body hands out is then known when a header of the
+	// same exchange mentions it.
+	e.Request = Request{Method: f.method, Proto: f.proto}
+	if f.reqBody != nil {
+		e.Request.BodySize, e.Request.Truncated = f.reqSize, f.reqTrunc
+		if plain, cut, ok := decodeContent(reqCoding, f.reqBody, s.opts.bodyLimit); ok {
+			e.Request.Truncated = e.Request.Truncated || cut
+			body := red.redactBodyText(reqType, plain, fromRequest)
+			e.Request.Body, e.Request.BodyEncoding = bodyText(body, e.Request.Truncated)
+		} else {
+			e.Request.Truncated = true
+			e.Note = undecodableNote("request", reqCoding)
+		}
+	}
+	e.Request.URL = red.redactURL(f.url.String(), fromRequest)
+	w.redactHeader(red, f.reqHeader, fromRequest)
 
 	if f.hasResp {
 		r := &f.resp
 		*r = Response{Status: f.status, Proto: f.respProto, Uncompressed: f.uncompressed}
-		w.redactHeader(red, f.respHeader, learn)
 		if f.hasBody {
 			trunc := f.respTrunc
 			if f.incomplete {
@@ -512,10 +527,18 @@ func (w *writer) build(s *Session, f *finished) {
 			if f.bodyErr != nil {
 				e.Error, e.ErrorKind = red.RedactString(f.bodyErr.Error()), Classify(f.bodyErr)
 			}
-			body := red.redactBodyText(respType, f.respBody, learn)
-			r.Body, r.BodyEncoding = bodyText(body, trunc)
 			r.BodySize, r.Truncated = f.respSize, trunc
+			if plain, cut, ok := decodeContent(respCoding, f.respBody, s.opts.bodyLimit); ok {
+				r.Truncated = r.Truncated || cut
+				body := red.redactBodyText(respType, plain, learn)
+				r.Body, r.BodyEncoding = bodyText(body, r.Truncated)
+				r.Uncompressed = r.Uncompressed || respCoding != ""
+			} else {
+				r.Truncated = true
+				e.Note = undecodableNote("response", respCoding)
+			}
 		}
+		w.redactHeader(red, f.respHeader, learn)
 		if d, ok := w.serverDate(respDate); ok {
 			e.ServerDate = d
 		}
@@ -524,6 +547,45 @@ func (w *writer) build(s *Session, f *finished) {
 	if f.transportErr != nil {
 		e.Error, e.ErrorKind = red.RedactString(f.transportErr.Error()), Classify(f.transportErr)
 	}
+}
+
+// decodeContent undoes a gzip or deflate content coding, so redaction reads the text the
+// coding hides; ok is false for a coding it cannot undo (br, zstd), whose bytes must then
+// not be kept. A body cut at the size limit decodes as far as it goes, and what it decodes
+// to is cut at limit too (cut reports that), so a small body cannot expand without bound.
+func decodeContent(coding string, body []byte, limit int) (plain []byte, cut, ok bool) {
+	var r io.Reader
+	switch strings.ToLower(strings.TrimSpace(coding)) {
+	case "", "identity":
+		return body, false, true
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, false, false
+		}
+		r = zr
+	case "deflate":
+		// HTTP's deflate is zlib-wrapped, though some servers send it raw.
+		if zr, err := zlib.NewReader(bytes.NewReader(body)); err == nil {
+			r = zr
+		} else {
+			r = flate.NewReader(bytes.NewReader(body))
+		}
+	default:
+		return nil, false, false
+	}
+	plain, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil && len(plain) == 0 {
+		return nil, false, false
+	}
+	if len(plain) > limit {
+		return plain[:limit], true, true
+	}
+	return plain, false, true
+}
+
+func undecodableNote(which, coding string) string {
+	return "the " + which + " body is " + coding + "-encoded and was not kept: it could not be read to redact it"
 }
 
 // buildObserved turns an observed browser leg into its redacted entry.
