@@ -427,11 +427,4 @@ func (p *prober) cleanup(ctx context.Context, t *oauthflow.Token) {
 }
 
 // probeOneLine collapses whitespace so evidence stays on one line, and cuts it.
-func probeOneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 240
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
-}
+func probeOneLine(s string) string { return probeCut(s, 240) }

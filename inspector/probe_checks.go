@@ -718,8 +718,9 @@ func probeAnswer(err error) string {
 	return probeOneLine(strings.Join(parts, " "))
 }
 
+// probeCut puts s on one line and cuts it to n runes.
 func probeCut(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = collapseSpace(s)
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
 	}

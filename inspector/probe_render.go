@@ -35,7 +35,7 @@ func RenderProbe(r *ProbeReport) string {
 		refWidth = max(refWidth, len([]rune(c.Reference)))
 	}
 	for _, c := range r.Checks {
-		fmt.Fprintf(&b, "  %s  %-*s  %-*s  %s\n", probeMark(c), nameWidth, c.Name, refWidth, c.Reference, probeOneLineFull(c.Evidence))
+		fmt.Fprintf(&b, "  %s  %-*s  %-*s  %s\n", probeMark(c), nameWidth, c.Name, refWidth, c.Reference, collapseSpace(c.Evidence))
 	}
 	b.WriteString("\n" + ProbeSummary(r) + "\n")
 	return b.String()
@@ -50,6 +50,3 @@ func ProbeSummary(r *ProbeReport) string {
 	}
 	return s
 }
-
-// probeOneLineFull keeps the evidence whole but on one line.
-func probeOneLineFull(s string) string { return strings.Join(strings.Fields(s), " ") }
