@@ -162,10 +162,13 @@ func (s *Session) setLoaded(ld *loadedSlots) {
 		s.maxSeq = max(s.maxSeq, lc.sum.Seq)
 	}
 	var renumbered []slot
+	prev := 0 // the number the previous record carried, before any renumbering
 	for i := range ld.calls {
 		lc := &ld.calls[i]
-		if i > 0 && lc.sum.Seq == ld.calls[i-1].sum.Seq {
-			recSeq := lc.sum.Seq
+		recSeq := lc.sum.Seq
+		clash := i > 0 && recSeq == prev
+		prev = recSeq
+		if clash {
 			s.maxSeq++
 			lc.sum.Seq, lc.sum.ID = s.maxSeq, callID(s.maxSeq)
 			sl := s.strs.pack(&lc.sum, lc.off, lc.n)
@@ -350,11 +353,13 @@ func (s *Session) publish(buf []byte, batch []*finished) error {
 
 	// The write holds only the file lock, so starting calls never wait on the disk.
 	s.fmu.Lock()
-	off, werr := s.writeLocked(buf)
+	off, foreignMax, werr := s.writeLocked(buf)
 	s.fmu.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Calls another process appended meanwhile: number ours after them from now on.
+	s.maxSeq = max(s.maxSeq, foreignMax)
 	for _, f := range batch {
 		e := &f.e
 		sum := e.Summary()
@@ -404,18 +409,19 @@ func (s *Session) slotLocked(seq int) *slot {
 	return s.slots.at(i)
 }
 
-// writeLocked appends framed records with a single write and returns their offset.
+// writeLocked appends framed records with a single write and returns their offset, and
+// the highest call number among records another process appended since our last write.
 // The caller holds fmu.
-func (s *Session) writeLocked(line []byte) (int64, error) {
+func (s *Session) writeLocked(line []byte) (off int64, foreignMax int, err error) {
 	if s.f == nil {
 		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		fi, err := f.Stat()
 		if err != nil {
 			f.Close()
-			return 0, err
+			return 0, 0, err
 		}
 		s.f, s.size = f, fi.Size()
 		s.needBreak = s.size > 0 && !endsWithNewline(s.path, s.size)
@@ -423,7 +429,7 @@ func (s *Session) writeLocked(line []byte) (int64, error) {
 	if s.needBreak {
 		// The previous writer died mid-record: end its torn line so ours parses.
 		if _, err := s.f.Write([]byte{'\n'}); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		s.size++
 		s.needBreak = false
@@ -432,7 +438,7 @@ func (s *Session) writeLocked(line []byte) (int64, error) {
 	if err != nil {
 		s.size += int64(n)
 		s.needBreak = n > 0
-		return 0, err
+		return 0, 0, err
 	}
 	// Another process appending to the session (a replay, say) moves the end of the log:
 	// the record went to the real end, where the append handle's offset now stands.
@@ -440,8 +446,35 @@ func (s *Session) writeLocked(line []byte) (int64, error) {
 	if err != nil {
 		end = s.size + int64(n)
 	}
+	off = end - int64(n)
+	if off > s.size {
+		foreignMax = s.highestSeqIn(s.size, off)
+	}
 	s.size = end
-	return end - int64(n), nil
+	return off, foreignMax, nil
+}
+
+// highestSeqIn returns the highest call number of the records in the log between two
+// offsets, 0 if it cannot tell.
+func (s *Session) highestSeqIn(from, to int64) int {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	highest := 0
+	scanRecords(io.NewSectionReader(f, from, to-from), func(_ int64, _ int, payload []byte) error {
+		var rec struct {
+			Call *struct {
+				Seq int `json:"seq"`
+			} `json:"call"`
+		}
+		if json.Unmarshal(payload, &rec) == nil && rec.Call != nil {
+			highest = max(highest, rec.Call.Seq)
+		}
+		return nil
+	})
+	return highest
 }
 
 func endsWithNewline(path string, size int64) bool {

@@ -434,16 +434,7 @@ func TestTwoProcessesAppendingToOneSessionLoseNothing(t *testing.T) {
 	defer srv.Close()
 	st := openStore(t)
 	first := startSession(t, st)
-	get := func(s *Session, path string) {
-		t.Helper()
-		resp, err := (&http.Client{Transport: s.Transport(srv.Client().Transport)}).Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		s.Flush()
-	}
+	get := func(s *Session, path string) { recordGet(t, s, srv.URL+path) }
 	get(first, "/a1")
 	second, err := st.Load(first.ID()) // as another process would
 	if err != nil {
@@ -494,6 +485,93 @@ func TestTwoProcessesAppendingToOneSessionLoseNothing(t *testing.T) {
 			t.Errorf("the call to %s was lost on loading (have %v)", p, paths)
 		}
 	}
+}
+
+// TestClashingCallNumbersAreAllKept: three processes give a call the same number; loading
+// keeps all three, each under an id of its own.
+func TestClashingCallNumbersAreAllKept(t *testing.T) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	st := openStore(t)
+	first := startSession(t, st)
+	recordGet(t, first, srv.URL+"/a1")
+	second, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []struct {
+		s    *Session
+		path string
+	}{{first, "/a2"}, {second, "/b2"}, {third, "/c2"}} {
+		recordGet(t, rec.s, srv.URL+rec.path) // each numbers its call c2
+	}
+	second.Close()
+	third.Close()
+	loaded, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]string{}
+	for _, sum := range loaded.Entries() {
+		if other, dup := paths[sum.ID]; dup {
+			t.Errorf("%s names both %s and %s", sum.ID, other, sum.URL)
+		}
+		paths[sum.ID] = sum.URL
+	}
+	if len(paths) != 4 {
+		t.Errorf("loaded %d calls, want 4: %v", len(paths), paths)
+	}
+}
+
+// TestOnceAWriterSeesAnotherProcessCallsItNumbersAfterThem: after a write lands behind
+// calls another process appended, this session numbers its next calls after theirs, so
+// those keep on loading the ids they were shown with. Only the call that was already
+// numbered when the other calls appeared is renumbered.
+func TestOnceAWriterSeesAnotherProcessCallsItNumbersAfterThem(t *testing.T) {
+	srv := httptest.NewServer(userinfoHandler())
+	defer srv.Close()
+	st := openStore(t)
+	first := startSession(t, st)
+	recordGet(t, first, srv.URL+"/a1")
+	second, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordGet(t, second, srv.URL+"/b2")
+	recordGet(t, second, srv.URL+"/b3")
+	second.Close()
+	recordGet(t, first, srv.URL+"/a2") // numbered c2 before its write shows b2 and b3
+	recordGet(t, first, srv.URL+"/a3")
+	shown := map[string]string{}
+	for _, sum := range first.Entries() {
+		shown[sum.URL[len(srv.URL):]] = sum.ID
+	}
+	loaded, err := st.Load(first.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sum := range loaded.Entries() {
+		path := sum.URL[len(srv.URL):]
+		if id, ok := shown[path]; ok && path != "/a2" && id != sum.ID {
+			t.Errorf("%s was shown as %s and loads as %s", path, id, sum.ID)
+		}
+	}
+}
+
+// recordGet makes one GET through s and waits until it is on disk.
+func recordGet(t *testing.T, s *Session, url string) {
+	t.Helper()
+	resp, err := (&http.Client{Transport: s.Transport(nil)}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	s.Flush()
 }
 
 func TestTornTailIsSkippedAndTheLogStaysAppendable(t *testing.T) {
