@@ -146,11 +146,7 @@ func (m callsModel) Update(msg tea.Msg) (callsModel, tea.Cmd) {
 		}
 		return m, nil
 	case callsReloadedMsg:
-		m.all, m.hay, m.index, m.failed = nil, nil, map[string]int{}, 0
-		for _, c := range msg.calls {
-			m = m.upsert(c)
-		}
-		return m, nil
+		return m.reload(msg.calls), nil
 	case entryLoadedMsg, replayDoneMsg, curlMsg:
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.Update(msg)
@@ -204,6 +200,22 @@ func (m callsModel) upsert(c recorder.Summary) callsModel {
 		if m.follow && atEnd {
 			m.cursor = len(m.visible) - 1
 		}
+	}
+	return m.clamp()
+}
+
+// reload rebuilds the list from scratch. The selected call stays selected if it is still
+// there, unless the list was following the newest call.
+func (m callsModel) reload(calls []recorder.Summary) callsModel {
+	sel, hadSel := m.selected()
+	following := m.follow && (len(m.visible) == 0 || m.cursor >= len(m.visible)-1)
+	m.all, m.hay, m.index, m.visible, m.failed = nil, nil, map[string]int{}, nil, 0
+	m.cursor, m.offset = 0, 0
+	for _, c := range calls {
+		m = m.upsert(c)
+	}
+	if hadSel && !following {
+		m = m.selectID(sel.ID)
 	}
 	return m.clamp()
 }

@@ -210,3 +210,28 @@ func TestCurlFromTheListOpensTheCall(t *testing.T) {
 	s.keys("3", "c")
 	s.waitFor("copied as curl", "As curl (copied to the clipboard)", "Call c1 · discovery")
 }
+
+// A reload after the subscription fell behind rebuilds the list: no call shows twice, a
+// shorter list leaves no stale rows behind, and the selected call stays selected.
+func TestReloadRebuildsTheList(t *testing.T) {
+	m := listModel(t, 5, 100, 20)
+	m, _ = m.Update(keyPress("up"))
+	m, _ = m.Update(callsReloadedMsg{calls: syntheticCalls(5)})
+	if len(m.all) != 5 || len(m.visible) != 5 {
+		t.Fatalf("reloading the same 5 calls leaves %d calls and %d rows, want 5 and 5", len(m.all), len(m.visible))
+	}
+	if c, _ := m.selected(); c.ID != "c4" {
+		t.Errorf("the reload moved the selection from c4 to %s", c.ID)
+	}
+	if got := strings.Count(ansi.Strip(m.View("")), "\n"); got != 1+5 {
+		t.Errorf("the list shows %d rows after the reload, want 5:\n%s", got-1, ansi.Strip(m.View("")))
+	}
+	m, _ = m.Update(callsReloadedMsg{calls: syntheticCalls(2)})
+	if len(m.visible) != 2 {
+		t.Fatalf("a reload of 2 calls shows %d rows", len(m.visible))
+	}
+	lines := strings.Split(ansi.Strip(m.View("")), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[2], "c1 ") || !strings.Contains(lines[3], "c2 ") {
+		t.Errorf("a reload of 2 calls shows them, and only them:\n%s", strings.Join(lines, "\n"))
+	}
+}
