@@ -233,9 +233,10 @@ func (p *prober) newRunner(cfg oauthflow.Config) *oauthflow.Runner {
 	return oauthflow.NewRunner(cfg, opts...)
 }
 
-// set records a check's outcome.
+// set records a check's outcome, scrubbing the secrets known so far (report scrubs again for
+// those learned later). Evidence that is cut short must be cut by cut or oneLine, which scrub before cutting.
 func (p *prober) set(name string, v Verdict, evidence string) {
-	p.results[name] = ProbeCheck{Name: name, Verdict: v, Evidence: evidence}
+	p.results[name] = ProbeCheck{Name: name, Verdict: v, Evidence: p.scrub(evidence)}
 }
 
 // remember adds values that must never appear in evidence.
@@ -336,7 +337,7 @@ func (p *prober) authorize(ctx context.Context) (*probeAuthorization, string, er
 	p.remember(ar.Verifier)
 	redirect, err := p.browse(ctx, ar.URL, ar.RedirectURI)
 	if err != nil {
-		return nil, "the authorization did not come back: " + probeOneLine(err.Error()), err
+		return nil, "the authorization did not come back: " + p.oneLine(err.Error()), err
 	}
 	if redirect == "" {
 		err := &oauthflow.Error{Step: oauthflow.StepAuthorize, Kind: oauthflow.KindConfig, Code: oauthflow.CodeBrowserStopped,
@@ -350,7 +351,7 @@ func (p *prober) authorize(ctx context.Context) (*probeAuthorization, string, er
 		p.remember(cb.Code)
 	}
 	if err != nil {
-		return nil, "the authorization response carried no code: " + probeOneLine(err.Error()), err
+		return nil, "the authorization response carried no code: " + p.oneLine(err.Error()), err
 	}
 	p.authorized++
 	return &probeAuthorization{req: ar, cb: cb}, "", nil
@@ -362,6 +363,10 @@ func (p *prober) browse(ctx context.Context, authURL, stopAt string) (string, er
 		p.opts.Observe(oauthflow.StepAuthorize, "authorization-url", authURL)
 	}
 	redirect, err := p.opts.Browser.Authorize(ctx, authURL, stopAt)
+	if u, perr := url.Parse(redirect); perr == nil {
+		// Before anything parses or judges the redirect: its error may quote the URL, code included.
+		p.remember(u.Query().Get("code"))
+	}
 	if redirect != "" && p.opts.Observe != nil {
 		p.opts.Observe(oauthflow.StepCallback, "redirect", redirect)
 	}
@@ -391,7 +396,7 @@ func (p *prober) runMain(ctx context.Context) error {
 		if probeUnreachable(err) {
 			return fmt.Errorf("probe: %w: %w", ErrProbeUnreachable, err)
 		}
-		why := "the code exchange failed: " + probeAnswer(err)
+		why := "the code exchange failed: " + p.answer(err)
 		for _, name := range []string{ProbeRefreshTokenRotation, ProbeRevokedAccessTokenInactive, ProbeRevokedRefreshTokenRefused} {
 			p.set(name, VerdictError, why)
 		}
@@ -426,5 +431,5 @@ func (p *prober) cleanup(ctx context.Context, t *oauthflow.Token) {
 	}
 }
 
-// probeOneLine collapses whitespace so evidence stays on one line, and cuts it.
-func probeOneLine(s string) string { return probeCut(s, 240) }
+// oneLine collapses whitespace so evidence stays on one line, and cuts it.
+func (p *prober) oneLine(s string) string { return p.cut(s, 240) }

@@ -108,9 +108,9 @@ func (p *prober) discoveryFailed(err error) {
 		p.set(ProbeDiscoveryEndpoints, VerdictNotApplicable,
 			fmt.Sprintf("no discovery document at %s (HTTP 404): the provider publishes no metadata there; check --issuer", where))
 	case e != nil && e.Status >= 500:
-		p.set(ProbeDiscoveryEndpoints, VerdictError, fmt.Sprintf("discovery at %s failed: %s", where, probeAnswer(err)))
+		p.set(ProbeDiscoveryEndpoints, VerdictError, fmt.Sprintf("discovery at %s failed: %s", where, p.answer(err)))
 	default:
-		p.set(ProbeDiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("GET %s did not return a metadata document: %s", where, probeAnswer(err)))
+		p.set(ProbeDiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("GET %s did not return a metadata document: %s", where, p.answer(err)))
 	}
 }
 
@@ -297,7 +297,7 @@ func (p *prober) checkRotation(ctx context.Context, tok *oauthflow.Token) *oauth
 	refreshed, _, err := p.runner.Refresh(ctx, tok.RefreshToken)
 	p.rememberToken(refreshed)
 	if err != nil {
-		p.set(ProbeRefreshTokenRotation, VerdictError, "refreshing with the refresh token just issued failed: "+probeAnswer(err))
+		p.set(ProbeRefreshTokenRotation, VerdictError, "refreshing with the refresh token just issued failed: "+p.answer(err))
 		return tok
 	}
 	var what string
@@ -349,10 +349,10 @@ func (p *prober) checkRevokedAccessToken(ctx context.Context, cur *oauthflow.Tok
 			(e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
 			// RFC 7662 §2.1 lets the server demand client authentication, which a public client lacks.
 			p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable,
-				"introspection refuses this public client ("+probeAnswer(err)+"); probe with a confidential client to observe revocation")
+				"introspection refuses this public client ("+p.answer(err)+"); probe with a confidential client to observe revocation")
 			return
 		}
-		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "introspecting the fresh access token failed: "+probeAnswer(err))
+		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "introspecting the fresh access token failed: "+p.answer(err))
 		return
 	}
 	if !before.Active {
@@ -365,19 +365,19 @@ func (p *prober) checkRevokedAccessToken(ctx context.Context, cur *oauthflow.Tok
 	if err != nil {
 		if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindOAuth && e.Code == "unsupported_token_type" {
 			p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable,
-				"the server does not revoke access tokens ("+probeAnswer(err)+"), which RFC 7009 §2.2.1 allows")
+				"the server does not revoke access tokens ("+p.answer(err)+"), which RFC 7009 §2.2.1 allows")
 			return
 		}
-		if v, why := probeCouldNotDecide(err); v {
+		if v, why := p.couldNotDecide(err); v {
 			p.set(ProbeRevokedAccessTokenInactive, VerdictError, "revocation failed: "+why)
 			return
 		}
-		p.set(ProbeRevokedAccessTokenInactive, VerdictDeviation, "revoking the access token was answered "+probeAnswer(err)+" instead of HTTP 200")
+		p.set(ProbeRevokedAccessTokenInactive, VerdictDeviation, "revoking the access token was answered "+p.answer(err)+" instead of HTTP 200")
 		return
 	}
 	after, _, err := p.runner.Introspect(ctx, cur.AccessToken, "access_token")
 	if err != nil {
-		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "revocation answered HTTP 200, but introspecting afterwards failed: "+probeAnswer(err))
+		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "revocation answered HTTP 200, but introspecting afterwards failed: "+p.answer(err))
 		return
 	}
 	state := "active=" + fmt.Sprint(after.Active)
@@ -407,17 +407,17 @@ func (p *prober) checkRevokedRefreshToken(ctx context.Context, cur *oauthflow.To
 	trace, err := p.runner.Revoke(ctx, cur.RefreshToken, "refresh_token")
 	p.noteAnswer(eps.Revocation, trace)
 	if err != nil {
-		if v, why := probeCouldNotDecide(err); v {
+		if v, why := p.couldNotDecide(err); v {
 			p.set(ProbeRevokedRefreshTokenRefused, VerdictError, "revocation failed: "+why)
 			return
 		}
 		p.set(ProbeRevokedRefreshTokenRefused, VerdictDeviation,
-			"revoking the refresh token was answered "+probeAnswer(err)+" instead of HTTP 200 (servers must support revoking refresh tokens, RFC 7009 §2)")
+			"revoking the refresh token was answered "+p.answer(err)+" instead of HTTP 200 (servers must support revoking refresh tokens, RFC 7009 §2)")
 		return
 	}
 	tok, _, err := p.runner.Refresh(ctx, cur.RefreshToken)
 	p.rememberToken(tok)
-	v, ev := probeRejection(err, "invalid_grant", http.StatusBadRequest)
+	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: the revoked refresh token still buys new tokens (HTTP 200)"
 		p.cleanup(ctx, tok)
@@ -471,10 +471,10 @@ func (p *prober) checkUnregisteredRedirect(ctx context.Context) {
 		p.judgeRedirectAfterUnregistered(sent, redirect, other)
 		return
 	}
-	stop, stopped := probeStoppedOnPage(err)
+	stop, stopped := p.stoppedOnPage(err)
 	switch {
 	case !stopped:
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+"the browser failed: "+probeOneLine(err.Error()))
+		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+"the browser failed: "+p.oneLine(err.Error()))
 	case p.authorized == 0:
 		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+stop+
 			", but no authorization reached the registered redirect URI either, so the stop cannot be put down to the redirect_uri")
@@ -511,10 +511,10 @@ func (p *prober) judgeRedirectAfterUnregistered(sent, redirect, other string) {
 	}
 }
 
-// probeStoppedOnPage recognises "the provider showed a page instead of redirecting": a
+// stoppedOnPage recognises "the provider showed a page instead of redirecting": a
 // HeadlessBrowser PageError with an error status or nothing to follow, or a browser command that
 // exited with status 2 (oauthdiag browse's "stopped on a page") without printing a redirect.
-func probeStoppedOnPage(err error) (string, bool) {
+func (p *prober) stoppedOnPage(err error) (string, bool) {
 	var pe *oauthflow.PageError
 	if errors.As(err, &pe) {
 		if pe.Reason != oauthflow.PageErrorStatus && pe.Reason != oauthflow.PageNothingToFollow {
@@ -522,7 +522,7 @@ func probeStoppedOnPage(err error) (string, bool) {
 		}
 		s := fmt.Sprintf("the provider stopped on an HTTP %d page", pe.Status)
 		if pe.Text != "" {
-			s += fmt.Sprintf(" (%q)", probeCut(pe.Text, 120))
+			s += fmt.Sprintf(" (%q)", p.cut(pe.Text, 120))
 		}
 		return s, true
 	}
@@ -560,7 +560,7 @@ func (p *prober) checkWrongSecret(ctx context.Context) {
 	if method == oauthflow.AuthBasic {
 		wantStatus = http.StatusUnauthorized
 	}
-	v, ev := probeRejection(err, "invalid_client", wantStatus)
+	v, ev := p.rejection(err, "invalid_client", wantStatus)
 	if err == nil {
 		ev = "accepted: HTTP 200 with tokens, so the secret is not checked"
 		p.cleanup(ctx, tok)
@@ -584,7 +584,7 @@ func (p *prober) checkTokenRedirectMismatch(ctx context.Context) {
 	req.RedirectURI = other
 	tok, _, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
 	p.rememberToken(tok)
-	v, ev := probeRejection(err, "invalid_grant", http.StatusBadRequest)
+	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: HTTP 200 with tokens"
 		p.cleanup(ctx, tok)
@@ -609,7 +609,7 @@ func (p *prober) checkWrongVerifier(ctx context.Context) {
 	req.Verifier = wrong
 	tok, _, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
 	p.rememberToken(tok)
-	v, ev := probeRejection(err, "invalid_grant", http.StatusBadRequest)
+	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: HTTP 200 with tokens, so the verifier is not checked"
 		p.cleanup(ctx, tok)
@@ -627,12 +627,12 @@ func (p *prober) checkCodeReuse(ctx context.Context) {
 	first, _, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(first)
 	if err != nil {
-		p.set(ProbeCodeReuse, VerdictError, "the first exchange of a fresh code failed: "+probeAnswer(err))
+		p.set(ProbeCodeReuse, VerdictError, "the first exchange of a fresh code failed: "+p.answer(err))
 		return
 	}
 	second, _, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(second)
-	v, ev := probeRejection(err, "invalid_grant", http.StatusBadRequest)
+	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted again: HTTP 200 with a second set of tokens"
 		p.cleanup(ctx, second)
@@ -652,13 +652,13 @@ func (p *prober) checkCodeReuse(ctx context.Context) {
 	p.set(ProbeCodeReuse, v, ev)
 }
 
-// probeRejection judges the answer to a token request the server must refuse with wantCode
+// rejection judges the answer to a token request the server must refuse with wantCode
 // (and, when wantStatus is not 0, that HTTP status). err == nil means the request was accepted.
-func probeRejection(err error, wantCode string, wantStatus int) (Verdict, string) {
+func (p *prober) rejection(err error, wantCode string, wantStatus int) (Verdict, string) {
 	if err == nil {
 		return VerdictDeviation, "accepted"
 	}
-	if undecided, why := probeCouldNotDecide(err); undecided {
+	if undecided, why := p.couldNotDecide(err); undecided {
 		return VerdictError, why
 	}
 	e, _ := oauthflow.AsError(err)
@@ -666,35 +666,35 @@ func probeRejection(err error, wantCode string, wantStatus int) (Verdict, string
 	case e.Kind == oauthflow.KindOAuth && e.Code == wantCode && wantStatus != 0 && e.Status != wantStatus:
 		return VerdictDeviation, fmt.Sprintf("rejected with %s, but HTTP %d instead of %d", wantCode, e.Status, wantStatus)
 	case e.Kind == oauthflow.KindOAuth && e.Code == wantCode:
-		return VerdictPass, "rejected: " + probeAnswer(err)
+		return VerdictPass, "rejected: " + p.answer(err)
 	case e.Kind == oauthflow.KindOAuth:
-		return VerdictDeviation, fmt.Sprintf("rejected, but with %s instead of %s", probeAnswer(err), wantCode)
+		return VerdictDeviation, fmt.Sprintf("rejected, but with %s instead of %s", p.answer(err), wantCode)
 	case e.Status >= 400:
-		return VerdictDeviation, fmt.Sprintf("rejected with %s, without the OAuth error %s in a JSON body", probeAnswer(err), wantCode)
+		return VerdictDeviation, fmt.Sprintf("rejected with %s, without the OAuth error %s in a JSON body", p.answer(err), wantCode)
 	}
-	return VerdictError, "unexpected answer: " + probeAnswer(err)
+	return VerdictError, "unexpected answer: " + p.answer(err)
 }
 
-// probeCouldNotDecide reports answers that say nothing about conformance: no answer at all, a
+// couldNotDecide reports answers that say nothing about conformance: no answer at all, a
 // server failure, or an error that is not an *oauthflow.Error.
-func probeCouldNotDecide(err error) (bool, string) {
+func (p *prober) couldNotDecide(err error) (bool, string) {
 	e, ok := oauthflow.AsError(err)
 	switch {
 	case !ok:
-		return true, "no answer: " + probeOneLine(err.Error())
+		return true, "no answer: " + p.oneLine(err.Error())
 	case e.Kind == oauthflow.KindTransport:
-		return true, "no answer: " + probeAnswer(err)
+		return true, "no answer: " + p.answer(err)
 	case e.Status >= 500:
-		return true, "the server failed (" + probeAnswer(err) + "), so the check could not decide"
+		return true, "the server failed (" + p.answer(err) + "), so the check could not decide"
 	}
 	return false, ""
 }
 
-// probeAnswer describes an error answer in a few words: status, error code, description.
-func probeAnswer(err error) string {
+// answer describes an error answer in a few words: status, error code, description.
+func (p *prober) answer(err error) string {
 	e, ok := oauthflow.AsError(err)
 	if !ok {
-		return probeOneLine(err.Error())
+		return p.oneLine(err.Error())
 	}
 	var parts []string
 	if e.Status != 0 {
@@ -706,7 +706,7 @@ func probeAnswer(err error) string {
 			parts = append(parts, e.Code)
 		}
 		if e.Description != "" {
-			parts = append(parts, fmt.Sprintf("(%q)", probeCut(e.Description, 100)))
+			parts = append(parts, fmt.Sprintf("(%q)", p.cut(e.Description, 100)))
 		}
 	default:
 		if e.Description != "" {
@@ -715,12 +715,13 @@ func probeAnswer(err error) string {
 			parts = append(parts, e.Code)
 		}
 	}
-	return probeOneLine(strings.Join(parts, " "))
+	return p.oneLine(strings.Join(parts, " "))
 }
 
-// probeCut puts s on one line and cuts it to n runes.
-func probeCut(s string, n int) string {
-	s = collapseSpace(s)
+// cut puts s on one line and cuts it to n runes. Secrets are scrubbed first: a secret cut in half
+// would no longer match in scrub, and its beginning would stay in the evidence.
+func (p *prober) cut(s string, n int) string {
+	s = collapseSpace(p.scrub(s))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
 	}

@@ -311,10 +311,16 @@ func (s *secretLog) add(v string) {
 	s.mu.Unlock()
 }
 
-// secretTransport records the secrets in token-endpoint traffic: the form fields sent and the tokens returned.
-type secretTransport struct{ log *secretLog }
+// secretTransport records the secrets in token-endpoint traffic: the form fields sent and the tokens
+// returned. With echo set it also plays a server that quotes the secret it was sent in a long
+// error_description, so the secret straddles the point where evidence is cut short.
+type secretTransport struct {
+	log  *secretLog
+	echo bool
+}
 
 func (st secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var sent string
 	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		req.Body.Close()
@@ -323,7 +329,10 @@ func (st secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if form, err := url.ParseQuery(string(body)); err == nil {
 			for _, k := range []string{"code", "code_verifier", "client_secret", "refresh_token", "token"} {
-				st.log.add(form.Get(k))
+				if v := form.Get(k); v != "" {
+					st.log.add(v)
+					sent = v
+				}
 			}
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
@@ -343,6 +352,15 @@ func (st secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if s, ok := fields[k].(string); ok {
 				st.log.add(s)
 			}
+		}
+		if _, isError := fields["error"].(string); isError && st.echo && sent != "" {
+			// 82 characters before the secret: a description cut at 100 keeps its first 18.
+			fields["error_description"] = strings.Repeat("padding ", 9) + "the value " + sent + " was refused"
+			if body, err = json.Marshal(fields); err != nil {
+				return nil, err
+			}
+			resp.ContentLength = int64(len(body))
+			resp.Header.Del("Content-Length")
 		}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -364,35 +382,53 @@ func (b secretBrowser) Authorize(ctx context.Context, authURL, redirectURI strin
 }
 
 // TestProbeNeverRevealsSecrets runs the probe against the lenient sandbox (which hands out tokens
-// for every mistake) with a canary client secret, and asserts that no secret, code, verifier or
-// token that crossed the wire appears in the report, as JSON or as text.
+// for every mistake) and the strict one (which refuses them, behind a transport that quotes the
+// refused secret in a long error_description) with a canary client secret, and asserts that no
+// secret, code, verifier or token that crossed the wire appears in the report, as JSON or as text,
+// whole or cut short.
 func TestProbeNeverRevealsSecrets(t *testing.T) {
 	t.Parallel()
 	const canary = "canary-probe-secret-7f3e1d"
-	opts := probeSandbox(t, sandbox.ComplianceLenient, sandbox.WithClient("canary-client", canary))
-	opts.Config.Client.ID, opts.Config.Client.Secret = "canary-client", canary
-	seen := &secretLog{values: map[string]bool{canary: true}}
-	opts.HTTPClient = &http.Client{Transport: secretTransport{log: seen}}
-	opts.Browser = secretBrowser{log: seen, next: opts.Browser}
-	rep := runProbe(t, opts)
+	for _, tc := range []struct {
+		mode          sandbox.Compliance
+		echo          bool
+		minDeviations int
+	}{
+		{sandbox.ComplianceLenient, false, 9},
+		{sandbox.ComplianceStrict, true, 0},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			t.Parallel()
+			opts := probeSandbox(t, tc.mode, sandbox.WithClient("canary-client", canary))
+			opts.Config.Client.ID, opts.Config.Client.Secret = "canary-client", canary
+			seen := &secretLog{values: map[string]bool{canary: true}}
+			opts.HTTPClient = &http.Client{Transport: secretTransport{log: seen, echo: tc.echo}}
+			opts.Browser = secretBrowser{log: seen, next: opts.Browser}
+			rep := runProbe(t, opts)
 
-	if rep.Deviations < 9 {
-		t.Fatalf("the lenient sandbox should have shown its deviations (the secrets they expose are the point): %d", rep.Deviations)
-	}
-	js, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	outputs := map[string]string{"json": string(js), "text": inspector.RenderProbe(rep)}
-	if len(seen.values) < 10 {
-		t.Fatalf("only %d secrets were seen on the wire; the transport did not record the probe's traffic", len(seen.values))
-	}
-	for name, out := range outputs {
-		for v := range seen.values {
-			if strings.Contains(out, v) {
-				t.Errorf("%s output reveals the secret %.12s…", name, v)
+			if rep.Deviations < tc.minDeviations {
+				t.Fatalf("the lenient sandbox should have shown its deviations (the secrets they expose are the point): %d", rep.Deviations)
 			}
-		}
+			js, err := json.Marshal(rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outputs := map[string]string{"json": string(js), "text": inspector.RenderProbe(rep)}
+			if len(seen.values) < 10 {
+				t.Fatalf("only %d secrets were seen on the wire; the transport did not record the probe's traffic", len(seen.values))
+			}
+			if tc.echo && !strings.Contains(outputs["text"], "padding padding") {
+				t.Fatalf("no error_description quoting a secret reached the report, so cut secrets were not tested:\n%s", outputs["text"])
+			}
+			for name, out := range outputs {
+				for v := range seen.values {
+					// A secret cut short where evidence is truncated still gives its beginning away.
+					if prefix := v[:min(len(v), 12)]; strings.Contains(out, prefix) {
+						t.Errorf("%s output reveals the secret %.12s… (at least its first %d characters)", name, v, len(prefix))
+					}
+				}
+			}
+		})
 	}
 }
 
