@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"oauthdiag/internal/atomicfile"
 )
 
 // storeFormat is the version of the stored-token layout. A newer one is refused, not overwritten.
@@ -269,7 +271,7 @@ func (s *FileStore) Save(profile string, t *StoredToken) error {
 	if err := ensurePrivateDir(s.dir); err != nil {
 		return err
 	}
-	return writeFileAtomic(s.path(profile), b, 0o600, s.beforeRename)
+	return atomicfile.WriteFile(s.path(profile), b, 0o600, atomicfile.BeforeRename(s.beforeRename))
 }
 
 // Delete removes the profile's token file and any temporary file a crashed write left behind.
@@ -278,8 +280,7 @@ func (s *FileStore) Delete(profile string) error {
 		return err
 	}
 	p := s.path(profile)
-	temps, _ := filepath.Glob(filepath.Join(s.dir, "."+profile+".json.tmp-*"))
-	for _, tmp := range temps {
+	for _, tmp := range atomicfile.Temps(p) {
 		os.Remove(tmp)
 	}
 	err := os.Remove(p)
@@ -289,7 +290,7 @@ func (s *FileStore) Delete(profile string) error {
 	if err != nil {
 		return fmt.Errorf("deleting the token file: %w", err)
 	}
-	syncDir(s.dir)
+	atomicfile.SyncDir(s.dir)
 	return nil
 }
 
@@ -320,54 +321,8 @@ func ensurePrivateDir(dir string) error {
 	return nil
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames it over path.
-func writeFileAtomic(path string, data []byte, perm os.FileMode, beforeRename func(string) error) (err error) {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if beforeRename != nil {
-		if err = beforeRename(tmp); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename durable; where directories cannot be synced it does nothing.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
 // WriteFileAtomic writes data to path through a temporary file and a rename, so readers never
 // see a half-written file. The file gets mode perm.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFileAtomic(path, data, perm, nil)
+	return atomicfile.WriteFile(path, data, perm)
 }
