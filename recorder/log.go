@@ -60,9 +60,8 @@ func parseRecord(line []byte) ([]byte, error) {
 
 // scanResult describes a scan of a whole log.
 type scanResult struct {
-	size        int64 // bytes read
-	skipped     int   // torn or corrupt lines skipped
-	endsInBreak bool  // the file ends with a newline (or is empty)
+	size    int64 // bytes read
+	skipped int   // torn or corrupt lines skipped
 }
 
 // scanRecords calls fn for every intact record with its offset and length (including the
@@ -70,7 +69,6 @@ type scanResult struct {
 func scanRecords(r io.Reader, fn func(off int64, n int, payload []byte) error) (scanResult, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var res scanResult
-	res.endsInBreak = true
 	var off int64
 	var long []byte
 	for {
@@ -87,7 +85,6 @@ func scanRecords(r io.Reader, fn func(off int64, n int, payload []byte) error) (
 		if len(line) > 0 {
 			n := len(line)
 			complete := line[n-1] == '\n'
-			res.endsInBreak = complete
 			if complete {
 				if payload, perr := parseRecord(bytes.TrimSuffix(line, []byte{'\n'})); perr == nil {
 					if ferr := fn(off, n, payload); ferr != nil {

@@ -218,6 +218,9 @@ func (r *Redactor) AddSecret(kind, value string) {
 	if esc, err := json.Marshal(value); err == nil && string(esc[1:len(esc)-1]) != value {
 		add(string(esc[1 : len(esc)-1]))
 	}
+	if strings.Contains(value, "/") {
+		add(strings.ReplaceAll(value, "/", `\/`)) // JSON as PHP writes it by default
+	}
 }
 
 // Resolve returns the raw value of a secret this Redactor has seen, by fingerprint, so a
@@ -235,9 +238,6 @@ func (r *Redactor) knownKind(value string) string {
 	defer r.mu.RUnlock()
 	return r.secrets[value].kind
 }
-
-// Fingerprint is the package-level Fingerprint, for callers holding a Redactor.
-func (r *Redactor) Fingerprint(value string) string { return Fingerprint(value) }
 
 // placeholderFor redacts one structurally found value and reports it to note (may be
 // nil). A value already known keeps the kind it was first learned as: the token= of an

@@ -77,6 +77,7 @@ func TestRedactKnownSecretsAnywhere(t *testing.T) {
 		{"the secret s3cr3t-value leaked", "the secret " + ph("client_secret", "s3cr3t-value") + " leaked"},
 		{"path /x/s3cr3t-value/y", "path /x/" + ph("client_secret", "s3cr3t-value") + "/y"},
 		{"escaped tok%2Fwith%2Bchars%3D in a URL", "escaped " + ph("access_token", "tok/with+chars=") + " in a URL"},
+		{`{"echo":"tok\/with+chars="}`, `{"echo":"` + ph("access_token", "tok/with+chars=") + `"}`},
 		{"a cab and abc stay", "a cab and abc stay"},
 		{"token=s3cr3t-value keeps the learned kind", "token=" + ph("client_secret", "s3cr3t-value") + " keeps the learned kind"},
 	}

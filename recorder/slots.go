@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -19,9 +18,9 @@ type slot struct {
 	duration time.Duration
 	status   int32
 	attempt  int32
-	// id is 0 when the call's id is callID(seq), as the recorder names every call.
-	id, step, kind, leg, method, url, err, errKind, replayOf strRef
-	failed, pending                                          bool
+	// A call's id is callID(seq): the recorder names every call so.
+	step, kind, leg, method, url, err, errKind, replayOf strRef
+	failed, pending                                      bool
 }
 
 // strRef is a string of a strTable; 0 is "".
@@ -42,8 +41,7 @@ type strTable struct {
 
 // The string fields of a slot, as indices of strTable.last.
 const (
-	fieldID = iota
-	fieldStep
+	fieldStep = iota
 	fieldKind
 	fieldLeg
 	fieldMethod
@@ -101,28 +99,16 @@ func (t *strTable) pack(sum *Summary, off int64, n int) slot {
 	if !sum.Started.IsZero() {
 		sl.started = sum.Started.UnixNano()
 	}
-	if !isCallID(sum.ID, sum.Seq) {
-		sl.id = t.refAs(fieldID, sum.ID)
-	}
 	return sl
-}
-
-// isCallID reports whether id is callID(seq), without building it.
-func isCallID(id string, seq int) bool {
-	var digits [20]byte
-	return len(id) > 1 && id[0] == 'c' && string(strconv.AppendInt(digits[:0], int64(seq), 10)) == id[1:]
 }
 
 // summary unpacks a slot. Times come back in UTC.
 func (t *strTable) summary(sl *slot) Summary {
 	sum := Summary{
-		ID: t.str(sl.id), Seq: sl.seq, Step: t.str(sl.step), Kind: Kind(t.str(sl.kind)), Leg: t.str(sl.leg),
+		ID: callID(sl.seq), Seq: sl.seq, Step: t.str(sl.step), Kind: Kind(t.str(sl.kind)), Leg: t.str(sl.leg),
 		Method: t.str(sl.method), URL: t.str(sl.url), Status: int(sl.status), Duration: sl.duration,
 		Error: t.str(sl.err), ErrorKind: ErrorKind(t.str(sl.errKind)), ReplayOf: t.str(sl.replayOf),
 		Attempt: int(sl.attempt), Failed: sl.failed, Pending: sl.pending,
-	}
-	if sl.id == 0 {
-		sum.ID = callID(sl.seq)
 	}
 	if sl.started != 0 {
 		sum.Started = time.Unix(0, sl.started).UTC()

@@ -415,9 +415,7 @@ func (st *Store) Load(id string) (*Session, error) {
 	if s == nil {
 		return nil, fmt.Errorf("session %s has no readable header: %w", resolved, ErrCorrupt)
 	}
-	s.skipped += res.skipped
-	s.size = res.size
-	s.needBreak = !res.endsInBreak
+	s.skipped += res.skipped // the first write measures the log's end again, torn tail included
 	s.setLoaded(&loaded)
 	return s, nil
 }
