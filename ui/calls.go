@@ -181,9 +181,10 @@ func (m callsModel) upsert(c recorder.Summary) callsModel {
 		if c.Failed {
 			m.failed++
 		}
+		wasHay := m.hay[i]
 		m.all[i] = c
 		m.hay[i] = haystack(c)
-		if m.matches(was, m.hay[i]) != m.matches(c, m.hay[i]) {
+		if m.matches(was, wasHay) != m.matches(c, m.hay[i]) {
 			m = m.refilter() // rare: a call finished into or out of the filter
 		}
 		return m

@@ -235,3 +235,25 @@ func TestReloadRebuildsTheList(t *testing.T) {
 		t.Errorf("a reload of 2 calls shows them, and only them:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// A pending call is judged again by the filter when it finishes: one that finishes into the
+// filter shows up.
+func TestFinishedCallIsFilteredAgain(t *testing.T) {
+	m := listModel(t, 0, 100, 20)
+	m, _ = m.Update(keyPress("/"))
+	for _, k := range "5xx" {
+		m, _ = m.Update(keyPress(string(k)))
+	}
+	m, _ = m.Update(keyPress("enter"))
+	pending := recorder.Summary{ID: "c1", Kind: recorder.KindHTTP, Method: "GET", URL: "https://x.test/a", Pending: true}
+	m = m.upsert(pending)
+	if len(m.visible) != 0 {
+		t.Fatalf("a pending call does not match the filter 5xx, yet it shows")
+	}
+	done := pending
+	done.Pending, done.Status, done.Failed = false, 503, true
+	m = m.upsert(done)
+	if len(m.visible) != 1 || !strings.Contains(ansi.Strip(m.View("")), "c1 ") {
+		t.Fatalf("the call finished with 503 into the filter 5xx but is not shown:\n%s", ansi.Strip(m.View("")))
+	}
+}
