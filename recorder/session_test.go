@@ -701,18 +701,19 @@ func TestCallersWaitWhenTheWriterFallsBehind(t *testing.T) {
 			done.Add(1)
 		}
 	}()
-	// The calls stop at the limit: one or two with the stalled writer, two queued.
-	for last := int32(-1); ; {
-		time.Sleep(100 * time.Millisecond)
-		n := done.Load()
-		if n == last {
-			break
+	// The calls stop at the limit: one or two with the stalled writer, two queued, and the
+	// next caller waiting for room.
+	var queued int
+	for waiting := false; !waiting; {
+		select {
+		case <-finished:
+			t.Fatalf("all %d calls went through with the writer stalled", calls)
+		case <-time.After(time.Millisecond):
 		}
-		last = n
+		s.wmu.Lock()
+		waiting, queued = s.roomWaiters > 0, len(s.queue)
+		s.wmu.Unlock()
 	}
-	s.wmu.Lock()
-	queued := len(s.queue)
-	s.wmu.Unlock()
 	if n := done.Load(); n >= calls || queued > limit {
 		t.Fatalf("with the writer stalled, %d of %d calls went through and %d wait in the queue (limit %d)", n, calls, queued, limit)
 	}

@@ -330,18 +330,61 @@ func (st *Store) info(id string) (SessionInfo, error) {
 	return info, nil
 }
 
+// latest returns the newest session, as Sessions orders them, reading only the header of
+// each log: a store of long sessions is not read through to find it.
+func (st *Store) latest() (string, error) {
+	ids, err := st.logNames()
+	if err != nil {
+		return "", err
+	}
+	best, bestStarted := "", time.Time{}
+	for _, id := range ids {
+		hdr, err := st.header(id)
+		if err != nil {
+			continue // unreadable, as Sessions skips it
+		}
+		if best == "" || hdr.Started.After(bestStarted) || hdr.Started.Equal(bestStarted) && id > best {
+			best, bestStarted = id, hdr.Started
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("%w in %s", ErrNoSessions, st.dir)
+	}
+	return best, nil
+}
+
+// errStopScan ends a scan early.
+var errStopScan = errors.New("stop")
+
+// header reads a log's session header, which is its first record.
+func (st *Store) header(id string) (*sessionHeader, error) {
+	f, err := os.Open(filepath.Join(st.dir, id+logExt))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var hdr *sessionHeader
+	_, err = scanRecords(f, func(_ int64, _ int, payload []byte) error {
+		var rec record
+		if json.Unmarshal(payload, &rec) == nil && rec.Session != nil {
+			hdr = rec.Session
+		}
+		return errStopScan
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		return nil, err
+	}
+	if hdr == nil {
+		return nil, fmt.Errorf("session %s has no readable header: %w", id, ErrCorrupt)
+	}
+	return hdr, nil
+}
+
 // Resolve turns "latest", a full id or a unique id prefix into a session id.
 func (st *Store) Resolve(id string) (string, error) {
 	id = strings.TrimSpace(id)
 	if id == "" || id == "latest" {
-		infos, err := st.Sessions()
-		if err != nil {
-			return "", err
-		}
-		if len(infos) == 0 {
-			return "", fmt.Errorf("%w in %s", ErrNoSessions, st.dir)
-		}
-		return infos[0].ID, nil
+		return st.latest()
 	}
 	if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
 		return "", fmt.Errorf("session %q: %w", id, ErrNotFound)
