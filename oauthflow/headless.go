@@ -452,7 +452,7 @@ func normalPath(p string) string {
 
 // secretURLParams are redacted wherever the browser writes a URL (trace, errors).
 var secretURLParams = map[string]bool{
-	"code": true, "access_token": true, "id_token": true, "refresh_token": true, "token": true,
+	"code": true, "state": true, "access_token": true, "id_token": true, "refresh_token": true, "token": true,
 	"client_secret": true, "code_verifier": true, "client_assertion": true, "assertion": true,
 	"password": true, "passwd": true, "pwd": true, "pass": true, "session_password": true,
 }

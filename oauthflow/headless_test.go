@@ -172,7 +172,7 @@ func TestHeadlessBrowserCompletesPeerFlows(t *testing.T) {
 			if got := q.Get("iss"); (got != "") != pc.wantIss || (got != "" && got != p.Issuer) {
 				t.Errorf("iss parameter = %q; this peer is known to send it: %v (issuer %s)", got, pc.wantIss, p.Issuer)
 			}
-			for _, secret := range []string{code, password} {
+			for _, secret := range []string{code, state, password} {
 				if strings.Contains(trace.String(), secret) {
 					t.Errorf("trace shows a secret (%.6s…):\n%s", secret, trace.String())
 				}
