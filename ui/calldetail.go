@@ -78,6 +78,17 @@ type replayEdit struct {
 	edit recorder.Edit
 }
 
+// callAction is what the user can do with a call; asked for from the list, it waits until
+// the call has loaded.
+type callAction int
+
+const (
+	actionNone callAction = iota
+	actionReplay
+	actionEdit
+	actionCurl
+)
+
 // callDetail is one call in full: request, response, diagnosis, and replay results.
 type callDetail struct {
 	styles       *Styles
@@ -88,7 +99,7 @@ type callDetail struct {
 	err          error
 	diagnoses    []inspector.Diagnosis
 	curl         string
-	wantCurl     bool
+	then         callAction // run once the call has loaded
 	replaying    bool
 	replayEdited bool
 	replay       *recorder.ReplayResult
@@ -122,7 +133,7 @@ func (d callDetail) load(id string) callDetail {
 	if d.id != id {
 		d = callDetail{styles: d.styles, mask: d.mask, view: d.view, width: d.width, height: d.height}
 	}
-	d.id, d.loading = id, true
+	d.id, d.loading, d.then = id, true, actionNone
 	d.render()
 	return d
 }
@@ -154,7 +165,7 @@ func (d callDetail) Update(msg tea.Msg) (callDetail, tea.Cmd) {
 		if msg.id != d.id {
 			return d, nil
 		}
-		d.loading = false
+		d.loading, d.then = false, actionNone
 		if msg.err != nil {
 			d.err = msg.err
 			d.render()
@@ -164,10 +175,6 @@ func (d callDetail) Update(msg tea.Msg) (callDetail, tea.Cmd) {
 		d.entry = &e
 		d.diagnoses = diagnoseEntry(e)
 		d.render()
-		if d.wantCurl {
-			d.wantCurl = false
-			return d, d.curlCmd()
-		}
 	case curlMsg:
 		if msg.err != nil {
 			return d, statusCmd("cannot render the call as curl: "+msg.err.Error(), true)

@@ -147,7 +147,20 @@ func (m callsModel) Update(msg tea.Msg) (callsModel, tea.Cmd) {
 		return m, nil
 	case callsReloadedMsg:
 		return m.reload(msg.calls), nil
-	case entryLoadedMsg, replayDoneMsg, curlMsg:
+	case entryLoadedMsg:
+		then := actionNone
+		if msg.id == m.detail.id {
+			then = m.detail.then
+		}
+		var cmd tea.Cmd
+		m.detail, cmd = m.detail.Update(msg)
+		m.updateKeys()
+		if then == actionNone || m.detail.entry == nil {
+			return m, cmd
+		}
+		m, next := m.act(then)
+		return m, tea.Batch(cmd, next)
+	case replayDoneMsg, curlMsg:
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.Update(msg)
 		m.updateKeys()
@@ -338,6 +351,7 @@ func (m callsModel) handleKey(msg tea.KeyPressMsg) (callsModel, tea.Cmd) {
 	case callsDetail:
 		switch {
 		case key.Matches(msg, m.keys.Back):
+			m.detail.then = actionNone
 			if m.detail.replay != nil || m.detail.replayErr != nil {
 				m.detail = m.detail.clearReplay()
 			} else {
@@ -346,11 +360,11 @@ func (m callsModel) handleKey(msg tea.KeyPressMsg) (callsModel, tea.Cmd) {
 			m.updateKeys()
 			return m, nil
 		case key.Matches(msg, m.keys.Replay):
-			return m.startReplay()
+			return m.act(actionReplay)
 		case key.Matches(msg, m.keys.Edit):
-			return m.startEdit()
+			return m.act(actionEdit)
 		case key.Matches(msg, m.keys.Curl):
-			return m, m.detail.curlCmd()
+			return m.act(actionCurl)
 		case key.Matches(msg, m.keys.Up):
 			m.detail.view.ScrollUp(1)
 		case key.Matches(msg, m.keys.Down):
@@ -399,16 +413,11 @@ func (m callsModel) handleKey(msg tea.KeyPressMsg) (callsModel, tea.Cmd) {
 	case key.Matches(msg, m.keys.Open):
 		return m.open()
 	case key.Matches(msg, m.keys.Replay):
-		m, cmd := m.open()
-		m2, cmd2 := m.startReplay()
-		return m2, tea.Batch(cmd, cmd2)
-	case key.Matches(msg, m.keys.Curl):
-		m, cmd := m.open()
-		m.detail.wantCurl = true
-		return m, cmd
+		return m.openThen(actionReplay)
 	case key.Matches(msg, m.keys.Edit):
-		m, cmd := m.open()
-		return m, tea.Batch(cmd, statusCmd("loading the call: press e again once it shows", false))
+		return m.openThen(actionEdit)
+	case key.Matches(msg, m.keys.Curl):
+		return m.openThen(actionCurl)
 	}
 	if m.cursor >= len(m.visible)-1 {
 		m.follow = true
@@ -428,6 +437,36 @@ func (m callsModel) open() (callsModel, tea.Cmd) {
 	return m, loadEntryCmd(m.session, c.ID)
 }
 
+// openThen opens the selected call and does a once it has loaded.
+func (m callsModel) openThen(a callAction) (callsModel, tea.Cmd) {
+	m, cmd := m.open()
+	if m.mode != callsDetail {
+		return m, cmd
+	}
+	m, next := m.act(a)
+	return m, tea.Batch(cmd, next)
+}
+
+// act does a with the open call, or, while the call is still loading, once it has loaded.
+func (m callsModel) act(a callAction) (callsModel, tea.Cmd) {
+	if m.detail.loading {
+		m.detail.then = a
+		return m, nil
+	}
+	if m.detail.entry == nil {
+		return m, statusCmd("call "+m.detail.id+" could not be read from the session log", true)
+	}
+	switch a {
+	case actionReplay:
+		return m.startReplay()
+	case actionEdit:
+		return m.startEdit()
+	case actionCurl:
+		return m, m.detail.curlCmd()
+	}
+	return m, nil
+}
+
 // selectID moves the cursor to a call (the flow uses it to point at a failed call).
 func (m callsModel) selectID(id string) callsModel {
 	i, ok := m.index[id]
@@ -444,9 +483,10 @@ func (m callsModel) selectID(id string) callsModel {
 	return m
 }
 
+// startReplay resends the open call, which has loaded.
 func (m callsModel) startReplay() (callsModel, tea.Cmd) {
-	if m.detail.id == "" || m.detail.loading {
-		return m, statusCmd("open a call first (enter)", true)
+	if m.detail.entry.Kind != recorder.KindHTTP {
+		return m, statusCmd("a browser leg cannot be resent: it was only observed", true)
 	}
 	if m.detail.replaying {
 		return m, statusCmd("a replay is already running", true)
@@ -456,10 +496,8 @@ func (m callsModel) startReplay() (callsModel, tea.Cmd) {
 	return m, replayCmd(m.ctx, m.replay, m.session, m.detail.id, recorder.Edit{}, false, m.accessToken)
 }
 
+// startEdit opens the editor on the open call, which has loaded.
 func (m callsModel) startEdit() (callsModel, tea.Cmd) {
-	if m.detail.entry == nil {
-		return m, statusCmd("the call is still loading", true)
-	}
 	if m.detail.entry.Kind != recorder.KindHTTP {
 		return m, statusCmd("a browser leg cannot be resent: it was only observed", true)
 	}
@@ -481,7 +519,7 @@ func (m *callsModel) updateKeys() {
 	m.keys.Back.SetEnabled(inDetail)
 	sent := m.detail.entry == nil || m.detail.entry.Kind == recorder.KindHTTP // observed browser legs cannot be resent
 	m.keys.Replay.SetEnabled(list || (inDetail && !m.detail.replaying && sent))
-	m.keys.Edit.SetEnabled(inDetail && m.detail.entry != nil && sent)
+	m.keys.Edit.SetEnabled(list || (inDetail && sent))
 	m.keys.Curl.SetEnabled(list || inDetail)
 }
 
@@ -601,7 +639,7 @@ func (m callsModel) shortHelp() []key.Binding {
 	case m.mode == callsDetail:
 		return []key.Binding{m.keys.Replay, m.keys.Edit, m.keys.Curl, m.keys.Back}
 	}
-	return []key.Binding{m.keys.Open, m.keys.Filter, m.keys.FailedOnly, m.keys.Replay, m.keys.Curl}
+	return []key.Binding{m.keys.Open, m.keys.Filter, m.keys.FailedOnly, m.keys.Replay, m.keys.Edit, m.keys.Curl}
 }
 
 func (m callsModel) fullHelp() [][]key.Binding {

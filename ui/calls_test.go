@@ -257,3 +257,19 @@ func TestFinishedCallIsFilteredAgain(t *testing.T) {
 		t.Fatalf("the call finished with 503 into the filter 5xx but is not shown:\n%s", ansi.Strip(m.View("")))
 	}
 }
+
+// r and e on the list open the selected call and, once it has loaded, replay it or open the
+// editor, as they do on the opened call.
+func TestReplayAndEditFromTheList(t *testing.T) {
+	env := newTestEnv(t, envOptions{})
+	s := env.start(t, 120, 40)
+	s.waitFor("Configure")
+	s.keys("enter")
+	s.waitUntil("Configure ok", func(scr string) bool { return stepMark(scr, "Configure") == "✓" })
+	s.keys("3", "r")
+	s.waitFor("Call c1 · discovery", "Replay: c1 → c2", "c1 resent as c2: 200 → 200")
+	s.keys("esc", "esc")
+	s.waitFor("Calls  2 recorded")
+	s.keys("g", "e")
+	s.waitFor("Edit and resend c1", "▸ method")
+}
