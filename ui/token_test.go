@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"oauthdiag/oauthflow"
 	"oauthdiag/sandbox"
 )
 
@@ -139,6 +140,51 @@ func TestAutoRefreshRefreshesShortlyBeforeExpiry(t *testing.T) {
 	}
 	if m.flow.selected != stepCallAPI {
 		t.Errorf("auto-refresh must not move the user's selection, got %s", m.flow.selected)
+	}
+}
+
+// statuses runs cmd, and the commands it batches, and returns the status lines they show.
+// Only for commands that return at once.
+func statuses(cmd tea.Cmd) []string {
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []string
+		for _, c := range msg {
+			out = append(out, statuses(c)...)
+		}
+		return out
+	case statusMsg:
+		return []string{msg.text}
+	}
+	return nil
+}
+
+// A stored token near its expiry is refreshed automatically once the Refresh step can run:
+// before Configure the clock's ticks neither start nor announce a refresh.
+func TestAutoRefreshWaitsUntilRefreshCanRun(t *testing.T) {
+	env := newTestEnv(t, envOptions{})
+	now := env.clock.Now()
+	env.cfg.InitialToken = &oauthflow.Token{AccessToken: "at-stored", RefreshToken: "rt-stored", TokenType: "Bearer",
+		ReceivedAt: now.Add(-85 * time.Second), Expiry: now.Add(5 * time.Second), ExpiresIn: 90}
+	m := env.model(t)
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	for i := range 3 {
+		next, cmd := m.Update(tickMsg{seq: -1})
+		m = next.(Model)
+		if st := statuses(cmd); len(st) > 0 {
+			t.Fatalf("tick %d before Configure announces %q", i, st)
+		}
+		if m.flow.steps[stepRefresh].state != statePending {
+			t.Fatalf("tick %d before Configure starts Refresh", i)
+		}
+	}
+	m = runStep(t, m, stepConfigure)
+	m = update(t, m, tickMsg{seq: -1})
+	if m.flow.steps[stepRefresh].state != stateRunning || !m.flow.steps[stepRefresh].auto {
+		t.Errorf("after Configure the stored token is refreshed automatically: %+v", m.flow.steps[stepRefresh])
 	}
 }
 

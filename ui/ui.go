@@ -415,9 +415,11 @@ func (m Model) tick(seq int) (tea.Model, tea.Cmd) {
 	m.status = m.status.expire(now)
 	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, now)
 	// A failed automatic refresh is not retried on every tick: the user sees the diagnosis
-	// and refreshes by hand (R) or authorizes again.
+	// and refreshes by hand (R) or authorizes again. Nor is one tried before the Refresh step
+	// can run (a stored token before Configure): the step says what it needs when asked.
 	last := m.flow.steps[stepRefresh]
-	if m.tokens.wantsRefresh() && !m.flow.busy() && !(last.auto && last.state == stateFailed) {
+	ready, _ := m.flow.ready(stepRefresh)
+	if m.tokens.wantsRefresh() && ready && !m.flow.busy() && !(last.auto && last.state == stateFailed) {
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.runStep(stepRefresh, true)
 		spin := m.startSpinner()
