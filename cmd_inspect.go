@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,7 +55,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "inspect", inspectUsage)
 	f.pf.register(fs)
 	fs.BoolVar(&f.stored, "stored", false, "inspect the stored token of the profile (--profile, or the one derived from provider and client_id)")
-	fs.StringVar(&f.tokenStore, "token-store", "auto", "where --stored looks: auto (keychain, else file), keychain or file")
+	fs.StringVar(&f.tokenStore, "token-store", "", "where --stored looks: auto (the OS keychain when it answers, else a file), keychain or file (default $OAUTHDIAG_TOKEN_STORE, the profile's token_store, or auto)")
 	fs.StringVar(&f.kind, "type", "", "what the token is: access, refresh or id (default: guessed from the token)")
 	fs.BoolVar(&f.noIntrospect, "no-introspect", false, "do not ask the provider about the token, even when an introspection endpoint is known")
 	fs.StringVar(&f.audience, "audience", "", "audience the token must carry (default for ID tokens: the client_id)")
@@ -105,12 +104,37 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		if noClient {
 			res.cfg.Client.ID, res.cfg.Client.Secret = "", ""
 		}
+		var st *oauthflow.StoredToken
+		if f.stored {
+			// The store and profile name call and tui use; read before anything is sent.
+			var profile string
+			if st, profile, err = loadStoredToken(env, res, f.tokenStore); err != nil {
+				return err
+			}
+			positional = []string{st.Token.AccessToken}
+			switch f.kind {
+			case inspector.KindRefresh:
+				positional[0] = st.Token.RefreshToken
+			case inspector.KindID:
+				positional[0] = st.Token.IDToken
+			}
+			if positional[0] == "" {
+				return fmt.Errorf("the stored token of profile %q has no %s token", profile, orDefault(f.kind, inspector.KindAccess))
+			}
+			opts.Token, opts.Skew = &st.Token, st.ServerSkew
+		}
 		rec, err := openRecording(env, res.cfg, map[string]string{"command": "inspect"})
 		if err != nil {
 			return err
 		}
 		defer rec.Close()
 		red, session = rec.red, rec.sessionID()
+		if st != nil {
+			red.AddSecret("access_token", st.Token.AccessToken)
+			red.AddSecret("refresh_token", st.Token.RefreshToken)
+			red.AddSecret("id_token", st.Token.IDToken)
+			secrets = append(secrets, st.Token.AccessToken, st.Token.RefreshToken, st.Token.IDToken)
+		}
 		client := rec.client(f.pf.timeout)
 		runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
 		if res.discover {
@@ -125,27 +149,6 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}
 		opts.Runner, opts.HTTPClient = runner, client
-		if f.stored {
-			st, profile, err := loadStoredToken(env, f.tokenStore, f.pf.profile, runner.Config())
-			if err != nil {
-				return err
-			}
-			positional = []string{st.Token.AccessToken}
-			switch f.kind {
-			case inspector.KindRefresh:
-				positional[0] = st.Token.RefreshToken
-			case inspector.KindID:
-				positional[0] = st.Token.IDToken
-			}
-			if positional[0] == "" {
-				return fmt.Errorf("the stored token of profile %q has no %s token", profile, orDefault(f.kind, inspector.KindAccess))
-			}
-			opts.Token, opts.Skew = &st.Token, st.ServerSkew
-			red.AddSecret("access_token", st.Token.AccessToken)
-			red.AddSecret("refresh_token", st.Token.RefreshToken)
-			red.AddSecret("id_token", st.Token.IDToken)
-			secrets = append(secrets, st.Token.AccessToken, st.Token.RefreshToken, st.Token.IDToken)
-		}
 	} else if f.pf.endpoints.JWKS != "" {
 		// Only a JWKS: enough to check a signature, nothing else is sent.
 		opts.Verify.JWKSURL = f.pf.endpoints.JWKS
@@ -240,23 +243,9 @@ func readToken(r io.Reader) (string, error) {
 	return "", usagef("stdin held no token: pipe the token in (echo \"$TOKEN\" | oauthdiag inspect -)")
 }
 
-// loadStoredToken reads the profile's token from the token store under the state directory.
-func loadStoredToken(env *cliEnv, storePref, profile string, cfg oauthflow.Config) (*oauthflow.StoredToken, string, error) {
-	pref, err := oauthflow.ParseStorePreference(storePref)
-	if err != nil {
-		return nil, "", usagef("--token-store: %v", err)
-	}
-	if profile == "" {
-		profile = oauthflow.DefaultProfileName(cfg)
-	}
-	if err := oauthflow.ValidateProfileName(profile); err != nil {
-		return nil, "", usagef("%v", err)
-	}
-	dir, err := stateDir(env)
-	if err != nil {
-		return nil, "", err
-	}
-	store, _, err := oauthflow.OpenStore(pref, filepath.Join(dir, "tokens"), nil, time.Now)
+// loadStoredToken reads the token of res's profile from the store openProfileStore picks.
+func loadStoredToken(env *cliEnv, res *resolved, storeFlag string) (*oauthflow.StoredToken, string, error) {
+	profile, store, _, err := openProfileStore(env, res, storeFlag)
 	if err != nil {
 		return nil, "", err
 	}

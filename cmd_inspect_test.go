@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,5 +227,62 @@ func TestInspectCommandJWKSOnly(t *testing.T) {
 	}
 	if matches, _ := filepath.Glob(filepath.Join(home, "state", "sessions", "*")); len(matches) != 0 {
 		t.Errorf("an offline inspection wrote a session log: %v", matches)
+	}
+}
+
+// inspect --stored reads the store call and tui use: --token-store, else OAUTHDIAG_TOKEN_STORE,
+// else the profile's token_store, else auto. No keychain is reachable here, so auto falls back to
+// the token file and says so, a file store is used without a word, and a keychain store fails.
+func TestInspectStoredTokenStorePreference(t *testing.T) {
+	sb, tok := inspectSandbox(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	cases := []struct {
+		name       string
+		envStore   string // OAUTHDIAG_TOKEN_STORE
+		tokenStore string // the profile's token_store
+		code       int
+		stderr     string // substring; "" means stderr must not mention the keychain
+	}{
+		{"auto falls back to the file", "", "", 0, "tokens are kept in files under"},
+		{"OAUTHDIAG_TOKEN_STORE=file", "file", "", 0, ""},
+		{"profile token_store = file", "", "file", 0, ""},
+		{"profile token_store = keychain", "", "keychain", 1, "keychain"},
+		{"OAUTHDIAG_TOKEN_STORE over the profile", "file", "keychain", 0, ""},
+		{"bad OAUTHDIAG_TOKEN_STORE", "disk", "file", 2, "OAUTHDIAG_TOKEN_STORE: unknown token store"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			store := oauthflow.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
+			if err := store.Save("st", &oauthflow.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
+				t.Fatal(err)
+			}
+			profile := fmt.Sprintf("[profiles]\nst = { issuer = %q, client_id = %q, auth_method = \"post\", introspect_url = %q, secret = \"env:ST_SECRET\"",
+				sb.Issuer(), sandbox.DefaultClientID, sb.BaseURL()+"/oauth/v2/introspectToken")
+			if c.tokenStore != "" {
+				profile += fmt.Sprintf(", token_store = %q", c.tokenStore)
+			}
+			cfg := filepath.Join(home, "config", "config.toml")
+			if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfg, []byte(profile+" }\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{"OAUTHDIAG_HOME": home, "ST_SECRET": sandbox.DefaultClientSecret, "OAUTHDIAG_TOKEN_STORE": c.envStore}
+			out, errOut, code := inspectRun(t, env, "", "--profile", "st", "--stored")
+			if code != c.code {
+				t.Fatalf("exit %d (want %d): %s\n%s", code, c.code, errOut, out)
+			}
+			if c.code == 0 && !strings.Contains(out, inspector.Fingerprint(tok.AccessToken)) {
+				t.Errorf("the stored token was not inspected:\n%s", out)
+			}
+			switch {
+			case c.stderr == "" && strings.Contains(errOut, "keychain"):
+				t.Errorf("stderr mentions the keychain:\n%s", errOut)
+			case !strings.Contains(errOut, c.stderr):
+				t.Errorf("stderr lacks %q:\n%s", c.stderr, errOut)
+			}
+		})
 	}
 }

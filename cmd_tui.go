@@ -336,37 +336,26 @@ func (p *profileToken) guardRefresh(ctx context.Context, current *oauthflow.Toke
 	return &tok, unlock, nil
 }
 
+// openProfileToken opens the token store of res's profile (the one call and inspect use) and
+// reads the token the TUI starts from.
 func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileToken, error) {
-	prof, err := loadProfile(env, res.profileName)
+	profile, store, state, err := openProfileStore(env, res, flagValue)
 	if err != nil {
 		return nil, err
 	}
-	pref, err := storePreference(env, flagValue, prof)
-	if err != nil {
-		return nil, err
-	}
-	state, err := stateDir(env)
-	if err != nil {
-		return nil, err
-	}
-	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
-	if err != nil {
-		return nil, err
-	}
-	noteFallbackOnce(env, state, reason)
-	pt := &profileToken{store: store, profile: res.profileName, cfg: res.cfg,
+	pt := &profileToken{store: store, profile: profile, cfg: res.cfg,
 		lock: oauthflow.ProfileLocker(filepath.Join(state, "locks"), oauthflow.DefaultLockTimeout)}
-	st, err := store.Load(res.profileName)
+	st, err := store.Load(profile)
 	switch {
 	case errors.Is(err, oauthflow.ErrNotStored):
 	case err != nil:
 		// An unreadable entry was moved aside by the store; the TUI starts without it.
-		fmt.Fprintf(env.stderr, "note: the stored token of profile %s is not usable: %v\n", res.profileName, err)
+		fmt.Fprintf(env.stderr, "note: the stored token of profile %s is not usable: %v\n", profile, err)
 	case st.ClientID == "" || st.ClientID == res.cfg.Client.ID:
 		tok := st.Token
 		pt.initial, pt.last = &tok, st
 	default:
-		fmt.Fprintf(env.stderr, "note: the token stored for profile %s was issued to client %s, not %s: it is not used\n", res.profileName, st.ClientID, res.cfg.Client.ID)
+		fmt.Fprintf(env.stderr, "note: the token stored for profile %s was issued to client %s, not %s: it is not used\n", profile, st.ClientID, res.cfg.Client.ID)
 	}
 	return pt, nil
 }
