@@ -53,19 +53,9 @@ func runBrowse(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	// Flags may come before or after the URL: a flow appends the URL after the configured flags.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usagef("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(positional) != 1 {
 		return usagef("want exactly one AUTHORIZATION_URL, got %d arguments (run `oauthdiag browse -h`)", len(positional))
