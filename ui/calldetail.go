@@ -425,6 +425,19 @@ func (e *requestEditor) focus() tea.Cmd {
 	return e.body.Focus()
 }
 
+// binaryBody says the request's body is not text (it is stored as base64): the editor
+// cannot show it, so it is resent unchanged.
+func (e requestEditor) binaryBody() bool { return e.orig.Request.BodyEncoding != "" }
+
+// moveFocus moves the focus by step fields, passing over a body that cannot be edited.
+func (e requestEditor) moveFocus(step int) requestEditor {
+	e.focused = (e.focused + step) % numFields
+	if e.focused == fieldBody && e.binaryBody() {
+		e.focused = (e.focused + step) % numFields
+	}
+	return e
+}
+
 // Update returns sent=true with the edit when the user sends the request.
 func (e requestEditor) Update(msg tea.Msg) (requestEditor, tea.Cmd, bool, replayEdit) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
@@ -441,11 +454,11 @@ func (e requestEditor) Update(msg tea.Msg) (requestEditor, tea.Cmd, bool, replay
 			e.closed = true
 			return e, nil, true, replayEdit{id: e.orig.ID, edit: edit}
 		case key.Matches(k, e.forms.NextField):
-			e.focused = (e.focused + 1) % numFields
+			e = e.moveFocus(1)
 			cmd := e.focus()
 			return e, cmd, false, replayEdit{}
 		case key.Matches(k, e.forms.PrevField):
-			e.focused = (e.focused + numFields - 1) % numFields
+			e = e.moveFocus(numFields - 1)
 			cmd := e.focus()
 			return e, cmd, false, replayEdit{}
 		}
@@ -507,7 +520,7 @@ func (e requestEditor) edit() (recorder.Edit, error) {
 	if len(changed) > 0 {
 		ed.SetHeaders = changed
 	}
-	if b := e.body.Value(); b != e.orig.Request.Body {
+	if b := e.body.Value(); !e.binaryBody() && b != e.orig.Request.Body {
 		ed.Body = &b
 	}
 	return ed, nil
@@ -526,7 +539,14 @@ func (e requestEditor) View() string {
 	b.WriteString(label(fieldMethod, fit("method", 8)) + " " + e.method.View() + "\n")
 	b.WriteString(label(fieldURL, fit("URL", 8)) + " " + e.url.View() + "\n")
 	b.WriteString(label(fieldHeaders, "headers (Name: value, one a line)") + "\n" + e.headers.View() + "\n")
-	b.WriteString(label(fieldBody, "body") + "\n" + e.body.View() + "\n")
+	switch {
+	case e.binaryBody() && e.orig.Request.Truncated:
+		b.WriteString(label(fieldBody, fmt.Sprintf("body: %d bytes of binary data, only partly recorded: it cannot be resent", e.orig.Request.BodySize)) + "\n")
+	case e.binaryBody():
+		b.WriteString(label(fieldBody, fmt.Sprintf("body: %d bytes of binary data, resent unchanged", e.orig.Request.BodySize)) + "\n")
+	default:
+		b.WriteString(label(fieldBody, "body") + "\n" + e.body.View() + "\n")
+	}
 	if e.errText != "" {
 		b.WriteString(st.Error.Render(e.errText) + "\n")
 	}
