@@ -13,8 +13,6 @@ import (
 // themes; under NO_COLOR the program downsamples them away and the symbols (✓ ✗ ● ▲) still
 // carry every state.
 type Styles struct {
-	App lipgloss.Style
-
 	Header struct {
 		Brand     lipgloss.Style
 		Tab       lipgloss.Style
@@ -47,7 +45,6 @@ type Styles struct {
 		HeaderName  lipgloss.Style
 		HeaderValue lipgloss.Style
 		Body        lipgloss.Style
-		Meta        lipgloss.Style
 		Section     lipgloss.Style
 	}
 
@@ -90,7 +87,6 @@ type Styles struct {
 
 	Verdict struct {
 		Pass lipgloss.Style
-		Warn lipgloss.Style
 		Fail lipgloss.Style
 		Info lipgloss.Style
 	}
@@ -114,9 +110,7 @@ type Styles struct {
 	}
 
 	Muted   lipgloss.Style
-	Bold    lipgloss.Style
 	Error   lipgloss.Style
-	Warning lipgloss.Style
 	Success lipgloss.Style
 	Help    help.Styles
 }
@@ -137,7 +131,6 @@ func NewStyles(isDark bool) Styles {
 		barBg   = ld(lipgloss.Color("#E6E6E6"), lipgloss.Color("#303030"))
 	)
 	var s Styles
-	s.App = lipgloss.NewStyle().Foreground(fg)
 
 	s.Header.Brand = lipgloss.NewStyle().Bold(true).Foreground(accent)
 	s.Header.Tab = lipgloss.NewStyle().Foreground(muted).Padding(0, 1)
@@ -166,7 +159,6 @@ func NewStyles(isDark bool) Styles {
 	s.HTTP.HeaderName = lipgloss.NewStyle().Foreground(cyan)
 	s.HTTP.HeaderValue = lipgloss.NewStyle().Foreground(fg)
 	s.HTTP.Body = lipgloss.NewStyle().Foreground(fg)
-	s.HTTP.Meta = lipgloss.NewStyle().Foreground(muted)
 	s.HTTP.Section = lipgloss.NewStyle().Bold(true).Foreground(muted)
 
 	s.Redacted = lipgloss.NewStyle().Foreground(yellow).Italic(true)
@@ -198,7 +190,6 @@ func NewStyles(isDark bool) Styles {
 	s.Calls.Filter = lipgloss.NewStyle().Foreground(accent)
 
 	s.Verdict.Pass = lipgloss.NewStyle().Foreground(green)
-	s.Verdict.Warn = lipgloss.NewStyle().Foreground(yellow)
 	s.Verdict.Fail = lipgloss.NewStyle().Bold(true).Foreground(red)
 	s.Verdict.Info = lipgloss.NewStyle().Foreground(muted)
 
@@ -215,9 +206,7 @@ func NewStyles(isDark bool) Styles {
 	s.Input.Focused = lipgloss.NewStyle().Bold(true).Foreground(accent)
 
 	s.Muted = lipgloss.NewStyle().Foreground(muted)
-	s.Bold = lipgloss.NewStyle().Bold(true)
 	s.Error = lipgloss.NewStyle().Foreground(red)
-	s.Warning = lipgloss.NewStyle().Foreground(yellow)
 	s.Success = lipgloss.NewStyle().Foreground(green)
 	s.Help = help.DefaultStyles(isDark)
 	return s
