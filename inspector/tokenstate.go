@@ -58,9 +58,9 @@ func sourceRank(s ExpirySource) int {
 
 // Expiry thresholds for StatusExpiringSoon: a token is expiring soon when less than
 // SoonFraction of its lifetime or less than SoonMinimum is left, whichever is more. The fraction
-// makes a 60-day LinkedIn token "expiring soon" 6 days ahead, in time to refresh it as LinkedIn
-// asks; the minimum covers short-lived tokens (5 minutes at zitadel) and tokens of unknown
-// lifetime.
+// makes a 60-day LinkedIn token "expiring soon" 6 days ahead, a warning in time to plan for it;
+// the minimum covers short-lived tokens (5 minutes at zitadel) and tokens of unknown lifetime.
+// The status only warns: NextAction says refresh at oauthflow.DefaultMargin, as oauthdiag call does.
 const (
 	DefaultSoonFraction = 0.10
 	DefaultSoonMinimum  = 60 * time.Second
@@ -106,6 +106,8 @@ type State struct {
 	Access        TokenInfo     `json:"access"`
 	Refresh       TokenInfo     `json:"refresh"`
 	GrantedScopes []string      `json:"granted_scopes,omitempty"`
+	// refreshLead is the caller's own least refresh margin (StateOptions.SoonMinimum), 0 if none.
+	refreshLead time.Duration
 }
 
 // StateOptions refine TokenState.
@@ -122,7 +124,10 @@ type StateOptions struct {
 	// Alone says the token was given without its token response: whether the other token of
 	// the pair exists is unknown (not "none issued").
 	Alone bool
-	// SoonFraction and SoonMinimum override the DefaultSoon* thresholds.
+	// SoonFraction and SoonMinimum override the DefaultSoon* thresholds. A SoonMinimum given
+	// here is also the least margin NextAction refreshes at, for a caller that refreshes on its
+	// own schedule (the TUI's auto-refresh); the default one is not, so that by default the advice
+	// is what oauthdiag call does.
 	SoonFraction float64
 	SoonMinimum  time.Duration
 }
@@ -132,7 +137,7 @@ type StateOptions struct {
 // a JWT exp claim, and introspection's exp or LinkedIn's expires_at. The most authoritative source
 // wins (introspection, then JWT, then the token response) and disagreements are listed.
 func TokenState(tok *oauthflow.Token, now time.Time, opts StateOptions) State {
-	st := State{Now: now, Skew: opts.Skew}
+	st := State{Now: now, Skew: opts.Skew, refreshLead: max(opts.SoonMinimum, 0)}
 	if tok == nil {
 		tok = &oauthflow.Token{}
 	}
@@ -321,16 +326,31 @@ type Action struct {
 }
 
 // NextAction applies LinkedIn's documented policy, which is sound for any provider: use the
-// access token while it is valid, refresh it before it expires, and ask the member to authorize
-// again only when both tokens are expired or revoked (or there is nothing to refresh with).
+// access token while it is valid, refresh it when less than oauthflow.DefaultMargin is left (the
+// margin oauthdiag call refreshes at, so that the advice is what call does), and ask the member to
+// authorize again only when both tokens are expired or revoked (or there is nothing to refresh with).
 func NextAction(s State) Action {
 	a, r := s.Access, s.Refresh
 	canRefresh := r.Present && r.Status.usable()
 	switch a.Status {
-	case StatusValid:
+	case StatusValid, StatusExpiringSoon:
+		margin := max(refreshMargin(a), s.refreshLead)
+		if !a.Expiry.IsZero() && a.TimeLeft <= margin {
+			if canRefresh {
+				return Action{ActionRefresh, "the access token expires in " + HumanDuration(a.TimeLeft) + " (less than the " + HumanDuration(margin) + " margin): refresh it now, before it expires"}
+			}
+			return Action{ActionUse, "the access token expires in " + HumanDuration(a.TimeLeft) + " and there is no usable refresh token: the member will have to authorize again then"}
+		}
 		reason := "the access token is valid"
-		if a.Status == StatusValid && !a.Expiry.IsZero() {
+		if !a.Expiry.IsZero() {
 			reason += " for " + HumanDuration(a.TimeLeft)
+		}
+		if a.Status == StatusExpiringSoon {
+			if canRefresh {
+				reason += ", nearly at its end: refresh it when less than " + HumanDuration(margin) + " is left"
+			} else {
+				reason += " and there is no usable refresh token: the member will have to authorize again then"
+			}
 		}
 		if r.Status == StatusExpiringSoon {
 			reason += "; the refresh token expires in " + HumanDuration(r.TimeLeft) + ": plan a re-authorization before then"
@@ -340,11 +360,6 @@ func NextAction(s State) Action {
 		if a.Present {
 			return Action{ActionUse, "the access token's expiry is unknown: use it and refresh (or re-authorize) when the API answers 401"}
 		}
-	case StatusExpiringSoon:
-		if canRefresh {
-			return Action{ActionRefresh, "the access token expires in " + HumanDuration(a.TimeLeft) + ": refresh it now, before it expires"}
-		}
-		return Action{ActionUse, "the access token expires in " + HumanDuration(a.TimeLeft) + " and there is no usable refresh token: the member will have to authorize again then"}
 	}
 	// The access token is expired, revoked, absent or not given.
 	what := map[Status]string{StatusExpired: "expired", StatusRevoked: "revoked", StatusNone: "missing", StatusUnknown: "not known here"}[a.Status]
@@ -359,6 +374,15 @@ func NextAction(s State) Action {
 		return Action{ActionReauthorize, "the access token is " + what + " and no refresh token was issued: the member must authorize again"}
 	}
 	return Action{ActionReauthorize, "both tokens are unusable (access " + what + ", refresh " + string(r.Status) + "): the member must authorize again"}
+}
+
+// refreshMargin is the margin the lifecycle refreshes the access token at, for the lifetime the
+// state found (an unknown lifetime gets the lifecycle's default, a minute).
+func refreshMargin(ti TokenInfo) time.Duration {
+	if ti.Lifetime <= 0 {
+		return oauthflow.DefaultMargin(&oauthflow.Token{})
+	}
+	return oauthflow.DefaultMargin(&oauthflow.Token{ReceivedAt: ti.IssuedAt, Expiry: ti.Expiry})
 }
 
 // MeasureSkew estimates the server clock minus the local clock from the Date headers of the

@@ -174,7 +174,8 @@ func TestNextActionFollowsLinkedInPolicy(t *testing.T) {
 		why  string
 	}{
 		{"fresh token: use it", tok, received.Add(day), StateOptions{}, ActionUse, "valid for 59d"},
-		{"expiring soon with a refresh token: refresh before it expires", tok, received.Add(58 * day), StateOptions{}, ActionRefresh, "refresh it now"},
+		{"expiring soon with a refresh token: use it until the refresh margin", tok, received.Add(58 * day), StateOptions{}, ActionUse, "refresh it when less than 1m is left"},
+		{"within the refresh margin with a refresh token: refresh before it expires", tok, received.Add(60*day - 30*time.Second), StateOptions{}, ActionRefresh, "refresh it now"},
 		{"expiring soon without a refresh token: keep using it", &noRefresh, received.Add(58 * day), StateOptions{}, ActionUse, "authorize again then"},
 		{"access expired, refresh valid: refresh", tok, received.Add(61 * day), StateOptions{}, ActionRefresh, "access token is expired but the refresh token is valid"},
 		{"access revoked, refresh valid: refresh", tok, received.Add(day), StateOptions{Introspection: &revoked}, ActionRefresh, "revoked"},
@@ -206,6 +207,60 @@ func TestNextActionFollowsLinkedInPolicy(t *testing.T) {
 				t.Fatalf("action %s %q, want %s containing %q", a.Kind, a.Reason, tt.want, tt.why)
 			}
 		})
+	}
+}
+
+// TestNextActionRefreshesWhenTheLifecycleDoes: the action inspect and the TUI recommend must be
+// what oauthdiag call (oauthflow.Plan) does with the same token at the same moment, even while the
+// token is already "expiring soon".
+func TestNextActionRefreshesWhenTheLifecycleDoes(t *testing.T) {
+	day := 24 * time.Hour
+	linkedIn := linkedInToken(t) // 60 days of access
+	zitadel := &oauthflow.Token{AccessToken: "opaque", RefreshToken: "r", ExpiresIn: 299, ReceivedAt: received, Expiry: received.Add(299 * time.Second)}
+	for _, tt := range []struct {
+		name string
+		tok  *oauthflow.Token
+		left time.Duration
+		want ActionKind
+	}{
+		{"60-day token, 5 days left (expiring soon)", linkedIn, 5 * day, ActionUse},
+		{"60-day token, 61 s left", linkedIn, 61 * time.Second, ActionUse},
+		{"60-day token, a minute left", linkedIn, time.Minute, ActionRefresh},
+		{"60-day token, 30 s left", linkedIn, 30 * time.Second, ActionRefresh},
+		{"60-day token, expired", linkedIn, -time.Second, ActionRefresh},
+		{"299-second token, 59 s left (expiring soon)", zitadel, 59 * time.Second, ActionUse},
+		{"299-second token, 30 s left", zitadel, 30 * time.Second, ActionUse},
+		{"299-second token, 29 s left", zitadel, 29 * time.Second, ActionRefresh},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := tt.tok.Expiry.Add(-tt.left)
+			plan := oauthflow.Plan(&oauthflow.StoredToken{Token: *tt.tok}, oauthflow.Config{}, now, 0)
+			st := TokenState(tt.tok, now, StateOptions{})
+			a := NextAction(st)
+			if a.Kind != tt.want {
+				t.Errorf("next action %s (%s), want %s; access token %s", a.Kind, a.Reason, tt.want, st.Access.Status)
+			}
+			if lifecycleRefreshes, refreshes := plan.Action == oauthflow.ActionRefresh, a.Kind == ActionRefresh; lifecycleRefreshes != refreshes {
+				t.Errorf("the lifecycle plans %s (%s), inspect says %s (%s)", plan.Action, plan.Reason, a.Kind, a.Reason)
+			}
+		})
+	}
+	// The warning stays: a 60-day token with 5 days left is expiring soon, yet used.
+	if st := TokenState(linkedIn, linkedIn.Expiry.Add(-5*day), StateOptions{}); st.Access.Status != StatusExpiringSoon {
+		t.Errorf("5 days left of 60: status %s, want %s", st.Access.Status, StatusExpiringSoon)
+	}
+	// A caller's own SoonMinimum (the TUI's auto-refresh lead) may refresh earlier than the
+	// lifecycle's margin, never later, and does not bring back the refresh at the last tenth.
+	demo := &oauthflow.Token{AccessToken: "opaque", RefreshToken: "r", ReceivedAt: received, Expiry: received.Add(90 * time.Second)}
+	lead := StateOptions{SoonMinimum: 15 * time.Second}
+	if a := NextAction(TokenState(demo, demo.Expiry.Add(-10*time.Second), lead)); a.Kind != ActionRefresh {
+		t.Errorf("90-second token, 10 s left, 15 s lead: %s (%s), want refresh", a.Kind, a.Reason)
+	}
+	if a := NextAction(TokenState(linkedIn, linkedIn.Expiry.Add(-5*day), lead)); a.Kind != ActionUse {
+		t.Errorf("60-day token, 5 days left, 15 s lead: %s (%s), want use", a.Kind, a.Reason)
+	}
+	if a := NextAction(TokenState(linkedIn, linkedIn.Expiry.Add(-30*time.Second), lead)); a.Kind != ActionRefresh {
+		t.Errorf("60-day token, 30 s left, 15 s lead: %s (%s), want refresh at the lifecycle's minute", a.Kind, a.Reason)
 	}
 }
 
