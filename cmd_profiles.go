@@ -331,18 +331,8 @@ func runProfilesAdd(env *cliEnv, args []string) error {
 			return usagef("--token-store: %v", err)
 		}
 	}
-	if len(pf.apiHeaders) > 0 {
-		p.APIHeaders = map[string]string{}
-		for _, h := range pf.apiHeaders {
-			k, v, ok := strings.Cut(h, "=")
-			if !ok {
-				k, v, ok = strings.Cut(h, ":")
-			}
-			if !ok || strings.TrimSpace(k) == "" {
-				return usagef("--api-header %q: write it as Name=value", h)
-			}
-			p.APIHeaders[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+	if p.APIHeaders, err = parseAPIHeaders(pf.apiHeaders); err != nil {
+		return err
 	}
 	path, err := configPath(env)
 	if err != nil {

@@ -155,25 +155,39 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 
 // applyAPIHeaders puts the --api-header values over the provider's API headers.
 func (p *providerFlags) applyAPIHeaders(cfg *oauthflow.Config) error {
-	if len(p.apiHeaders) == 0 {
-		return nil
+	flagged, err := parseAPIHeaders(p.apiHeaders)
+	if err != nil || len(flagged) == 0 {
+		return err
 	}
 	headers := map[string]string{}
 	for k, v := range cfg.Provider.APIHeaders {
 		headers[k] = v
 	}
-	for _, h := range p.apiHeaders {
+	for k, v := range flagged {
+		headers[k] = v
+	}
+	cfg.Provider.APIHeaders = headers
+	return nil
+}
+
+// parseAPIHeaders reads --api-header values, Name=value or 'Name: value', into a map (nil when
+// there are none); a later value for a name wins.
+func parseAPIHeaders(values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	headers := make(map[string]string, len(values))
+	for _, h := range values {
 		k, v, ok := strings.Cut(h, "=")
 		if !ok {
 			k, v, ok = strings.Cut(h, ":")
 		}
 		if !ok || strings.TrimSpace(k) == "" {
-			return usagef("--api-header %q: write it as Name=value", h)
+			return nil, usagef("--api-header %q: write it as Name=value", h)
 		}
 		headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
-	cfg.Provider.APIHeaders = headers
-	return nil
+	return headers, nil
 }
 
 // promptSecret reads a secret from the terminal without echo. Without a terminal it refuses
