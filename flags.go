@@ -82,15 +82,15 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 		}
 		res.profileName = p.profile
 	}
-	switch strings.ToLower(p.provider) {
-	case "":
-	case "linkedin":
-		cfg.Provider = oauthflow.LinkedIn()
+	if p.provider != "" {
+		preset, err := oauthflow.Preset(p.provider)
+		if err != nil {
+			return nil, usagef("--provider: %v (on the command line: --issuer URL, or --auth-url and --token-url)", err)
+		}
+		cfg.Provider = preset
 		res.discover = true
 		res.issuer = cfg.Provider.Issuer
 		res.discoveryURL = cfg.Provider.DiscoveryURL
-	default:
-		return nil, usagef("unknown --provider %q: the preset is linkedin; for any other provider use --issuer URL or the endpoint flags", p.provider)
 	}
 	if p.issuer != "" {
 		res.discover, res.issuer = true, p.issuer

@@ -53,3 +53,28 @@ func TestApplyAPIHeaders(t *testing.T) {
 		t.Error("the provider's map was changed in place")
 	}
 }
+
+func TestResolveProviderPreset(t *testing.T) {
+	env := &cliEnv{getenv: func(string) string { return "" }}
+	pf := providerFlags{provider: "LinkedIn", clientID: "86abc", authMethod: "none"}
+	res, err := pf.resolve(env, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := oauthflow.LinkedIn()
+	if !res.discover || res.issuer != want.Issuer || res.discoveryURL != want.DiscoveryURL || res.cfg.Provider.Name != want.Name {
+		t.Errorf("--provider LinkedIn resolved to %+v", res)
+	}
+
+	pf.provider = "github"
+	_, err = pf.resolve(env, false)
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("an unknown --provider: %v, want a usage error", err)
+	}
+	for _, want := range []string{`--provider: unknown provider preset "github"`, "linkedin", "--issuer URL", "--auth-url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q lacks %q", err, want)
+		}
+	}
+}
