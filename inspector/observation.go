@@ -1,9 +1,6 @@
 package inspector
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -12,21 +9,22 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
 )
 
-// Transport failure classes, the same vocabulary the recorder uses.
+// Transport failure classes: the recorder's error kinds, so that a flow's failures and recorded
+// calls are classified alike.
 const (
-	TransportTimeout  = "timeout"
-	TransportDNS      = "dns"
-	TransportRefused  = "connection-refused"
-	TransportTLS      = "tls"
-	TransportReset    = "reset"
-	TransportCanceled = "canceled"
-	TransportOther    = "other"
+	TransportTimeout  = string(recorder.ErrorTimeout)
+	TransportDNS      = string(recorder.ErrorDNS)
+	TransportRefused  = string(recorder.ErrorConnectionRefused)
+	TransportTLS      = string(recorder.ErrorTLS)
+	TransportReset    = string(recorder.ErrorReset)
+	TransportCanceled = string(recorder.ErrorCanceled)
+	TransportOther    = string(recorder.ErrorOther)
 )
 
 // Body kinds.
@@ -329,30 +327,10 @@ func transportFromCode(code string, cause error) (string, string) {
 	return TransportOther, ""
 }
 
-// classifyTransport names the class of a failure to get an HTTP answer.
+// classifyTransport names the class of a failure to get an HTTP answer (recorder.Classify, the
+// classification recorded calls carry) and its innermost cause.
 func classifyTransport(err error) (string, string) {
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostnameErr x509.HostnameError
-	var recordErr tls.RecordHeaderError
-	var netErr net.Error
-	detail := rootCause(err).Error()
-	switch {
-	case errors.Is(err, context.Canceled):
-		return TransportCanceled, detail
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return TransportTimeout, detail
-	case errors.As(err, &dnsErr):
-		return TransportDNS, detail
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return TransportRefused, detail
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		return TransportReset, detail
-	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostnameErr) || errors.As(err, &recordErr):
-		return TransportTLS, detail
-	}
-	return TransportOther, detail
+	return string(recorder.Classify(err)), rootCause(err).Error()
 }
 
 func isNetError(err error) bool {

@@ -2,8 +2,10 @@ package inspector
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +30,11 @@ func TestClassifyTransport(t *testing.T) {
 		{"deadline", fmt.Errorf("request: %w", context.DeadlineExceeded), TransportTimeout, CodeTimeout},
 		{"untrusted certificate", fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), TransportTLS, CodeTLSError},
 		{"canceled", fmt.Errorf("request: %w", context.Canceled), TransportCanceled, ""},
+		// The recorder's classification is the one of record: these are what it knows beyond the above.
+		{"closed mid-answer", fmt.Errorf("reading the response: %w", io.ErrUnexpectedEOF), TransportReset, CodeNetworkUnreachable},
+		{"closed without an answer", fmt.Errorf("Post: %w", io.EOF), TransportReset, CodeNetworkUnreachable},
+		{"TLS alert", &net.OpError{Op: "remote error", Err: tls.AlertError(42)}, TransportTLS, CodeTLSError},
+		{"expired certificate", fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired}), TransportTLS, CodeTLSError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

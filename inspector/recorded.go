@@ -36,26 +36,9 @@ func FromEntry(e recorder.Entry) Observation {
 	if !e.ServerDate.IsZero() {
 		o.ServerDate = e.ServerDate
 	}
-	switch e.ErrorKind {
-	case "", recorder.ErrorIncomplete:
-		// Incomplete: the tool stopped reading, the server is not at fault.
-	case recorder.ErrorTimeout:
-		o.Transport = TransportTimeout
-	case recorder.ErrorDNS:
-		o.Transport = TransportDNS
-	case recorder.ErrorConnectionRefused:
-		o.Transport = TransportRefused
-	case recorder.ErrorTLS:
-		o.Transport = TransportTLS
-	case recorder.ErrorReset:
-		o.Transport = TransportReset
-	case recorder.ErrorCanceled:
-		o.Transport = TransportCanceled
-	default:
-		o.Transport = TransportOther
-	}
-	if o.Transport != "" {
-		o.TransportDetail = e.Error
+	// Incomplete: the tool stopped reading, the server is not at fault.
+	if k := e.ErrorKind; k != "" && k != recorder.ErrorIncomplete {
+		o.Transport, o.TransportDetail = string(k), e.Error
 	}
 	o.Failed = o.Transport != "" || o.Status >= 400
 	return o

@@ -114,3 +114,18 @@ func TestFindingsReachTheBundle(t *testing.T) {
 		t.Errorf("report.md does not carry the diagnosis:\n%s", files["report.md"])
 	}
 }
+
+// TestFromEntryTakesTheRecordedErrorKind: a recorded call's error kind is the observation's
+// transport class as it stands; only an incomplete read is no failure of the server's.
+func TestFromEntryTakesTheRecordedErrorKind(t *testing.T) {
+	for kind, want := range map[recorder.ErrorKind]string{
+		recorder.ErrorTimeout: TransportTimeout, recorder.ErrorDNS: TransportDNS, recorder.ErrorConnectionRefused: TransportRefused,
+		recorder.ErrorTLS: TransportTLS, recorder.ErrorReset: TransportReset, recorder.ErrorCanceled: TransportCanceled,
+		recorder.ErrorOther: TransportOther, recorder.ErrorIncomplete: "", "": "",
+	} {
+		o := FromEntry(recorder.Entry{ID: "c1", Error: "boom", ErrorKind: kind, Request: recorder.Request{Method: "POST", URL: "https://idp.example/token"}})
+		if o.Transport != want || o.Failed != (want != "") {
+			t.Errorf("error kind %q: transport %q, failed %v; want %q", kind, o.Transport, o.Failed, want)
+		}
+	}
+}
