@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
 )
 
 // Token kinds Inspect understands.
@@ -83,7 +84,7 @@ func Inspect(ctx context.Context, raw string, opts InspectOptions) (*Inspection,
 	if opts.Runner != nil {
 		cfg = opts.Runner.Config()
 	}
-	ins := &Inspection{Fingerprint: Fingerprint(raw), Format: DetectFormat(raw), Diagnoses: []Diagnosis{}}
+	ins := &Inspection{Fingerprint: recorder.Fingerprint(raw), Format: DetectFormat(raw), Diagnoses: []Diagnosis{}}
 	j, err := DecodeJWT(raw)
 	if err != nil {
 		ins.DecodeError = err.Error()

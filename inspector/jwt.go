@@ -3,9 +3,7 @@ package inspector
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"oauthdiag/recorder"
 )
 
 // Format is what kind of token a string is.
@@ -75,12 +75,9 @@ func decodeSegment(seg string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
 }
 
-// Fingerprint identifies a token without revealing it: the first 8 hex digits of its SHA-256
-// and its length (the same form the recorder uses for redacted values).
-func Fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return "sha256:" + hex.EncodeToString(sum[:4]) + ":len=" + strconv.Itoa(len(token))
-}
+// Fingerprint identifies a token without revealing it: recorder.Fingerprint, so that a token
+// shown by inspect can be matched with its placeholder in a recording.
+func Fingerprint(token string) string { return recorder.Fingerprint(token) }
 
 // JWT is a decoded token. Claims are as sent; Header of a JWE holds its protected header.
 type JWT struct {

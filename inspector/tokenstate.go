@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"oauthdiag/oauthflow"
+	"oauthdiag/recorder"
 )
 
 // Status is a token's state.
@@ -242,7 +243,7 @@ func (in *tokenInput) evaluate(now time.Time, soonFraction float64, soonMinimum 
 		return ti
 	}
 	if ti.Present {
-		ti.Fingerprint = Fingerprint(in.value)
+		ti.Fingerprint = recorder.Fingerprint(in.value)
 		ti.Format = DetectFormat(in.value)
 	}
 	ti.Sources = slices.Clone(in.claims)
