@@ -122,14 +122,6 @@ func FromError(err error) Observation {
 	return o
 }
 
-// FromExchange builds the observation of one HTTP exchange as oauthflow captured it.
-func FromExchange(ex oauthflow.Exchange) Observation {
-	o := Observation{Step: ex.Step, Started: ex.Started}
-	o.addExchange(ex)
-	o.Failed = o.Transport != "" || o.Status >= 400
-	return o
-}
-
 // FromResponse builds an observation from a raw answer (a fixture, a pasted response).
 func FromResponse(step string, status int, header http.Header, body []byte) Observation {
 	o := Observation{Step: step}
