@@ -3,6 +3,7 @@ package inspector
 import (
 	"encoding/json"
 	"errors"
+	"html"
 	"mime"
 	"net"
 	"net/http"
@@ -386,7 +387,7 @@ func htmlTitleAndText(page string) (string, string) {
 	title := ""
 	if i := strings.Index(lower, "<title>"); i >= 0 {
 		if j := strings.Index(lower[i:], "</title>"); j > 0 {
-			title = collapseSpace(htmlUnescape(page[i+len("<title>") : i+j]))
+			title = collapseSpace(html.UnescapeString(page[i+len("<title>") : i+j]))
 		}
 	}
 	body := page
@@ -415,12 +416,7 @@ func htmlTitleAndText(page string) (string, string) {
 			b.WriteByte(c)
 		}
 	}
-	return cutText(title, 120), cutText(collapseSpace(htmlUnescape(b.String())), 240)
-}
-
-func htmlUnescape(s string) string {
-	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&#34;", `"`, "&middot;", "·", "&nbsp;", " ")
-	return r.Replace(s)
+	return cutText(title, 120), cutText(collapseSpace(html.UnescapeString(b.String())), 240)
 }
 
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -67,6 +67,8 @@ func TestSummariseBody(t *testing.T) {
 	}{
 		{"text/html", page, BodyHTML, `HTML page titled "Sign In | Corp SSO": Please sign in Your session & cookies expired.`},
 		{"application/json", `{"error":"invalid_grant"}`, BodyJSON, "JSON, 25 bytes"},
+		{"text/html", `<html><head><title>Connexion&nbsp;&ndash; SSO</title></head><body><p>L&rsquo;application n&#x27;est pas autoris&eacute;e.</p></body></html>`, BodyHTML,
+			`HTML page titled "Connexion – SSO": L’application n'est pas autorisée.`},
 		{"", "  ", BodyEmpty, "empty body"},
 		{"text/plain", "The requested redirect_uri is missing in the client configuration.", BodyText, "non-JSON body (text/plain), 66 bytes: The requested redirect_uri is missing in the client configuration."},
 		{"application/x-www-form-urlencoded", "error=invalid_client", BodyForm, "form-encoded, 20 bytes"},

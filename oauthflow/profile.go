@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -449,21 +450,10 @@ func AppendProfile(path string, p *Profile) error {
 	if _, err := ParseProfiles(path, out); err != nil {
 		return fmt.Errorf("the new profile would not read back: %w", err)
 	}
-	if err := ensurePrivateDir(dirOf(path)); err != nil {
+	if err := ensurePrivateDir(filepath.Dir(path)); err != nil {
 		return err
 	}
 	return WriteFileAtomic(path, out, 0o600)
-}
-
-func dirOf(path string) string {
-	i := strings.LastIndexAny(path, `/\`)
-	if i < 0 {
-		return "."
-	}
-	if i == 0 {
-		return path[:1]
-	}
-	return path[:i]
 }
 
 // keyLine finds the line where a key is set: a [table] header, a key = value line inside its
