@@ -188,34 +188,17 @@ func failedStepName(fr *oauthflow.FlowResult) string {
 	return "?"
 }
 
-// sandboxConfig is the LinkedIn preset pointed at the embedded sandbox with its built-in client.
+// sandboxConfig is the LinkedIn preset pointed at the embedded sandbox with its built-in client,
+// under the provider flags. A client given on the command line is the one sandboxClient
+// registers, secret included: --client-secret alone does not replace the built-in client's.
 func sandboxConfig(pf *providerFlags, base, issuer string) (*resolved, error) {
 	p := oauthflow.LinkedInAt(base, base)
 	p.Name = "linkedin-sandbox"
-	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
-		ID: "sandbox-client", Secret: "sandbox-secret", RedirectURI: oauthflow.DefaultRedirectURI, PKCE: !pf.noPKCE,
-	}}
-	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(pf.endpoints)
-	// A client given on the command line is registered in the sandbox (see sandboxClient).
-	if pf.clientID != "" {
-		cfg.Client.ID, cfg.Client.Secret = pf.clientID, pf.clientSecret
-	}
-	if pf.redirectURI != "" {
-		cfg.Client.RedirectURI = pf.redirectURI
-	}
-	if pf.scope != "" {
-		cfg.Client.Scopes = oauthflow.SplitScopes(pf.scope)
-	}
-	if pf.authMethod != "" {
-		m, err := oauthflow.ParseAuthMethod(pf.authMethod)
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		cfg.Client.AuthMethod = m
-	}
-	if err := pf.applyAPIHeaders(&cfg); err != nil {
+	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{PKCE: true}}
+	if err := pf.overlay(&cfg); err != nil {
 		return nil, err
 	}
+	cfg.Client.ID, cfg.Client.Secret, cfg.Client.RedirectURI = sandboxClientOf(pf)
 	return &resolved{cfg: cfg, discover: true, issuer: issuer, discoveryURL: p.DiscoveryURL}, nil
 }
 
@@ -248,14 +231,20 @@ func sandboxClient(pf *providerFlags) []sandbox.Option {
 	if pf.clientID == "" && pf.redirectURI == "" {
 		return nil
 	}
-	id, secret, redirect := sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI
+	return []sandbox.Option{sandbox.WithClient(sandboxClientOf(pf))}
+}
+
+// sandboxClientOf is the client a sandbox run uses: the built-in one, or the one given with
+// --client-id (and its --client-secret, possibly none), with --redirect-uri when given.
+func sandboxClientOf(pf *providerFlags) (id, secret, redirectURI string) {
+	id, secret, redirectURI = sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI
 	if pf.clientID != "" {
 		id, secret = pf.clientID, pf.clientSecret
 	}
 	if pf.redirectURI != "" {
-		redirect = pf.redirectURI
+		redirectURI = pf.redirectURI
 	}
-	return []sandbox.Option{sandbox.WithClient(id, secret, redirect)}
+	return id, secret, redirectURI
 }
 
 func scenarioNames() string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -476,5 +477,59 @@ func TestPrettyBodyKeepsOrderAndNumbers(t *testing.T) {
 	}
 	if got := prettyBody([]byte("not json")); got != "not json" {
 		t.Errorf("non-JSON body changed: %q", got)
+	}
+}
+
+// A sandbox run uses the built-in client unless --client-id names another (which sandboxClient
+// registers with exactly its --client-secret); the other client flags apply either way.
+func TestSandboxConfig(t *testing.T) {
+	const base = "http://127.0.0.1:1"
+	cases := []struct {
+		name         string
+		pf           providerFlags
+		id, secret   string
+		redirect     string
+		scopes       string
+		method       oauthflow.AuthMethod
+		pkce         bool
+		clientOption bool
+	}{
+		{"built-in client", providerFlags{}, sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI, "", "", true, false},
+		{"a secret alone keeps the built-in client", providerFlags{clientSecret: "mine"}, sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI, "", "", true, false},
+		{"own client", providerFlags{clientID: "app", clientSecret: "s3cret", redirectURI: "http://127.0.0.1:9/cb"}, "app", "s3cret", "http://127.0.0.1:9/cb", "", "", true, true},
+		{"own public client", providerFlags{clientID: "app", authMethod: "none"}, "app", "", oauthflow.DefaultRedirectURI, "", oauthflow.AuthNone, true, true},
+		{"client flags", providerFlags{scope: "openid,email", authMethod: "post", noPKCE: true}, sandbox.DefaultClientID, sandbox.DefaultClientSecret, oauthflow.DefaultRedirectURI, "openid email", oauthflow.AuthPost, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := sandboxConfig(&c.pf, base, base+"/issuer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := res.cfg.Client
+			if cl.ID != c.id || cl.Secret != c.secret || cl.RedirectURI != c.redirect || strings.Join(cl.Scopes, " ") != c.scopes || cl.AuthMethod != c.method || cl.PKCE != c.pkce {
+				t.Errorf("client %+v", cl)
+			}
+			if !res.discover || res.issuer != base+"/issuer" || res.cfg.Provider.Name != "linkedin-sandbox" {
+				t.Errorf("resolved %+v", res)
+			}
+			if got := len(sandboxClient(&c.pf)) == 1; got != c.clientOption {
+				t.Errorf("sandboxClient registers a client: %v, want %v", got, c.clientOption)
+			}
+		})
+	}
+	pf := providerFlags{apiHeaders: multiFlag{"X-Test=1"}, endpoints: oauthflow.Endpoints{Userinfo: "http://127.0.0.1:2/me"}}
+	res, err := sandboxConfig(&pf, base, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.cfg.Provider.APIHeaders["X-Test"] != "1" || res.cfg.Provider.Endpoints.Userinfo != "http://127.0.0.1:2/me" || res.cfg.Provider.Endpoints.Token == "" {
+		t.Errorf("provider %+v", res.cfg.Provider)
+	}
+	for _, bad := range []providerFlags{{authMethod: "jwt"}, {apiHeaders: multiFlag{"nope"}}} {
+		var ue *usageError
+		if _, err := sandboxConfig(&bad, base, base); !errors.As(err, &ue) {
+			t.Errorf("sandboxConfig(%+v) = %v, want a usage error", bad, err)
+		}
 	}
 }

@@ -102,37 +102,14 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 	if p.discoveryURL != "" {
 		res.discover, res.discoveryURL = true, p.discoveryURL
 	}
-	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(p.endpoints)
 	if cfg.Provider.Name == "" {
 		cfg.Provider.Name = "custom"
 	}
-	if p.clientID != "" {
-		cfg.Client.ID = p.clientID
-	}
-	if p.authMethod != "" {
-		m, err := oauthflow.ParseAuthMethod(p.authMethod)
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		cfg.Client.AuthMethod = m
-	}
-	if p.redirectURI != "" {
-		cfg.Client.RedirectURI = p.redirectURI
+	if err := p.overlay(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Client.RedirectURI == "" {
 		cfg.Client.RedirectURI = oauthflow.DefaultRedirectURI
-	}
-	if p.scope != "" {
-		cfg.Client.Scopes = oauthflow.SplitScopes(p.scope)
-	}
-	if p.noPKCE {
-		cfg.Client.PKCE = false
-	}
-	if err := p.applyAPIHeaders(cfg); err != nil {
-		return nil, err
-	}
-	if p.clientSecret != "" {
-		cfg.Client.Secret = p.clientSecret
 	}
 	if cfg.Client.Secret == "" {
 		cfg.Client.Secret = env.getenv("OAUTHDIAG_CLIENT_SECRET")
@@ -151,6 +128,34 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 		cfg.Client.Secret = secret
 	}
 	return res, nil
+}
+
+// overlay puts the endpoint, client and API header flags that were given over cfg.
+func (p *providerFlags) overlay(cfg *oauthflow.Config) error {
+	cfg.Provider.Endpoints = cfg.Provider.Endpoints.Overlay(p.endpoints)
+	if p.clientID != "" {
+		cfg.Client.ID = p.clientID
+	}
+	if p.clientSecret != "" {
+		cfg.Client.Secret = p.clientSecret
+	}
+	if p.authMethod != "" {
+		m, err := oauthflow.ParseAuthMethod(p.authMethod)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		cfg.Client.AuthMethod = m
+	}
+	if p.redirectURI != "" {
+		cfg.Client.RedirectURI = p.redirectURI
+	}
+	if p.scope != "" {
+		cfg.Client.Scopes = oauthflow.SplitScopes(p.scope)
+	}
+	if p.noPKCE {
+		cfg.Client.PKCE = false
+	}
+	return p.applyAPIHeaders(cfg)
 }
 
 // applyAPIHeaders puts the --api-header values over the provider's API headers.
