@@ -218,7 +218,7 @@ func learnToken(r *recorder.Redactor, t *oauthflow.Token) {
 }
 
 // known secret values only: an API body is shown as it came, except for a token or secret in it.
-func redactKnown(r *recorder.Redactor, t *oauthflow.Token, secret string, s string) string {
+func redactKnown(t *oauthflow.Token, secret string, s string) string {
 	for _, v := range []struct{ kind, value string }{
 		{recorder.KindAccessToken, t.AccessToken}, {recorder.KindRefreshToken, t.RefreshToken},
 		{recorder.KindIDToken, t.IDToken}, {recorder.KindClientSecret, secret},
@@ -334,7 +334,7 @@ func runCall(ctx context.Context, env *cliEnv, args []string) error {
 			return werr
 		}
 	} else {
-		writeCallText(env.stdout, resp, func(s string) string { return redactKnown(ts.rec.red, tok, secret, s) })
+		writeCallText(env.stdout, resp, func(s string) string { return redactKnown(tok, secret, s) })
 	}
 	if resp.Status < 200 || resp.Status > 299 {
 		msg := fmt.Sprintf("the API answered HTTP %d", resp.Status)
@@ -458,7 +458,7 @@ func decisionView(d *oauthflow.Decision, redact func(string) string) decisionJSO
 }
 
 func writeCallJSON(w io.Writer, ts *tokenSession, d *oauthflow.Decision, resp *oauthflow.APIResponse, tok *oauthflow.Token, secret string) error {
-	redact := func(s string) string { return redactKnown(ts.rec.red, tok, secret, s) }
+	redact := func(s string) string { return redactKnown(tok, secret, s) }
 	out := callJSON{Profile: ts.profile, Session: ts.rec.sessionID(), Decision: decisionView(d, ts.redact), Status: resp.Status, Headers: map[string][]string{}}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {

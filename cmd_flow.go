@@ -152,7 +152,7 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if !ff.jsonOut {
 		out.header(res, sb, rec.sessionID())
-		opts.OnStep = func(s oauthflow.StepReport) { out.step(s, runner) }
+		opts.OnStep = out.step
 	}
 	fr := runner.RunFlow(ctx, opts)
 	learnSecrets(redactor, fr)
@@ -264,12 +264,9 @@ func learnSecrets(r *recorder.Redactor, fr *oauthflow.FlowResult) {
 		r.AddSecret("code", fr.Callback.Code)
 	}
 	for _, t := range []*oauthflow.Token{fr.Token, fr.Refreshed} {
-		if t == nil {
-			continue
+		if t != nil {
+			learnToken(r, t)
 		}
-		r.AddSecret("access_token", t.AccessToken)
-		r.AddSecret("refresh_token", t.RefreshToken)
-		r.AddSecret("id_token", t.IDToken)
 	}
 }
 
@@ -309,8 +306,11 @@ func (p *flowPrinter) header(res *resolved, sb *sandbox.Server, session string) 
 
 var stepMarks = map[oauthflow.StepStatus]string{oauthflow.StatusOK: "✔", oauthflow.StatusFailed: "✘", oauthflow.StatusSkipped: "–"}
 
-func (p *flowPrinter) step(s oauthflow.StepReport, r *oauthflow.Runner) {
-	// Secrets learned so far (codes, tokens) must be known before this step's exchanges are shown.
+// step prints a step as it finishes. The flow's codes and tokens reach the redactor only when the
+// flow ends (learnSecrets), so a step's exchanges are redacted by the redactor's rules (parameters,
+// JSON keys, headers, bearer credentials, JWTs) and by the values it already knows: the client
+// secret, and what the session log has learned from the calls it recorded.
+func (p *flowPrinter) step(s oauthflow.StepReport) {
 	status := ""
 	if st := s.HTTPStatus(); st != 0 {
 		status = fmt.Sprintf("HTTP %d", st)

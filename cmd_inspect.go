@@ -130,9 +130,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		defer rec.Close()
 		red, session = rec.red, rec.sessionID()
 		if st != nil {
-			red.AddSecret("access_token", st.Token.AccessToken)
-			red.AddSecret("refresh_token", st.Token.RefreshToken)
-			red.AddSecret("id_token", st.Token.IDToken)
+			learnToken(red, &st.Token)
 			secrets = append(secrets, st.Token.AccessToken, st.Token.RefreshToken, st.Token.IDToken)
 		}
 		client := rec.client(f.pf.timeout)
