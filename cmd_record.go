@@ -361,19 +361,25 @@ func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
 	}
 }
 
-// missingSecretsHelp turns a missing secret into the fix for this command line.
+// missingSecretsHelp turns missing secrets into the fixes for this command line: the error lists
+// every missing reference, and each fix is given once however many references it covers.
 func missingSecretsHelp(m *recorder.MissingSecretsError) error {
 	var fixes []string
+	seen := map[string]bool{}
 	for _, ref := range m.Missing {
+		var fix string
 		switch ref.Kind {
 		case recorder.KindAccessToken:
-			fixes = append(fixes, "run with --fresh-token to send the current access token")
-			continue
+			fix = "run with --fresh-token to send the current access token"
 		case recorder.KindCode:
-			fixes = append(fixes, "an authorization code works only once, so run the flow again for a new one (or set OAUTHDIAG_CODE to it)")
-			continue
+			fix = "an authorization code works only once, so run the flow again for a new one (or set OAUTHDIAG_CODE to it)"
+		default:
+			fix = fmt.Sprintf("set %s to the %s with fingerprint %s", envVarFor(ref.Kind), ref.Kind, ref.Fingerprint)
 		}
-		fixes = append(fixes, fmt.Sprintf("set %s to the %s with fingerprint %s", envVarFor(ref.Kind), ref.Kind, ref.Fingerprint))
+		if !seen[fix] {
+			seen[fix] = true
+			fixes = append(fixes, fix)
+		}
 	}
 	return fmt.Errorf("%w; to fix: %s", m, strings.Join(fixes, "; "))
 }

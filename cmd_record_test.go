@@ -268,3 +268,36 @@ func TestRecordCommandsRejectBadInput(t *testing.T) {
 		t.Errorf("sessions on an empty store: %v %q", r.err, r.stdout.String())
 	}
 }
+
+// Every missing secret is named; each fix is given once, however many secrets it covers.
+func TestMissingSecretsHelpGivesEachFixOnce(t *testing.T) {
+	m := &recorder.MissingSecretsError{CallID: "c7", Missing: []recorder.SecretRef{
+		{Kind: recorder.KindAccessToken, Fingerprint: "sha256:aaaa"},
+		{Kind: recorder.KindCode, Fingerprint: "sha256:bbbb"},
+		{Kind: recorder.KindAccessToken, Fingerprint: "sha256:cccc"},
+		{Kind: recorder.KindRefreshToken, Fingerprint: "sha256:dddd"},
+		{Kind: recorder.KindCode, Fingerprint: "sha256:eeee"},
+		{Kind: recorder.KindRefreshToken, Fingerprint: "sha256:dddd"},
+	}}
+	err := missingSecretsHelp(m)
+	var missing *recorder.MissingSecretsError
+	if !errors.As(err, &missing) || missing != m {
+		t.Fatalf("%v does not wrap the MissingSecretsError", err)
+	}
+	msg := err.Error()
+	for _, fp := range []string{"sha256:aaaa", "sha256:bbbb", "sha256:cccc", "sha256:dddd", "sha256:eeee"} {
+		if !strings.Contains(msg, fp) {
+			t.Errorf("the message does not name %s:\n%s", fp, msg)
+		}
+	}
+	_, fixes, _ := strings.Cut(msg, "; to fix: ")
+	for fix, want := range map[string]int{
+		"run with --fresh-token":                1,
+		"an authorization code works only once": 1,
+		"set OAUTHDIAG_REFRESH_TOKEN to the refresh_token with fingerprint sha256:dddd": 1,
+	} {
+		if n := strings.Count(fixes, fix); n != want {
+			t.Errorf("the fix %q is given %d times, want %d:\n%s", fix, n, want, fixes)
+		}
+	}
+}
