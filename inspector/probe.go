@@ -289,17 +289,6 @@ func (p *prober) report() *ProbeReport {
 	return r
 }
 
-// authMethod is the client authentication the runner uses (the client's, else the provider's, else Basic).
-func (p *prober) authMethod() oauthflow.AuthMethod {
-	if m := p.cfg.Client.AuthMethod; m != "" {
-		return m
-	}
-	if m := p.cfg.Provider.AuthMethod; m != "" {
-		return m
-	}
-	return oauthflow.AuthBasic
-}
-
 // chooseScopes completes the scopes: openid when nothing is configured and the provider is an
 // OpenID Provider, and offline_access when the provider lists it, so that a refresh token is issued.
 func (p *prober) chooseScopes() {

@@ -310,7 +310,7 @@ func (p *prober) checkRotation(ctx context.Context, tok *oauthflow.Token) *oauth
 	default:
 		what, rotated = "rotated: the refresh response carried a new refresh token", true
 	}
-	if p.authMethod() == oauthflow.AuthNone {
+	if p.cfg.AuthMethod() == oauthflow.AuthNone {
 		// RFC 9700 §4.14.2: a public client's refresh tokens must be sender-constrained or
 		// rotated; the probe uses no sender constraint, so rotation is the only protection.
 		if rotated {
@@ -345,7 +345,7 @@ func (p *prober) checkRevokedAccessToken(ctx context.Context, cur *oauthflow.Tok
 	before, trace, err := p.runner.Introspect(ctx, cur.AccessToken, "access_token")
 	p.noteAnswer(eps.Introspection, trace)
 	if err != nil {
-		if e, ok := oauthflow.AsError(err); ok && p.authMethod() == oauthflow.AuthNone &&
+		if e, ok := oauthflow.AsError(err); ok && p.cfg.AuthMethod() == oauthflow.AuthNone &&
 			(e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
 			// RFC 7662 §2.1 lets the server demand client authentication, which a public client lacks.
 			p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable,
@@ -535,7 +535,7 @@ func (p *prober) stoppedOnPage(err error) (string, bool) {
 
 // checkWrongSecret exchanges a fresh code with a wrong client secret.
 func (p *prober) checkWrongSecret(ctx context.Context) {
-	method := p.authMethod()
+	method := p.cfg.AuthMethod()
 	if method == oauthflow.AuthNone {
 		p.set(ProbeWrongClientSecret, VerdictNotApplicable, "public client (auth method none): there is no secret to get wrong")
 		return

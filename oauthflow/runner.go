@@ -148,12 +148,16 @@ func (r *Runner) newForm(ctx context.Context, endpoint string, form url.Values) 
 	return req, nil
 }
 
-func (r *Runner) authMethod() AuthMethod {
-	if r.cfg.Client.AuthMethod != "" {
-		return r.cfg.Client.AuthMethod
+func (r *Runner) authMethod() AuthMethod { return r.cfg.AuthMethod() }
+
+// AuthMethod is how the client authenticates: its own setting, else the provider's, else
+// client_secret_basic.
+func (c Config) AuthMethod() AuthMethod {
+	if c.Client.AuthMethod != "" {
+		return c.Client.AuthMethod
 	}
-	if r.cfg.Provider.AuthMethod != "" {
-		return r.cfg.Provider.AuthMethod
+	if c.Provider.AuthMethod != "" {
+		return c.Provider.AuthMethod
 	}
 	return AuthBasic
 }

@@ -60,9 +60,6 @@ func NewKeychain(service string, timeout time.Duration) *Keychain {
 	return &Keychain{service: service, timeout: timeout, backend: systemKeyring{}}
 }
 
-// Service is the service name entries are filed under.
-func (k *Keychain) Service() string { return k.service }
-
 // bounded runs op in the background and gives up after the timeout. A keyring call that never
 // returns leaves its goroutine behind; the process is a short-lived command, so that is the
 // price of not hanging the user.
