@@ -85,9 +85,10 @@ func benchFlow(b *testing.B, base, issuer string, record bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	home := b.TempDir()
 	env := &cliEnv{getenv: func(k string) string {
 		if k == "OAUTHDIAG_HOME" {
-			return b.TempDir()
+			return home
 		}
 		return ""
 	}}
