@@ -107,7 +107,7 @@ type State struct {
 	Access        TokenInfo     `json:"access"`
 	Refresh       TokenInfo     `json:"refresh"`
 	GrantedScopes []string      `json:"granted_scopes,omitempty"`
-	// refreshLead is the caller's own least refresh margin (StateOptions.SoonMinimum), 0 if none.
+	// refreshLead is the caller's own least refresh margin (StateOptions.RefreshLead), 0 if none.
 	refreshLead time.Duration
 }
 
@@ -125,12 +125,13 @@ type StateOptions struct {
 	// Alone says the token was given without its token response: whether the other token of
 	// the pair exists is unknown (not "none issued").
 	Alone bool
-	// SoonFraction and SoonMinimum override the DefaultSoon* thresholds. A SoonMinimum given
-	// here is also the least margin NextAction refreshes at, for a caller that refreshes on its
-	// own schedule (the TUI's auto-refresh); the default one is not, so that by default the advice
-	// is what oauthdiag call does.
+	// SoonFraction and SoonMinimum override the DefaultSoon* thresholds.
 	SoonFraction float64
 	SoonMinimum  time.Duration
+	// RefreshLead is the least time before expiry at which NextAction says refresh, for a
+	// caller that refreshes on its own schedule (the TUI's auto-refresh). Without it the advice
+	// is what oauthdiag call does: refresh within oauthflow.DefaultMargin.
+	RefreshLead time.Duration
 }
 
 // TokenState computes the state of tok's access and refresh tokens at now (local clock), from
@@ -138,7 +139,7 @@ type StateOptions struct {
 // a JWT exp claim, and introspection's exp or LinkedIn's expires_at. The most authoritative source
 // wins (introspection, then JWT, then the token response) and disagreements are listed.
 func TokenState(tok *oauthflow.Token, now time.Time, opts StateOptions) State {
-	st := State{Now: now, Skew: opts.Skew, refreshLead: max(opts.SoonMinimum, 0)}
+	st := State{Now: now, Skew: opts.Skew, refreshLead: max(opts.RefreshLead, 0)}
 	if tok == nil {
 		tok = &oauthflow.Token{}
 	}

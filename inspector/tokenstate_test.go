@@ -249,10 +249,10 @@ func TestNextActionRefreshesWhenTheLifecycleDoes(t *testing.T) {
 	if st := TokenState(linkedIn, linkedIn.Expiry.Add(-5*day), StateOptions{}); st.Access.Status != StatusExpiringSoon {
 		t.Errorf("5 days left of 60: status %s, want %s", st.Access.Status, StatusExpiringSoon)
 	}
-	// A caller's own SoonMinimum (the TUI's auto-refresh lead) may refresh earlier than the
+	// A caller's own RefreshLead (the TUI's auto-refresh lead) may refresh earlier than the
 	// lifecycle's margin, never later, and does not bring back the refresh at the last tenth.
 	demo := &oauthflow.Token{AccessToken: "opaque", RefreshToken: "r", ReceivedAt: received, Expiry: received.Add(90 * time.Second)}
-	lead := StateOptions{SoonMinimum: 15 * time.Second}
+	lead := StateOptions{RefreshLead: 15 * time.Second}
 	if a := NextAction(TokenState(demo, demo.Expiry.Add(-10*time.Second), lead)); a.Kind != ActionRefresh {
 		t.Errorf("90-second token, 10 s left, 15 s lead: %s (%s), want refresh", a.Kind, a.Reason)
 	}

@@ -11,8 +11,8 @@ import (
 	"oauthdiag/oauthflow"
 )
 
-// autoRefreshLead is the least time before expiry at which auto-refresh fires; longer
-// lifetimes refresh at the inspector's "expiring soon" point (the last tenth).
+// autoRefreshLead is how long before expiry auto-refresh fires (or the last third of a
+// shorter lifetime); oauthdiag call refreshes later, within oauthflow.DefaultMargin.
 const autoRefreshLead = 15 * time.Second
 
 // tokenChangedMsg tells the screens that the flow's token changed (nil: none any more).
@@ -42,9 +42,9 @@ func newTokenPanel(st *Styles, auto bool, mk masker) tokenPanel {
 	return tokenPanel{styles: st, auto: auto, mask: mk, bar: bar}
 }
 
-// stateOptions sets when a token counts as expiring soon: autoRefreshLead before expiry, or
-// the last third of a lifetime shorter than three leads, so that a demo's 10-second token
-// is not refreshed again the moment it arrives.
+// stateOptions sets when a token counts as expiring soon, and when auto-refresh refreshes it:
+// autoRefreshLead before expiry, or the last third of a lifetime shorter than three leads, so
+// that a demo's 10-second token is not refreshed again the moment it arrives.
 func stateOptions(tok *oauthflow.Token, revoked bool) inspector.StateOptions {
 	lead := autoRefreshLead
 	if tok != nil && !tok.Expiry.IsZero() && !tok.ReceivedAt.IsZero() {
@@ -52,7 +52,7 @@ func stateOptions(tok *oauthflow.Token, revoked bool) inspector.StateOptions {
 			lead = max(third, time.Second)
 		}
 	}
-	return inspector.StateOptions{SoonMinimum: lead, AccessRevoked: revoked, RefreshRevoked: revoked}
+	return inspector.StateOptions{SoonMinimum: lead, RefreshLead: lead, AccessRevoked: revoked, RefreshRevoked: revoked}
 }
 
 // update recomputes the state at now.
