@@ -86,7 +86,6 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 	// The session log's redactor learns every token, so the recorded introspection call and any
 	// free text mentioning a token are redacted; the output itself never holds one (scrub checks).
 	red := recorder.NewRedactor()
-	var secrets []string
 	var session string
 	var early []inspector.Diagnosis
 
@@ -131,7 +130,6 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		red, session = rec.red, rec.sessionID()
 		if st != nil {
 			learnToken(red, &st.Token)
-			secrets = append(secrets, st.Token.AccessToken, st.Token.RefreshToken, st.Token.IDToken)
 		}
 		client := rec.client(f.pf.timeout)
 		runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
@@ -160,7 +158,6 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	red.AddSecret("token", raw)
-	secrets = append(secrets, raw)
 	ins, err := inspector.Inspect(ctx, raw, opts)
 	if err != nil {
 		return usagef("%v", err)
@@ -184,11 +181,13 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		out := buf.String()
 		if !f.reveal {
-			out = scrub(out, secrets)
+			out = red.RedactString(out)
 		}
 		fmt.Fprint(env.stdout, out)
 	} else {
-		out := scrub(inspector.RenderInspection(ins, opts.Now), secrets)
+		// The rendering holds no token, but a server can echo one, or the client secret, in
+		// an error it sent: everything the redactor knows is replaced.
+		out := red.RedactString(inspector.RenderInspection(ins, opts.Now))
 		if f.reveal {
 			out = "value:  " + raw + "\n" + out
 		}
@@ -201,17 +200,6 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		return &exitError{code: 1, err: errors.New(why)}
 	}
 	return nil
-}
-
-// scrub replaces any token that found its way into the output with its fingerprint: the
-// rendering never includes one, this makes sure (a server could echo a token in an error text).
-func scrub(out string, secrets []string) string {
-	for _, s := range secrets {
-		if len(s) >= 8 {
-			out = strings.ReplaceAll(out, s, inspector.Fingerprint(s))
-		}
-	}
-	return out
 }
 
 // needsProvider says whether any flag names a provider to talk to.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -284,5 +286,29 @@ func TestInspectStoredTokenStorePreference(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", c.stderr, errOut)
 			}
 		})
+	}
+}
+
+// A server that echoes the client secret in an introspection error does not get it onto
+// the screen: the output goes through everything the redactor knows, not just the token.
+func TestInspectRedactsAnEchoedClientSecret(t *testing.T) {
+	const secret = "echoed-Client-Secret-4242"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":"invalid_client","error_description":"client_secret %s is not the one registered"}`, r.PostForm.Get("client_secret"))
+	}))
+	defer srv.Close()
+	env := map[string]string{"OAUTHDIAG_HOME": t.TempDir(), "OAUTHDIAG_CLIENT_SECRET": secret}
+	for _, format := range [][]string{nil, {"--json"}} {
+		args := append([]string{"--client-id", "c", "--auth-method", "post", "--introspect-url", srv.URL + "/introspect"}, format...)
+		out, errOut, _ := inspectRun(t, env, "", append(args, "AQV8eYx3Zq-opaque-token_value-0123456789")...)
+		if !strings.Contains(out+errOut, "invalid_client") {
+			t.Fatalf("the introspection error is not shown:\n%s\n%s", out, errOut)
+		}
+		if strings.Contains(out+errOut, secret) {
+			t.Errorf("inspect %v shows the client secret:\n%s\n%s", format, out, errOut)
+		}
 	}
 }
