@@ -439,11 +439,12 @@ func (p *flowPrinter) summary(fr *oauthflow.FlowResult, diags []diagnosisView, s
 		fmt.Fprintf(p.w, "Result: the flow failed at step %s.\n", failedStepName(fr))
 	}
 	for _, d := range diags {
-		fmt.Fprintf(p.w, "\nDiagnosis [%s] %s\n", d.Code, p.redact(d.Title))
+		d = d.Redacted(p.redact)
+		fmt.Fprintf(p.w, "\nDiagnosis [%s] %s\n", d.Code, d.Title)
 		for _, e := range d.Evidence {
-			fmt.Fprintf(p.w, "  evidence: %s\n", p.redact(e))
+			fmt.Fprintf(p.w, "  evidence: %s\n", e)
 		}
-		fmt.Fprintf(p.w, "  fix: %s\n", p.redact(d.Fix))
+		fmt.Fprintf(p.w, "  fix: %s\n", d.Fix)
 	}
 	if session != "" {
 		fmt.Fprintf(p.w, "\nRecorded as session %s (oauthdiag calls --session %s; oauthdiag bundle --session %s -o bundle.zip)\n", session, session, session)
@@ -511,17 +512,24 @@ func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, 
 		}
 		return r.RedactString(s)
 	}
-	doc := jsonFlow{OK: fr.OK, Session: session, Diagnoses: diags, Steps: []jsonStep{}}
-	if doc.Diagnoses == nil {
-		doc.Diagnoses = []diagnosisView{}
+	doc := jsonFlow{OK: fr.OK, Session: session, Diagnoses: make([]diagnosisView, len(diags)), Steps: []jsonStep{}}
+	for i, d := range diags {
+		doc.Diagnoses[i] = d.Redacted(red)
 	}
 	// The scopes actually requested: the client's, or the provider's defaults when it named none.
 	scopes := cfg.Client.Scopes
 	if fr.AuthRequest != nil {
 		scopes = fr.AuthRequest.Scopes
 	}
+	eps := cfg.Provider.Endpoints
+	if !reveal {
+		// An --api-url may carry a token in its query.
+		for _, u := range []*string{&eps.Authorization, &eps.Token, &eps.Userinfo, &eps.Introspection, &eps.Revocation, &eps.JWKS, &eps.API} {
+			*u = r.RedactURL(*u)
+		}
+	}
 	doc.Provider = jsonProvider{Name: cfg.Provider.Name, Issuer: cfg.Provider.Issuer, ClaimedIssuer: fr.ClaimedIssuer,
-		Endpoints: cfg.Provider.Endpoints, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI, Scopes: scopes}
+		Endpoints: eps, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI, Scopes: scopes}
 	for _, s := range fr.Steps {
 		js := jsonStep{Name: s.Name, OK: s.Status == oauthflow.StatusOK, Outcome: string(s.Status), Status: s.HTTPStatus(),
 			DurationMS: s.Duration.Milliseconds()}

@@ -533,3 +533,24 @@ func TestSandboxConfig(t *testing.T) {
 		}
 	}
 }
+
+// flow --json quotes diagnoses and endpoints through the redactor like the text output: a
+// pasted redirect the diagnosis quotes, or a token in --api-url, stays out of stdout.
+func TestFlowJSONRedactsDiagnosesAndEndpoints(t *testing.T) {
+	const code, apiToken = "AQpastedCODE0123456789abcdefghijklmnopqrstuvwxyz", "LEAKME-0123456789abcdef"
+	env := map[string]string{"OAUTHDIAG_HOME": t.TempDir()}
+	var stdout, stderr bytes.Buffer
+	cli := &cliEnv{stdin: strings.NewReader("127.0.0.1:8765/callback?code=" + code + "&state=abcdefSTATE123\n"),
+		stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] }}
+	runCLI(t.Context(), cli, []string{"flow", "--sandbox", "happy", "--paste", "--json",
+		"--api-url", "http://127.0.0.1:1/rest/me?oauth2_access_token=" + apiToken})
+	var doc flowJSON
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || len(doc.Diagnoses) == 0 {
+		t.Fatalf("want a JSON document with a diagnosis of the pasted URL: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, secret := range []string{code, apiToken} {
+		if strings.Contains(stdout.String()+stderr.String(), secret) {
+			t.Errorf("flow --json shows %.10s…:\n%s", secret, stdout.String())
+		}
+	}
+}

@@ -49,8 +49,9 @@ type Diagnosis struct {
 	Code  string `json:"code"`
 	Title string `json:"title"`
 	Fix   string `json:"fix"`
-	// Evidence lists the observed facts the rule used, as short readable lines. It never holds
-	// secrets: bodies are summarised, URLs lose their query.
+	// Evidence lists the observed facts the rule used, as short readable lines. Bodies are
+	// summarised and URLs lose their query, but a line may quote what a server sent (an
+	// error_description, page text), which can echo a secret: show it through Redacted.
 	Evidence []string `json:"evidence"`
 	// BestGuess marks a diagnosis the evidence supports but does not prove: the fix then names
 	// the other candidates.
@@ -59,6 +60,17 @@ type Diagnosis struct {
 	CallID    string `json:"call_id,omitempty"` // the recorded call the diagnosis came from
 	// RetryAfter is how long to wait before retrying (rate-limited, provider-outage), 0 if unknown.
 	RetryAfter time.Duration `json:"retry_after_ns,omitempty"`
+}
+
+// Redacted returns d with its title, evidence and fix passed through redact.
+func (d Diagnosis) Redacted(redact func(string) string) Diagnosis {
+	d.Title, d.Fix = redact(d.Title), redact(d.Fix)
+	ev := make([]string, len(d.Evidence))
+	for i, e := range d.Evidence {
+		ev[i] = redact(e)
+	}
+	d.Evidence = ev
+	return d
 }
 
 // Text renders the diagnosis as plain lines for a terminal or a report.
