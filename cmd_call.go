@@ -329,6 +329,8 @@ func runCall(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("%s", ts.redact(err.Error()))
 	}
 	secret := ts.lc.Runner.Config().Client.Secret
+	// Headers get the recorder's rules (cookies, credentials, URLs) before being shown.
+	resp.Header = ts.rec.red.RedactHeader(resp.Header)
 	if *jsonOut {
 		if werr := writeCallJSON(env.stdout, ts, d, resp, tok, secret); werr != nil {
 			return werr

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -462,5 +464,28 @@ func TestReplayFreshTokenComesFromTheTokenStore(t *testing.T) {
 	r = e.run(replayCommandWith(newStoreReplaySecrets), "c2", "--session", "latest", "--fresh-token")
 	if r.err == nil || !strings.Contains(r.stderr+r.err.Error(), "sign in with `oauthdiag call --profile sb URL`") {
 		t.Fatalf("replay after logout: %v\n%s", r.err, r.stderr)
+	}
+}
+
+// The response headers call prints get the recorder's rules: a session cookie the API sets
+// is redacted, in text and in JSON.
+func TestCallRedactsCookiesInTheHeadersItShows(t *testing.T) {
+	const cookie = "CookieSecretValue-424242"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", `lidc="b=VB00:s=V:r=V:a=V:p=V:g=1:u=1:x=1:i=`+cookie+`"; Path=/; Secure`)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer api.Close()
+	e := newTokEnv(t)
+	for _, format := range [][]string{nil, {"--json"}} {
+		r := e.call(append(format, api.URL+"/v2/me")...)
+		e.mustSucceed(r, "call")
+		if strings.Contains(r.stdout+r.stderr, cookie) {
+			t.Errorf("call %v shows the cookie:\n%s", format, r.stdout)
+		}
+		if format != nil && !strings.Contains(r.stdout, "Set-Cookie") {
+			t.Errorf("call --json leaves out the Set-Cookie header:\n%s", r.stdout)
+		}
 	}
 }
