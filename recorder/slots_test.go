@@ -1,8 +1,11 @@
 package recorder
 
 import (
+	"net/http"
 	"testing"
 	"time"
+
+	"oauthdiag/sandbox"
 )
 
 // A call's summary comes back from the session's compact slots as it went in, with its
@@ -39,5 +42,31 @@ func TestSlotsKeepEverySummaryField(t *testing.T) {
 	}
 	if added := len(strs.strs) - before; added != 0 {
 		t.Errorf("100 calls to a known URL added %d strings", added)
+	}
+}
+
+// A loaded session lists its calls exactly as the session that recorded them did.
+func TestLoadedSummariesMatchTheRecordedOnes(t *testing.T) {
+	srv := startSandbox(t, sandbox.ServerError)
+	st := openStore(t)
+	s := startSession(t, st)
+	runFlow(t, s, srv.BaseURL())
+	s.Observe("callback", LegBrowserRedirect, "http://127.0.0.1:8765/callback?error=access_denied&state=x", "")
+	if resp, err := (&http.Client{Transport: s.Transport(nil)}).Get("http://127.0.0.1:1/unreachable"); err == nil {
+		resp.Body.Close()
+	}
+	s.Flush()
+	loaded, err := st.Load(s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, again := s.Entries(), loaded.Entries()
+	if len(live) < 5 || len(again) != len(live) {
+		t.Fatalf("recorded %d calls, loaded %d", len(live), len(again))
+	}
+	for i := range live {
+		if live[i] != again[i] {
+			t.Errorf("call %d:\nrecorded %+v\nloaded   %+v", i, live[i], again[i])
+		}
 	}
 }

@@ -244,6 +244,44 @@ func (st *Store) logNames() ([]string, error) {
 	return ids, nil
 }
 
+// summaryDigest is the part of a call record its Summary needs: loading a session decodes
+// no headers or bodies, which stay on disk until Entry asks for them.
+type summaryDigest struct {
+	Call *callSummary `json:"call"`
+}
+
+type callSummary struct {
+	ID        string        `json:"id"`
+	Seq       int           `json:"seq"`
+	Step      string        `json:"step"`
+	Kind      Kind          `json:"kind"`
+	Leg       string        `json:"leg"`
+	Started   time.Time     `json:"started"`
+	Duration  time.Duration `json:"duration_ns"`
+	Error     string        `json:"error"`
+	ErrorKind ErrorKind     `json:"error_kind"`
+	ReplayOf  string        `json:"replay_of"`
+	Attempt   int           `json:"attempt"`
+	Request   struct {
+		Method string `json:"method"`
+		URL    string `json:"url"`
+	} `json:"request"`
+	Response *struct {
+		Status int `json:"status"`
+	} `json:"response"`
+}
+
+// entry is the digest as an Entry holding what Summary reads.
+func (c *callSummary) entry() Entry {
+	e := Entry{ID: c.ID, Seq: c.Seq, Step: c.Step, Kind: c.Kind, Leg: c.Leg, Started: c.Started, Duration: c.Duration,
+		Error: c.Error, ErrorKind: c.ErrorKind, ReplayOf: c.ReplayOf, Attempt: c.Attempt,
+		Request: Request{Method: c.Request.Method, URL: c.Request.URL}}
+	if c.Response != nil {
+		e.Response = &Response{Status: c.Response.Status}
+	}
+	return e
+}
+
 // callDigest is the part of a call record the session list needs.
 type callDigest struct {
 	Call *struct {
@@ -439,8 +477,8 @@ func (st *Store) Load(id string) (*Session, error) {
 			s = newSession(st, *rec.Session, path, red)
 			return nil
 		}
-		var rec record
-		if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil {
+		var d summaryDigest
+		if err := json.Unmarshal(payload, &d); err != nil || d.Call == nil {
 			if s != nil {
 				s.skipped++
 			}
@@ -449,7 +487,8 @@ func (st *Store) Load(id string) (*Session, error) {
 		if s == nil {
 			return nil // our writer never puts a call before the header
 		}
-		loaded.add(rec.Call, off, n)
+		e := d.Call.entry()
+		loaded.add(&e, off, n)
 		return nil
 	})
 	if err != nil {
