@@ -3,6 +3,7 @@ package inspector
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -153,33 +154,61 @@ func Compare(local State, view IntrospectionView) []Mismatch {
 	return out
 }
 
-// RenderIntrospection renders the view as plain text with times in UTC and relative to now.
-func RenderIntrospection(v IntrospectionView, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "status:     %s (active=%t, %s shape)\n", v.Status, v.Active, v.Shape)
-	row := func(name, val string) {
+// IntrospectionRow is one line of an introspection view: a label, the value and, for the
+// expiry, a note saying which field it came from.
+type IntrospectionRow struct {
+	Label, Value, Note string
+}
+
+// Rows lays out the view below its status line (which each view styles itself): the fields in
+// one order, empty ones left out, then the fields neither shape defines, sorted by name. when
+// formats an instant and is only called with non-zero ones.
+func (v IntrospectionView) Rows(when func(time.Time) string) []IntrospectionRow {
+	var out []IntrospectionRow
+	add := func(label, val, note string) {
 		if val != "" {
-			fmt.Fprintf(&b, "%-11s %s\n", name+":", val)
+			out = append(out, IntrospectionRow{Label: label, Value: val, Note: note})
 		}
 	}
-	when := func(t time.Time) string {
+	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return formatUTC(t) + " (" + Relative(t, now) + ")"
+		return when(t)
 	}
-	row("scopes", strings.Join(v.Scopes, " "))
-	row("client_id", v.ClientID)
-	row("sub", v.Subject)
-	row("username", v.Username)
-	row("auth_type", v.AuthType)
-	row("iss", v.Issuer)
-	row("aud", strings.Join(v.Audience, " "))
-	if !v.Expiry.IsZero() {
-		row("expires", when(v.Expiry)+", from "+string(v.ExpirySource))
+	add("scopes", strings.Join(v.Scopes, " "), "")
+	add("client_id", v.ClientID, "")
+	add("sub", v.Subject, "")
+	add("username", v.Username, "")
+	add("token_type", v.TokenType, "")
+	add("auth_type", v.AuthType, "")
+	add("iss", v.Issuer, "")
+	add("aud", strings.Join(v.Audience, " "), "")
+	note := ""
+	if v.ExpirySource != "" {
+		note = "from " + string(v.ExpirySource)
 	}
-	row("issued", when(v.IssuedAt))
-	row("authorized", when(v.AuthorizedAt))
-	row("not before", when(v.NotBefore))
+	add("expires", at(v.Expiry), note)
+	add("issued", at(v.IssuedAt), "")
+	add("authorized_at", at(v.AuthorizedAt), "")
+	add("not_before", at(v.NotBefore), "")
+	for _, k := range slices.Sorted(maps.Keys(v.Other)) {
+		add(k, string(v.Other[k]), "")
+	}
+	return out
+}
+
+// RenderIntrospection renders the view as plain text with times in UTC and relative to now.
+func RenderIntrospection(v IntrospectionView, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-15s %s (active=%t, %s shape)\n", "status:", v.Status, v.Active, v.Shape)
+	when := func(t time.Time) string { return formatUTC(t) + " (" + Relative(t, now) + ")" }
+	for _, r := range v.Rows(when) {
+		val := r.Value
+		if r.Note != "" {
+			val += ", " + r.Note
+		}
+		fmt.Fprintf(&b, "%-15s %s\n", r.Label+":", val)
+	}
 	return b.String()
 }

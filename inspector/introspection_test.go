@@ -153,3 +153,45 @@ func TestScopeDiff(t *testing.T) {
 		t.Errorf("Text() = %q", got)
 	}
 }
+
+func TestIntrospectionRows(t *testing.T) {
+	in := parseIntrospection(t, `{"active":true,"scope":"openid profile","client_id":"c1","sub":"u1","token_type":"Bearer",
+		"iss":"https://issuer","aud":["a","b"],"exp":1767229200,"iat":1767225600,"nbf":1767225600,
+		"zeta":1,"name":"Test User"}`)
+	v := NormalizeIntrospection(in, "")
+	when := func(t time.Time) string { return t.Format(time.DateOnly) }
+	var got []string
+	for _, r := range v.Rows(when) {
+		got = append(got, r.Label+"="+r.Value+"|"+r.Note)
+	}
+	want := []string{
+		"scopes=openid profile|", "client_id=c1|", "sub=u1|", "token_type=Bearer|", "iss=https://issuer|", "aud=a b|",
+		"expires=2026-01-01|from introspection-exp", "issued=2026-01-01|", "not_before=2026-01-01|",
+		`name="Test User"|`, "zeta=1|",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n got %q\nwant %q", got, want)
+	}
+
+	if rows := (IntrospectionView{Status: "inactive"}).Rows(func(time.Time) string { t.Fatal("when called for a zero time"); return "" }); len(rows) != 0 {
+		t.Errorf("an empty view has rows %v", rows)
+	}
+}
+
+func TestRenderIntrospectionShowsEveryRow(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	v := IntrospectionView{Shape: oauthflow.IntrospectionLinkedIn, Active: true, Status: "active", TokenType: "Bearer",
+		Expiry: now.Add(time.Hour), ExpirySource: SourceIntrospectionExpiresAt, AuthorizedAt: now,
+		Other: map[string]json.RawMessage{"b": json.RawMessage(`2`), "a": json.RawMessage(`"x"`)}}
+	want := strings.Join([]string{
+		"status:         active (active=true, linkedin shape)",
+		"token_type:     Bearer",
+		"expires:        2026-01-01 01:00:00Z (in 1h), from introspection-expires_at",
+		"authorized_at:  2026-01-01 00:00:00Z (now)",
+		`a:              "x"`,
+		"b:              2",
+	}, "\n") + "\n"
+	if got := RenderIntrospection(v, now); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

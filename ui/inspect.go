@@ -204,25 +204,12 @@ func (m inspectModel) content(w int) string {
 			mark = st.Verdict.Fail.Render("✗ " + v.Status)
 		}
 		row("status", mark+st.Muted.Render(fmt.Sprintf("  (active=%t, %s shape)", v.Active, v.Shape)))
-		row("scopes", strings.Join(v.Scopes, " "))
-		row("client_id", v.ClientID)
-		row("sub", v.Subject)
-		row("username", v.Username)
-		row("token_type", v.TokenType)
-		row("auth_type", v.AuthType)
-		row("iss", v.Issuer)
-		row("aud", strings.Join(v.Audience, " "))
-		row("expires", when(v.Expiry, r.at)+st.Muted.Render(sourceNote(string(v.ExpirySource))))
-		row("issued", when(v.IssuedAt, r.at))
-		row("authorized_at", when(v.AuthorizedAt, r.at))
-		row("not_before", when(v.NotBefore, r.at))
-		keys := make([]string, 0, len(v.Other))
-		for k := range v.Other {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			row(k, string(v.Other[k]))
+		for _, ir := range v.Rows(func(t time.Time) string { return when(t, r.at) }) {
+			val := ir.Value
+			if ir.Note != "" {
+				val += st.Muted.Render("  " + ir.Note)
+			}
+			row(ir.Label, val)
 		}
 	}
 
@@ -285,13 +272,6 @@ func shortUTC(t time.Time) string {
 		return "unknown"
 	}
 	return inspector.FormatUTC(t)
-}
-
-func sourceNote(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "  from " + s
 }
 
 // claimRows lays out JWT header fields or claims, registered claims first, times decoded.
