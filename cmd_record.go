@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -582,12 +581,7 @@ func printBundle(w io.Writer, sum recorder.BundleSummary) {
 		fmt.Fprintf(w, "Failed calls: %s (detailed in report.md)\n", strings.Join(ids, ", "))
 	}
 	if len(sum.Redactions) > 0 {
-		kinds := make([]string, 0, len(sum.Redactions))
-		for k, n := range sum.Redactions {
-			kinds = append(kinds, fmt.Sprintf("%s x%d", k, n))
-		}
-		sort.Strings(kinds)
-		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(kinds, ", "))
+		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(recorder.RedactionList(sum.Redactions), ", "))
 	}
 }
 

@@ -193,6 +193,12 @@ func TestRecordCommands(t *testing.T) {
 	if len(files) != 7 {
 		t.Errorf("bundle holds %d files", len(files)-1)
 	}
+	// The command's summary and report.md list the redactions the same way.
+	_, listed, ok := strings.Cut(r.stdout.String(), "Redacted: ")
+	listed, _, _ = strings.Cut(listed, ". Review report.md")
+	if !ok || !strings.Contains(listed, "client_secret ×1") || !strings.Contains(string(files["bundle/report.md"]), "Redacted here: "+listed+".") {
+		t.Errorf("redactions listed as %q; report.md:\n%s", listed, files["bundle/report.md"])
+	}
 
 	// A new process does not know the token; the error says how to fix that.
 	r = run(replayCommand(), "c4")

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,16 +50,7 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	p("| Generated | %s by oauthdiag %s |\n\n", generated.Format(utcLayout), orNone(toolVersion))
 	p("Secrets are replaced by `[redacted:KIND:sha256:XXXXXXXX:len=N]`: the first 8 hex digits of the value's SHA-256 and its length. Equal fingerprints mean the same value.")
 	if len(redactions) > 0 {
-		kinds := make([]string, 0, len(redactions))
-		for k := range redactions {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		parts := make([]string, len(kinds))
-		for i, k := range kinds {
-			parts[i] = fmt.Sprintf("%s × %d", k, redactions[k])
-		}
-		p(" Redacted here: %s.", strings.Join(parts, ", "))
+		p(" Redacted here: %s.", strings.Join(RedactionList(redactions), ", "))
 	}
 	p("\n\n")
 
@@ -260,4 +253,13 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// RedactionList says what a bundle redacted, one "kind ×N" per kind of secret, sorted by kind.
+func RedactionList(counts map[string]int) []string {
+	out := make([]string, 0, len(counts))
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, fmt.Sprintf("%s ×%d", k, counts[k]))
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -80,15 +79,7 @@ func bundleView(st *Styles, sum recorder.BundleSummary, w int) string {
 		files = append(files, fmt.Sprintf("%s (%s)", f.Name, byteSize(f.Size)))
 	}
 	row("files", strings.Join(files, ", "))
-	kinds := make([]string, 0, len(sum.Redactions))
-	for k := range sum.Redactions {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	var red []string
-	for _, k := range kinds {
-		red = append(red, fmt.Sprintf("%s ×%d", k, sum.Redactions[k]))
-	}
+	red := recorder.RedactionList(sum.Redactions)
 	if len(red) == 0 {
 		red = []string{"nothing needed redacting"}
 	}
