@@ -110,11 +110,8 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	fr := &FlowResult{Provider: r.cfg.Provider}
 	failed := false
 	report := func(name string, started time.Time, trace *Trace, err error, notes ...string) bool {
-		s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(), Err: err, Notes: notes}
-		if err != nil {
-			s.Status = StatusFailed
-			failed = true
-		}
+		s := r.finishedStep(name, started, trace, err, notes)
+		failed = failed || err != nil
 		fr.Steps = append(fr.Steps, s)
 		if opts.OnStep != nil {
 			opts.OnStep(s)
@@ -142,11 +139,6 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	skipRest := func(names ...string) {
 		for _, n := range names {
 			skip(n, "not run: an earlier step failed")
-		}
-	}
-	observe := func(step, kind, u string) {
-		if opts.Observe != nil {
-			opts.Observe(step, kind, u)
 		}
 	}
 	allAfter := func(step string) []string {
@@ -183,103 +175,18 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	} else {
 		skip(StepDiscovery, "endpoints given explicitly")
 	}
-	if err := r.cfg.Validate(); err != nil {
-		report(StepAuthorize, r.now(), &Trace{}, withStep(err, StepAuthorize))
-		skipRest(allAfter(StepAuthorize)...)
+	// Authorization, callback and code exchange: the part `oauthdiag call` shares (Authorize).
+	g, failedAt := r.authorizeCode(ctx, AuthorizeOptions{Browser: opts.Browser, Listen: opts.Listen,
+		CallbackTimeout: opts.CallbackTimeout, ExtraAuthParams: opts.ExtraAuthParams, Observe: opts.Observe}, report)
+	fr.AuthRequest, fr.Callback, fr.Token = g.request, g.callback, g.token
+	if failedAt != "" {
+		skipRest(allAfter(failedAt)...)
 		return fr
 	}
-
-	// Authorization: build the URL, start the listener, hand the URL to the browser.
-	started := r.now()
-	ar, err := r.AuthorizationRequest(opts.ExtraAuthParams)
-	if err != nil {
-		report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
-		skipRest(allAfter(StepAuthorize)...)
-		return fr
-	}
-	fr.AuthRequest = ar
-	observe(StepAuthorize, "authorization-url", ar.URL)
-	var listener *Listener
-	var listenErr error
-	browser := opts.Browser
-	if browser == nil {
-		browser = SystemBrowser{}
-	}
-	if opts.Listen {
-		listener, listenErr = Listen(ar.RedirectURI)
-		if listenErr != nil {
-			// A browser command may still print the redirect itself; only a real browser needs the port.
-			if _, isCmd := browser.(CommandBrowser); !isCmd {
-				// Reported at authorize (the user is not sent to log in), so the error says so too.
-				if e, ok := AsError(listenErr); ok {
-					e.Step = StepAuthorize
-				}
-				report(StepAuthorize, started, &Trace{}, listenErr)
-				skipRest(allAfter(StepAuthorize)...)
-				return fr
-			}
-		} else {
-			defer listener.Close()
-		}
-	}
-	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
-	if err != nil {
-		report(StepAuthorize, started, &Trace{}, browserError(err))
-		skipRest(allAfter(StepAuthorize)...)
-		return fr
-	}
-	// The URL is a note, not an exchange: the browser made that request, not us.
-	report(StepAuthorize, started, &Trace{}, nil, "authorization URL: "+ar.URL)
-
-	// Callback.
-	started = r.now()
-	if redirect == "" {
-		if listener == nil {
-			err := listenErr
-			if err == nil {
-				err = &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
-					Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"}
-			}
-			report(StepCallback, started, &Trace{}, withStep(err, StepCallback))
-			skipRest(allAfter(StepCallback)...)
-			return fr
-		}
-		timeout := opts.CallbackTimeout
-		if timeout == 0 {
-			timeout = 5 * time.Minute
-		}
-		if redirect, err = listener.Wait(ctx, timeout); err != nil {
-			report(StepCallback, started, &Trace{}, err)
-			skipRest(allAfter(StepCallback)...)
-			return fr
-		}
-	}
-	observe(StepCallback, "redirect", redirect)
-	cb, err := r.ParseRedirect(ar, redirect)
-	fr.Callback = cb
-	cbNotes := []string{"redirect: " + redirect}
-	if cb != nil && cb.Iss != "" && err == nil {
-		cbNotes = append(cbNotes, "iss on the redirect matches (RFC 9207)")
-	}
-	if !report(StepCallback, started, &Trace{}, err, cbNotes...) {
-		skipRest(allAfter(StepCallback)...)
-		return fr
-	}
-
-	// Code exchange.
-	started = r.now()
-	tok, trace, err := r.ExchangeCode(ctx, ar, cb)
-	fr.Token = tok
-	var exNotes []string
-	if tok != nil {
-		exNotes = tokenNotes(tok, ar.Scopes)
-	}
-	if !report(StepExchange, started, trace, err, exNotes...) {
-		skipRest(allAfter(StepExchange)...)
-		return fr
-	}
+	ar, tok := g.request, g.token
 
 	// Userinfo: only for OpenID Connect requests with a known endpoint.
+	var started time.Time
 	if r.cfg.Provider.Endpoints.Userinfo != "" && hasScope(ar.Scopes, "openid") {
 		started = r.now()
 		ui, trace, err := r.Userinfo(ctx, tok.AccessToken)
@@ -383,6 +290,125 @@ func (r *Runner) RunFlow(ctx context.Context, opts FlowOptions) *FlowResult {
 	}
 	fr.OK = !failed
 	return fr
+}
+
+// codeGrant is what the authorization legs produced; a field is nil when its step was not reached.
+type codeGrant struct {
+	request  *AuthRequest
+	callback *Callback
+	token    *Token
+}
+
+// finishedStep is the report of a step that started at started and ends now, failed when err is set.
+func (r *Runner) finishedStep(name string, started time.Time, trace *Trace, err error, notes []string) StepReport {
+	s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(), Err: err, Notes: notes}
+	if err != nil {
+		s.Status = StatusFailed
+	}
+	return s
+}
+
+// reportFunc records a finished step (failed when err is set) and tells whether it succeeded.
+type reportFunc func(name string, started time.Time, trace *Trace, err error, notes ...string) bool
+
+// authorizeCode runs the authorization request, the browser, the callback and the code exchange,
+// reporting each step as it ends. It stops at the first failure and returns the step that failed
+// ("" when all succeeded); that step's error is the one reported. RunFlow and Authorize both run
+// these steps through it.
+func (r *Runner) authorizeCode(ctx context.Context, opts AuthorizeOptions, report reportFunc) (g codeGrant, failedAt string) {
+	if err := r.cfg.Validate(); err != nil {
+		report(StepAuthorize, r.now(), &Trace{}, withStep(err, StepAuthorize))
+		return g, StepAuthorize
+	}
+	observe := func(step, kind, u string) {
+		if opts.Observe != nil {
+			opts.Observe(step, kind, u)
+		}
+	}
+
+	// Authorization: build the URL, start the listener, hand the URL to the browser.
+	started := r.now()
+	ar, err := r.AuthorizationRequest(opts.ExtraAuthParams)
+	if err != nil {
+		report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+		return g, StepAuthorize
+	}
+	g.request = ar
+	observe(StepAuthorize, "authorization-url", ar.URL)
+	var listener *Listener
+	var listenErr error
+	browser := opts.Browser
+	if browser == nil {
+		browser = SystemBrowser{}
+	}
+	if opts.Listen {
+		listener, listenErr = Listen(ar.RedirectURI)
+		if listenErr != nil {
+			// A browser command may still print the redirect itself; only a real browser needs the port.
+			if _, isCmd := browser.(CommandBrowser); !isCmd {
+				// Reported at authorize (the user is not sent to log in), so the error says so too.
+				if e, ok := AsError(listenErr); ok {
+					e.Step = StepAuthorize
+				}
+				report(StepAuthorize, started, &Trace{}, listenErr)
+				return g, StepAuthorize
+			}
+		} else {
+			defer listener.Close()
+		}
+	}
+	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
+	if err != nil {
+		report(StepAuthorize, started, &Trace{}, browserError(err))
+		return g, StepAuthorize
+	}
+	// The URL is a note, not an exchange: the browser made that request, not us.
+	report(StepAuthorize, started, &Trace{}, nil, "authorization URL: "+ar.URL)
+
+	// Callback.
+	started = r.now()
+	if redirect == "" {
+		if listener == nil {
+			err := listenErr
+			if err == nil {
+				err = &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
+					Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"}
+			}
+			report(StepCallback, started, &Trace{}, withStep(err, StepCallback))
+			return g, StepCallback
+		}
+		timeout := opts.CallbackTimeout
+		if timeout == 0 {
+			timeout = 5 * time.Minute
+		}
+		if redirect, err = listener.Wait(ctx, timeout); err != nil {
+			report(StepCallback, started, &Trace{}, err)
+			return g, StepCallback
+		}
+	}
+	observe(StepCallback, "redirect", redirect)
+	cb, err := r.ParseRedirect(ar, redirect)
+	g.callback = cb
+	cbNotes := []string{"redirect: " + redirect}
+	if cb != nil && cb.Iss != "" && err == nil {
+		cbNotes = append(cbNotes, "iss on the redirect matches (RFC 9207)")
+	}
+	if !report(StepCallback, started, &Trace{}, err, cbNotes...) {
+		return g, StepCallback
+	}
+
+	// Code exchange.
+	started = r.now()
+	tok, trace, err := r.ExchangeCode(ctx, ar, cb)
+	g.token = tok
+	var exNotes []string
+	if tok != nil {
+		exNotes = tokenNotes(tok, ar.Scopes)
+	}
+	if !report(StepExchange, started, trace, err, exNotes...) {
+		return g, StepExchange
+	}
+	return g, ""
 }
 
 // publicClientRefused tells whether err is an introspection endpoint refusing a public client

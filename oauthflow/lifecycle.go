@@ -111,77 +111,29 @@ type AuthorizeOptions struct {
 }
 
 // Authorize runs the user-facing part of the flow: the authorization request, the browser, the
-// callback and the code exchange. The provider's endpoints must be known (discovery done).
+// callback and the code exchange, as RunFlow does them. The provider's endpoints must be known
+// (discovery done). It stops at the first failed step and returns that step's error.
 func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authorization, error) {
 	res := &Authorization{}
-	report := func(name string, started time.Time, trace *Trace, err error) error {
-		s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: trace.Exchanges(), Err: err}
+	var failure error
+	g, _ := r.authorizeCode(ctx, opts, func(name string, started time.Time, trace *Trace, err error, notes ...string) bool {
+		s := r.finishedStep(name, started, trace, err, notes)
 		if err != nil {
-			s.Status = StatusFailed
+			failure = err
 		}
 		res.Steps = append(res.Steps, s)
 		if opts.OnStep != nil {
 			opts.OnStep(s)
 		}
-		return err
+		return err == nil
+	})
+	if g.request != nil {
+		res.Scopes = g.request.Scopes
 	}
-	started := r.now()
-	if err := r.cfg.Validate(); err != nil {
-		return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
+	if failure != nil {
+		return res, failure
 	}
-	ar, err := r.AuthorizationRequest(opts.ExtraAuthParams)
-	if err != nil {
-		return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
-	}
-	res.Scopes = ar.Scopes
-	observe := func(step, kind, u string) {
-		if opts.Observe != nil {
-			opts.Observe(step, kind, u)
-		}
-	}
-	observe(StepAuthorize, "authorization-url", ar.URL)
-	var listener *Listener
-	if opts.Listen {
-		if listener, err = Listen(ar.RedirectURI); err != nil {
-			return res, report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize))
-		}
-		defer listener.Close()
-	}
-	browser := opts.Browser
-	if browser == nil {
-		browser = SystemBrowser{}
-	}
-	redirect, err := browser.Authorize(ctx, ar.URL, ar.RedirectURI)
-	if err := report(StepAuthorize, started, &Trace{}, withStep(err, StepAuthorize)); err != nil {
-		return res, err
-	}
-
-	started = r.now()
-	if redirect == "" {
-		if listener == nil {
-			return res, report(StepCallback, started, &Trace{}, &Error{Step: StepCallback, Kind: KindConfig, Code: CodeBadURL,
-				Description: "the browser did not return the redirect and no listener runs", Hint: "use the loopback listener or paste the redirect URL"})
-		}
-		timeout := opts.CallbackTimeout
-		if timeout == 0 {
-			timeout = 5 * time.Minute
-		}
-		if redirect, err = listener.Wait(ctx, timeout); err != nil {
-			return res, report(StepCallback, started, &Trace{}, err)
-		}
-	}
-	observe(StepCallback, "redirect", redirect)
-	cb, err := r.ParseRedirect(ar, redirect)
-	if err := report(StepCallback, started, &Trace{}, err); err != nil {
-		return res, err
-	}
-
-	started = r.now()
-	tok, trace, err := r.ExchangeCode(ctx, ar, cb)
-	if err := report(StepExchange, started, trace, err); err != nil {
-		return res, err
-	}
-	res.Token = tok
+	res.Token = g.token
 	return res, nil
 }
 
