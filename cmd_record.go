@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
 	"oauthdiag/recorder"
 )
 
@@ -555,7 +554,7 @@ func bundleCommand() command {
 			if path == "" {
 				path = "oauthdiag-bundle-" + s.ID() + ".zip"
 			}
-			sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{ToolVersion: version, Findings: sessionFindings(s)})
+			sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{ToolVersion: version, Findings: inspector.SessionFindings(s, time.Now(), nil)})
 			if err != nil {
 				return err
 			}
@@ -583,44 +582,4 @@ func printBundle(w io.Writer, sum recorder.BundleSummary) {
 	if len(sum.Redactions) > 0 {
 		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(recorder.RedactionList(sum.Redactions), ", "))
 	}
-}
-
-// maxDiagnosedCalls bounds how many failed calls a bundle reads back to diagnose; a few
-// successful ones are read too, because their Date headers measure the clock skew.
-const (
-	maxDiagnosedCalls = 50
-	maxContextCalls   = 10
-)
-
-// sessionFindings diagnoses the session's failed calls for the bundle's report, in the context
-// of the configuration the session was recorded with.
-func sessionFindings(s *recorder.Session) []recorder.Finding {
-	var entries []recorder.Entry
-	failed, ok := 0, 0
-	for _, c := range s.Entries() {
-		if c.Pending {
-			continue
-		}
-		switch {
-		case c.Failed && failed < maxDiagnosedCalls:
-			failed++
-		case !c.Failed && ok < maxContextCalls:
-			ok++
-		default:
-			continue
-		}
-		if e, err := s.Entry(c.ID); err == nil {
-			entries = append(entries, e)
-		}
-	}
-	if failed == 0 {
-		return nil
-	}
-	meta := s.Meta()
-	ctx := inspector.Context{
-		Now:      time.Now(),
-		Provider: oauthflow.Provider{Name: meta.Provider, Issuer: meta.Endpoints["issuer"]},
-		Client:   oauthflow.Client{ID: meta.ClientID, RedirectURI: meta.RedirectURI, Scopes: meta.Scopes},
-	}
-	return inspector.Findings(inspector.DiagnoseEntries(entries, ctx))
 }

@@ -19,9 +19,6 @@ type bundleDoneMsg struct {
 	err     error
 }
 
-// maxBundleCallDiagnoses bounds how many failed calls are read back to diagnose them.
-const maxBundleCallDiagnoses = 50
-
 // bundleCmd writes the support bundle: the session's calls (redacted), the configuration,
 // and the diagnoses of the flow's failed steps and of the failed calls.
 func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, stepDiags []inspector.Diagnosis) tea.Cmd {
@@ -31,32 +28,7 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, step
 		}
 		name := fmt.Sprintf("oauthdiag-bundle-%s-%s.zip", s.ID(), now.UTC().Format("20060102T150405Z"))
 		path := filepath.Join(dir, name)
-		calls := s.Entries()
-		diags := inspector.LinkCalls(stepDiags, calls)
-		seen := map[string]bool{}
-		for _, d := range diags {
-			seen[d.CallID+" "+d.Code] = true
-		}
-		n := 0
-		for _, c := range calls {
-			if !c.Failed || c.Pending || n >= maxBundleCallDiagnoses {
-				continue
-			}
-			n++
-			e, err := s.Entry(c.ID)
-			if err != nil {
-				continue
-			}
-			for _, d := range diagnoseEntry(e) {
-				d.CallID = e.ID
-				if !seen[d.CallID+" "+d.Code] {
-					seen[d.CallID+" "+d.Code] = true
-					diags = append(diags, d)
-				}
-			}
-		}
-		findings := inspector.Findings(diags)
-		sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{Findings: findings, ToolVersion: toolVersion,
+		sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{Findings: inspector.SessionFindings(s, now, stepDiags), ToolVersion: toolVersion,
 			Now: func() time.Time { return now }})
 		if err != nil {
 			return bundleDoneMsg{err: fmt.Errorf("writing the bundle %s: %w", path, err)}
