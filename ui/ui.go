@@ -18,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"oauthdiag/inspector"
 	"oauthdiag/oauthflow"
 	"oauthdiag/recorder"
 )
@@ -520,21 +521,25 @@ func (m Model) switchTo(s screen) Model {
 }
 
 // failedCallOfSelectedStep is the recorded call behind the selected step's failure, so that
-// going to Calls after a failure lands on it.
+// going to Calls after a failure lands on it: the call the bundle files the step's diagnosis
+// under, the latest if the step spans several flow steps.
 func (m Model) failedCallOfSelectedStep() string {
 	if m.flow.steps[m.flow.selected].state != stateFailed {
 		return ""
 	}
-	names := m.flow.selected.flowSteps()
-	for i := len(m.calls.all) - 1; i >= 0; i-- {
-		c := m.calls.all[i]
-		if !c.Failed {
-			continue
+	var ds []inspector.Diagnosis
+	for _, n := range m.flow.selected.flowSteps() {
+		ds = append(ds, inspector.Diagnosis{Step: n})
+	}
+	linked := map[string]bool{}
+	for _, d := range inspector.LinkCalls(ds, m.calls.all) {
+		if d.CallID != "" {
+			linked[d.CallID] = true
 		}
-		for _, n := range names {
-			if c.Step == n {
-				return c.ID
-			}
+	}
+	for i := len(m.calls.all) - 1; i >= 0; i-- {
+		if linked[m.calls.all[i].ID] {
+			return m.calls.all[i].ID
 		}
 	}
 	return ""
