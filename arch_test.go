@@ -17,11 +17,11 @@ func TestPackageDependenciesPointOneWay(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	forbidden := map[string][]string{
-		"oauthdiag/oauthflow":           {"oauthdiag/ui", "oauthdiag/recorder", "oauthdiag/inspector", "oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"oauthdiag/recorder":            {"oauthdiag/ui", "oauthdiag/oauthflow", "oauthdiag/inspector", "oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"oauthdiag/inspector":           {"oauthdiag/ui", "oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"oauthdiag/sandbox":             {"oauthdiag/", "golang.org/x/oauth2", "charm.land/", "github.com/charmbracelet/"},
-		"oauthdiag/internal/atomicfile": {"oauthdiag/"},
+		"github.com/oauthdiag/oauthdiag/oauthflow":           {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/recorder", "github.com/oauthdiag/oauthdiag/inspector", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
+		"github.com/oauthdiag/oauthdiag/recorder":            {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/oauthflow", "github.com/oauthdiag/oauthdiag/inspector", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
+		"github.com/oauthdiag/oauthdiag/inspector":           {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
+		"github.com/oauthdiag/oauthdiag/sandbox":             {"github.com/oauthdiag/oauthdiag/", "golang.org/x/oauth2", "charm.land/", "github.com/charmbracelet/"},
+		"github.com/oauthdiag/oauthdiag/internal/atomicfile": {"github.com/oauthdiag/oauthdiag/"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	checked := 0

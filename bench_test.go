@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // Recording must be invisible next to the network: BenchmarkFlowRecorded against

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 const browseHelp = `Usage: oauthdiag browse [flags] AUTHORIZATION_URL

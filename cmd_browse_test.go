@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
 )
 
 // browseAuthURL is an authorization request for the peer's confidential client.

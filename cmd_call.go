@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // tokenFlags are the flags of the commands that work with the user's stored token.

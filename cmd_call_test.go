@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // TestTokenHelperBrowser is the browser the token command tests hand to --browser-cmd: the test

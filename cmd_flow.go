@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 type flowFlags struct {

@@ -16,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // flowRun is one in-process run of the CLI.

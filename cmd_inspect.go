@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 type inspectFlags struct {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // inspectRun runs `oauthdiag inspect` in-process and returns its output and exit status.

@@ -7,9 +7,9 @@ import (
 	"flag"
 	"fmt"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 const probeHelp = `Usage: oauthdiag probe [provider flags] (--browser-cmd CMD | --sandbox MODE) [--json]

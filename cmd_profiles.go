@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // configPath is the config file: <OAUTHDIAG_HOME>/config/config.toml, else

@@ -15,8 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // stateDir is where oauthdiag keeps its on-disk state: <OAUTHDIAG_HOME>/state, else

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 func TestStateDir(t *testing.T) {

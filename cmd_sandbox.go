@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // sandboxFlags are the sandbox command's flags.

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
-	"oauthdiag/ui"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/ui"
 )
 
 func demoCommand() command {

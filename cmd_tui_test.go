@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // Bad flags of the TUI commands get one message naming the cause and the fix, exit status 2,

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 
 	"github.com/charmbracelet/x/term"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestParseAPIHeaders(t *testing.T) {

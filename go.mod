@@ -1,4 +1,4 @@
-module oauthdiag
+module github.com/oauthdiag/oauthdiag
 
 go 1.26.0
 

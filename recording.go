@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // version is the tool's version, stamped into sessions and bundles.

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 var updateFixtures = flag.Bool("update-fixtures", false, "recapture testdata/diagnosis/*.json from the sandbox and the peer servers")

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // DefaultSkewTolerance is the clock difference tolerated before clock-skew is diagnosed: go-jose

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // Fixtures are real exchanges captured from the sandbox and the peer servers by

@@ -3,7 +3,7 @@ package inspector
 import (
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // FlowObservations turns every step of a flow that ran (failed or not) into an observation;

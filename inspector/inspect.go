@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // Token kinds Inspect understands.

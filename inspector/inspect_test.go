@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // liveSandboxToken runs a flow that keeps its tokens and returns a runner that can introspect them.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // IntrospectionView is one shape for RFC 7662 answers and LinkedIn's introspectToken.

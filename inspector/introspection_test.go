@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func parseIntrospection(t *testing.T, body string) *oauthflow.Introspection {

@@ -18,7 +18,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // Format is what kind of token a string is.

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // Transport failure classes: the recorder's error kinds, so that a flow's failures and recorded

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // Verdict is how a provider did on one conformance check.

@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // probeDocument is the discovery document as served, read independently of oauthflow's

@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // probeVerdicts is what a server earns on every check; a missing entry fails the test, so each

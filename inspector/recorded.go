@@ -3,7 +3,7 @@ package inspector
 import (
 	"net/url"
 
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // FromEntry builds the observation of one recorded call. Recorded calls are already redacted;

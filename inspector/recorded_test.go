@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // recordedRun runs a sandbox flow through a recording session, as `oauthdiag flow` does.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // LinkedIn's documented lifetime of an authorization code; RFC 6749 §4.1.2 recommends at most

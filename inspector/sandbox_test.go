@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // sandboxKey is generated once: RSA key generation would dominate the suite's time.

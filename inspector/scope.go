@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // ScopeComparison is requested scopes against granted ones.

@@ -3,8 +3,8 @@ package inspector
 import (
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // A support bundle reads back at most MaxBundleFailedCalls failed calls to diagnose them, and a

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // TestSessionFindings: the bundle's findings are the flow's diagnoses, filed under their calls,

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // Status is a token's state.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 var received = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

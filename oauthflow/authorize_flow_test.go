@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // TestAuthorizeFailsLikeRunFlow: `oauthdiag call` authorizes through Runner.Authorize and

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // seededRandom is a reproducible randomness source: the same seed gives the same state, nonce and verifier.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // The headless flow must cost close to the floor: the same HTTP requests made with nothing but

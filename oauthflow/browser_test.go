@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestSplitCommand(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestParseRedirect(t *testing.T) {

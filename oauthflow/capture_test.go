@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // stepSpy is a caller's transport (a recorder, say) that notes the step of each request.

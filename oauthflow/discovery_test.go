@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestDiscoveryURLs(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // peerFlowCase is one client of one real authorization server and what the whole flow must show.

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // flowOrder is every step RunFlow reports, in order.

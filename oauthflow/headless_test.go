@@ -18,9 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // headlessPeerCase is one real authorization server and how it is known to behave.

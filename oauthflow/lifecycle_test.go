@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/internal/peertest"
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // lcClock is a clock tests move by hand; the sandbox and the client share it.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // TestLockChildProcess holds a lock for its parent test until its stdin closes.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 const sampleConfig = `# oauthdiag profiles

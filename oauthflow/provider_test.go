@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestParseAuthMethod(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/internal/atomicfile"
+	"github.com/oauthdiag/oauthdiag/internal/atomicfile"
 )
 
 // storeFormat is the version of the stored-token layout. A newer one is refused, not overwritten.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // EnvTestKeychain enables the tests that write to the real OS keychain. CI runs them inside

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 var storeNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

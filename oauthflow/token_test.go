@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func TestParseTokenKeepsEveryField(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"oauthdiag/internal/atomicfile"
+	"github.com/oauthdiag/oauthdiag/internal/atomicfile"
 )
 
 // WriteFileAtomic writes a file through a temporary file in the same directory, synced

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"testing"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // userinfoHandler answers like LinkedIn's /v2/userinfo: a small JSON body and the x-li-* ids.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 func readZip(t *testing.T, path string) map[string][]byte {

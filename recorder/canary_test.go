@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // TestCanaryNeverReachesOutput records a whole flow against the sandbox and checks that

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // harSession records a flow against the sandbox plus the awkward cases: a transport

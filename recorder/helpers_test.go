@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // Canary values: they must never reach a byte of output.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // sleeps records the waits of a replay instead of sleeping, advancing clock if given.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // A call's summary comes back from the session's compact slots as it went in, with its

@@ -9,8 +9,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"oauthdiag/inspector"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // bundleDoneMsg reports a written (or failed) support bundle.

@@ -15,8 +15,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"oauthdiag/inspector"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // entryLoadedMsg brings a call's full record, read from the session log.

@@ -3,7 +3,7 @@ package ui
 import (
 	"testing"
 
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // The editor sends only what was changed. A body stored as base64 (not text) cannot be

@@ -10,7 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // callEventMsg carries one live event from the recorder.

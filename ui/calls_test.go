@@ -12,8 +12,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // syntheticCalls is n recorded calls as the list sees them; every 7th failed.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // diagContext is what the flow knows when a step fails, for the inspector's rules.

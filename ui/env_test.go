@@ -23,9 +23,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // fakeClock is the one clock a test shares between the sandbox, the runner, the recorder

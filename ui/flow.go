@@ -12,8 +12,8 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // stepRecord is one step as it happened (or has not yet).

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/recorder"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // masker puts every value shown on screen through the session's redactor, unless the user

@@ -13,8 +13,8 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // inspection is everything the Inspect step learned about the current token.

@@ -1,6 +1,6 @@
 package ui
 
-import "oauthdiag/oauthflow"
+import "github.com/oauthdiag/oauthdiag/oauthflow"
 
 // stepID is one step of the stepper, in flow order.
 type stepID int

@@ -7,8 +7,8 @@ import (
 
 	"charm.land/bubbles/v2/progress"
 
-	"oauthdiag/inspector"
-	"oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // autoRefreshLead is how long before expiry auto-refresh fires (or the last third of a

@@ -8,8 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"oauthdiag/oauthflow"
-	"oauthdiag/sandbox"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // untilExchange drives a fresh model through Configure … Exchange, so it holds a token.

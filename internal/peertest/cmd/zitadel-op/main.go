@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/peertest"
 )
 
 func main() {
