@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,7 +107,7 @@ func benchFlow(b *testing.B, base, issuer string, record bool) {
 	for b.Loop() {
 		r := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
 		fr := r.RunFlow(ctx, oauthflow.FlowOptions{Discover: true, Issuer: res.issuer,
-			Browser: &oauthflow.HeadlessBrowser{Client: client}})
+			Browser: &browser.Headless{Client: client}})
 		if !fr.OK {
 			b.Fatalf("flow failed at %s", failedStepName(fr))
 		}

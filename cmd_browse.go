@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/browser"
 )
 
 const browseHelp = `Usage: oauthdiag browse [flags] AUTHORIZATION_URL
@@ -64,7 +64,7 @@ func runBrowse(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("--max-hops must be at least 1")
 	}
 
-	b := &oauthflow.HeadlessBrowser{
+	b := &browser.Headless{
 		Username: browseDefault(*user, env.getenv("OAUTHDIAG_BROWSE_USER"), "alice"),
 		Password: browseDefault(*password, env.getenv("OAUTHDIAG_BROWSE_PASSWORD"), "any"),
 		Cancel:   *cancel,
@@ -75,7 +75,7 @@ func runBrowse(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	redirect, err := b.Authorize(ctx, positional[0], *redirectURI)
 	if err != nil {
-		var pe *oauthflow.PageError
+		var pe *browser.PageError
 		if errors.As(err, &pe) {
 			return &exitError{code: 2, err: err}
 		}

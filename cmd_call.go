@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"net/http"
 	"net/url"
@@ -79,15 +80,15 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 	if authorize {
 		lc.Authorize = func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
 			fmt.Fprintf(env.stderr, "profile %s: %s\n", profile, why.Reason)
-			opts := oauthflow.AuthorizeOptions{Listen: true, CallbackTimeout: f.callbackTimeout, Observe: rec.observe}
+			opts := oauthflow.FlowOptions{Listen: true, CallbackTimeout: f.callbackTimeout, Observe: rec.observe}
 			switch {
 			case f.browserCmd != "":
-				opts.Browser = oauthflow.CommandBrowser{Command: f.browserCmd, Stderr: env.stderr}
+				opts.Browser = browser.Command{Command: f.browserCmd, Stderr: env.stderr}
 			case f.paste:
-				opts.Browser = oauthflow.PasteBrowser{In: env.stdin, Prompt: env.stderr}
+				opts.Browser = browser.Paste{In: env.stdin, Prompt: env.stderr}
 				opts.Listen = false
 			default:
-				opts.Browser = oauthflow.SystemBrowser{}
+				opts.Browser = browser.System{}
 				fmt.Fprintf(env.stderr, "Opening the browser to sign in; waiting for the redirect to %s (if no browser opens, rerun with --paste)\n", lc.Runner.Config().Client.RedirectURI)
 			}
 			a, err := lc.Runner.Authorize(ctx, opts)
@@ -149,7 +150,7 @@ func lifecycleFor(env *cliEnv, res *resolved, profile string, store oauthflow.To
 	lc.Prepare = func(ctx context.Context) error {
 		cfg := lc.Runner.Config()
 		if res.discover {
-			found, _, err := lc.Runner.Discover(ctx, res.issuer, res.discoveryURL)
+			found, err := lc.Runner.Discover(ctx, res.issuer, res.discoveryURL)
 			if err != nil {
 				return fmt.Errorf("reading the provider's configuration: %w", err)
 			}
@@ -349,7 +350,7 @@ func runCall(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func (ts *tokenSession) call(ctx context.Context, tok *oauthflow.Token, req oauthflow.APIRequest) (*oauthflow.APIResponse, error) {
-	resp, _, err := ts.lc.Runner.CallAPI(ctx, tok.AccessToken, req)
+	resp, err := ts.lc.Runner.CallAPI(ctx, tok.AccessToken, req)
 	return resp, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,7 +37,7 @@ func TestTokenHelperBrowser(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	redirect, err := (&oauthflow.HeadlessBrowser{}).Authorize(context.Background(), authURL, u.Query().Get("redirect_uri"))
+	redirect, err := (&browser.Headless{}).Authorize(context.Background(), authURL, u.Query().Get("redirect_uri"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/bundle"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
@@ -70,7 +71,7 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 
-	var browser oauthflow.Browser
+	var br browser.Browser
 	listen := !ff.noListen
 	var sb *sandbox.Server
 	var res *resolved
@@ -106,7 +107,7 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		sandboxAPICall(&res.cfg, &ff.pf, base, time.Now())
 		if ff.browserCmd == "" && !ff.paste {
-			browser = &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "sandbox"}
+			br = &browser.Headless{Username: "member@example.com", Password: "sandbox"}
 			listen = false
 		}
 	} else {
@@ -116,14 +117,14 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	switch {
-	case browser != nil:
+	case br != nil:
 	case ff.browserCmd != "":
-		browser = oauthflow.CommandBrowser{Command: ff.browserCmd, Stderr: env.stderr}
+		br = browser.Command{Command: ff.browserCmd, Stderr: env.stderr}
 	case ff.paste:
-		browser = oauthflow.PasteBrowser{In: env.stdin, Prompt: env.stderr}
+		br = browser.Paste{In: env.stdin, Prompt: env.stderr}
 		listen = false
 	default:
-		browser = oauthflow.SystemBrowser{}
+		br = browser.System{}
 	}
 
 	labels := map[string]string{"command": "flow"}
@@ -143,7 +144,7 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 		Discover:        res.discover,
 		Issuer:          res.issuer,
 		DiscoveryURL:    res.discoveryURL,
-		Browser:         browser,
+		Browser:         br,
 		Listen:          listen,
 		CallbackTimeout: ff.callbackTimeout,
 		ExtraAuthParams: extra,
@@ -156,7 +157,11 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fr := runner.RunFlow(ctx, opts)
 	learnSecrets(redactor, fr)
-	diags, idv := diagnoseFlow(ctx, fr, runner.Config(), rec.client(ff.pf.timeout), runner.Now())
+	idv := inspector.VerifyIDToken(ctx, fr, runner.Config(), rec.client(ff.pf.timeout), runner.Now())
+	diags := inspector.DiagnoseFlow(fr, runner.Config(), idv, runner.Now())
+	if err := bundle.SaveFlow(rec.sess, fr, runner.Config(), diags); err != nil {
+		fmt.Fprintf(env.stderr, "note: the session could not store the flow's diagnoses: %v\n", err)
+	}
 	if ff.jsonOut {
 		if err := writeFlowJSON(env.stdout, fr, runner.Config(), diags, rec.sessionID(), redactor, ff.reveal); err != nil {
 			return err
@@ -344,68 +349,15 @@ func (p *flowPrinter) redact(s string) string {
 	return p.redactor.RedactString(s)
 }
 
-func (p *flowPrinter) exchange(ex oauthflow.Exchange) {
-	fmt.Fprint(p.w, indent(formatExchange(ex, p.redactor, p.reveal, p.verbose), "    │ "))
-}
-
-// formatExchange renders an exchange as raw HTTP with secrets redacted (unless reveal).
-func formatExchange(ex oauthflow.Exchange, r *recorder.Redactor, reveal, whole bool) string {
-	var b strings.Builder
-	hdr := func(h http.Header) {
-		if !reveal {
-			h = r.RedactHeader(h)
-		}
-		keys := make([]string, 0, len(h))
-		for k := range h {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			for _, v := range h[k] {
-				fmt.Fprintf(&b, "%s: %s\n", k, v)
-			}
-		}
+func (p *flowPrinter) exchange(ex httplog.Exchange) {
+	if !p.reveal {
+		ex = p.redactor.RedactExchange(ex)
 	}
-	body := func(ct string, data []byte) {
-		if len(data) == 0 {
-			return
-		}
-		if !reveal {
-			data = r.RedactBody(ct, data)
-		}
-		text := prettyBody(data)
-		if !whole && len(text) > 1500 {
-			text = text[:1500] + fmt.Sprintf("\n… (%d more bytes; -v shows all)", len(text)-1500)
-		}
-		b.WriteString("\n")
-		b.WriteString(text)
-		b.WriteString("\n")
+	o := httplog.TextOptions{CutNote: "… (%d more bytes; -v shows all)"}
+	if !p.verbose {
+		o.MaxBody = 1500
 	}
-	u := ex.Request.URL
-	if !reveal {
-		u = r.RedactURL(u)
-	}
-	fmt.Fprintf(&b, "%s %s\n", ex.Request.Method, u)
-	hdr(ex.Request.Header)
-	body(ex.Request.Header.Get("Content-Type"), ex.Request.Body)
-	b.WriteString("\n")
-	if ex.Response == nil {
-		fmt.Fprintf(&b, "(no response: %v)\n", ex.Err)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "%s %d %s\n", ex.Response.Proto, ex.Response.Status, http.StatusText(ex.Response.Status))
-	hdr(ex.Response.Header)
-	body(ex.Response.Header.Get("Content-Type"), ex.Response.Body)
-	return b.String()
-}
-
-// prettyBody indents JSON as the server wrote it: key order and numbers stay exactly as sent.
-func prettyBody(data []byte) string {
-	var out bytes.Buffer
-	if json.Indent(&out, data, "", "  ") == nil {
-		return out.String()
-	}
-	return string(data)
+	fmt.Fprint(p.w, indent(httplog.Text(&ex, o), "    │ "))
 }
 
 func indent(s, prefix string) string {
@@ -479,7 +431,7 @@ type jsonStep struct {
 	DurationMS int64          `json:"duration_ms"`
 	Notes      []string       `json:"notes,omitempty"`
 	Error      *jsonError     `json:"error,omitempty"`
-	Exchanges  []jsonExchange `json:"exchanges,omitempty"`
+	Exchanges  []httplog.View `json:"exchanges,omitempty"`
 }
 
 type jsonError struct {
@@ -491,18 +443,6 @@ type jsonError struct {
 	RetryAfterS      int    `json:"retry_after_s,omitempty"`
 	Hint             string `json:"hint,omitempty"`
 	Message          string `json:"message"`
-}
-
-type jsonExchange struct {
-	Method          string            `json:"method"`
-	URL             string            `json:"url"`
-	RequestHeaders  map[string]string `json:"request_headers,omitempty"`
-	RequestBody     string            `json:"request_body,omitempty"`
-	Status          int               `json:"status"`
-	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
-	ResponseBody    string            `json:"response_body,omitempty"`
-	DurationMS      float64           `json:"duration_ms"`
-	Error           string            `json:"error,omitempty"`
 }
 
 func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, diags []diagnosisView, session string, r *recorder.Redactor, reveal bool) error {
@@ -546,7 +486,10 @@ func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, 
 			js.Error = je
 		}
 		for _, ex := range s.Exchanges {
-			js.Exchanges = append(js.Exchanges, exchangeJSON(ex, r, reveal))
+			if !reveal {
+				ex = r.RedactExchange(ex)
+			}
+			js.Exchanges = append(js.Exchanges, httplog.ViewOf(&ex))
 		}
 		doc.Steps = append(doc.Steps, js)
 	}
@@ -555,67 +498,5 @@ func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, 
 	return enc.Encode(doc)
 }
 
-func exchangeJSON(ex oauthflow.Exchange, r *recorder.Redactor, reveal bool) jsonExchange {
-	flat := func(h http.Header) map[string]string {
-		if len(h) == 0 {
-			return nil
-		}
-		if !reveal {
-			h = r.RedactHeader(h)
-		}
-		m := make(map[string]string, len(h))
-		for k, v := range h {
-			m[k] = strings.Join(v, ", ")
-		}
-		return m
-	}
-	body := func(ct string, b []byte) string {
-		if !reveal {
-			b = r.RedactBody(ct, b)
-		}
-		return string(b)
-	}
-	je := jsonExchange{Method: ex.Request.Method, URL: ex.Request.URL, RequestHeaders: flat(ex.Request.Header),
-		RequestBody: body(ex.Request.Header.Get("Content-Type"), ex.Request.Body),
-		DurationMS:  float64(ex.Duration.Microseconds()) / 1000}
-	if !reveal {
-		je.URL = r.RedactURL(je.URL)
-	}
-	if ex.Response != nil {
-		je.Status = ex.Response.Status
-		je.ResponseHeaders = flat(ex.Response.Header)
-		je.ResponseBody = body(ex.Response.Header.Get("Content-Type"), ex.Response.Body)
-	}
-	if ex.Err != nil {
-		je.Error = ex.Err.Error()
-		if !reveal {
-			je.Error = r.RedactString(je.Error)
-		}
-	}
-	return je
-}
-
 // diagnosisView is a diagnosis as the CLI shows it.
 type diagnosisView = inspector.Diagnosis
-
-// diagnoseFlow explains a finished flow. When an ID token came back and the JWKS is known, its
-// signature is verified too (the JWKS fetch is recorded under the step "id-token").
-func diagnoseFlow(ctx context.Context, fr *oauthflow.FlowResult, cfg oauthflow.Config, client *http.Client, now time.Time) ([]diagnosisView, *inspector.Verification) {
-	dctx := inspector.FlowContext(fr, cfg, now)
-	var idv *inspector.Verification
-	if fr.Token != nil && fr.Token.IDToken != "" && fr.Provider.Endpoints.JWKS != "" {
-		opts := inspector.VerifyOptions{JWKSURL: fr.Provider.Endpoints.JWKS, HTTPClient: client,
-			Issuer: cfg.Provider.Issuer, Audience: cfg.Client.ID, Now: now}
-		if fr.ClaimedIssuer != "" {
-			opts.Issuer = fr.ClaimedIssuer
-		}
-		if fr.AuthRequest != nil {
-			opts.Nonce = fr.AuthRequest.Nonce
-		}
-		if v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIDToken), fr.Token.IDToken, opts); err == nil {
-			dctx.IDToken = &v
-			idv = &v
-		}
-	}
-	return inspector.Diagnose(inspector.FlowObservations(fr), dctx), idv
-}

@@ -134,10 +134,13 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		client := rec.client(f.pf.timeout)
 		runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
 		if res.discover {
-			disc, trace, err := runner.Discover(ctx, res.issuer, res.discoveryURL)
-			if err != nil {
+			var disc *oauthflow.DiscoveryResult
+			step := runner.Report(ctx, oauthflow.StepDiscovery, func(ctx context.Context) (err error) {
+				disc, err = runner.Discover(ctx, res.issuer, res.discoveryURL)
+				return err
+			})
+			if err := step.Err; err != nil {
 				// Without discovery the token can still be decoded; say why the rest is missing.
-				step := oauthflow.StepReport{Name: oauthflow.StepDiscovery, Status: oauthflow.StatusFailed, Exchanges: trace.Exchanges(), Err: err}
 				early = inspector.Diagnose([]inspector.Observation{inspector.FromStep(step)}, inspector.Context{Provider: res.cfg.Provider, Now: opts.Now})
 			} else {
 				runner.SetProvider(oauthflow.MergeDiscovered(res.cfg.Provider, disc.Provider))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,7 +64,7 @@ func inspectClientConfig(sb *sandbox.Server) oauthflow.Config {
 func inspectSignIn(t *testing.T, sb *sandbox.Server) *oauthflow.Token {
 	t.Helper()
 	fr := oauthflow.NewRunner(inspectClientConfig(sb)).RunFlow(context.Background(), oauthflow.FlowOptions{Discover: true, Issuer: sb.Issuer(),
-		Browser: &oauthflow.HeadlessBrowser{}, SkipRevoke: true})
+		Browser: &browser.Headless{}, SkipRevoke: true})
 	if !fr.OK {
 		t.Fatalf("sign-in failed at %v", fr.FailedStep().Err)
 	}

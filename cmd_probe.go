@@ -7,8 +7,9 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/oauthdiag/oauthdiag/inspector"
-	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/browser"
+
+	"github.com/oauthdiag/oauthdiag/probe"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
@@ -69,7 +70,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	var res *resolved
-	var browser oauthflow.Browser
+	var br browser.Browser
 	if sandboxMode != "" {
 		mode, err := sandbox.ParseCompliance(sandboxMode)
 		if err != nil {
@@ -85,7 +86,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		res.cfg.Provider.Name = "sandbox-" + string(mode)
-		browser = &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "sandbox"}
+		br = &browser.Headless{Username: "member@example.com", Password: "sandbox"}
 	} else {
 		if browserCmd == "" {
 			return usagef("the probe needs a headless browser: pass --browser-cmd 'oauthdiag browse --user U' (or --sandbox MODE to probe the embedded sandbox)")
@@ -96,7 +97,7 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	if browserCmd != "" {
-		browser = oauthflow.CommandBrowser{Command: browserCmd}
+		br = browser.Command{Command: browserCmd}
 	}
 
 	rec, err := openRecording(env, res.cfg, map[string]string{"command": "probe"})
@@ -104,18 +105,18 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer rec.Close()
-	report, err := inspector.Probe(ctx, inspector.ProbeOptions{
+	report, err := probe.Run(ctx, probe.Options{
 		Config:       res.cfg,
 		Discover:     res.discover,
 		Issuer:       res.issuer,
 		DiscoveryURL: res.discoveryURL,
-		Browser:      browser,
+		Browser:      br,
 		AuthParams:   extra,
 		HTTPClient:   rec.client(pf.timeout),
 		Observe:      rec.observe,
 	})
 	if err != nil {
-		if errors.Is(err, inspector.ErrProbeUnreachable) {
+		if errors.Is(err, probe.ErrUnreachable) {
 			return fmt.Errorf("%w (is the provider running, and are --issuer and the endpoint flags right?)", err)
 		}
 		return err
@@ -124,13 +125,13 @@ func runProbe(ctx context.Context, env *cliEnv, args []string) error {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			*inspector.ProbeReport
+			*probe.Report
 			Session string `json:"session,omitempty"`
 		}{report, rec.sessionID()}); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	} else {
-		fmt.Fprint(env.stdout, inspector.RenderProbe(report))
+		fmt.Fprint(env.stdout, probe.Render(report))
 		fmt.Fprintf(env.stdout, "Recorded as session %s (oauthdiag calls --session %s)\n", rec.sessionID(), rec.sessionID())
 	}
 	if report.Errors > 0 {

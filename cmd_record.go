@@ -15,7 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/bundle"
+
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
@@ -554,7 +555,7 @@ func bundleCommand() command {
 			if path == "" {
 				path = "oauthdiag-bundle-" + s.ID() + ".zip"
 			}
-			sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{ToolVersion: version, Findings: inspector.SessionFindings(s, time.Now(), nil)})
+			sum, err := bundle.Write(path, s, bundle.Options{ToolVersion: version})
 			if err != nil {
 				return err
 			}
@@ -567,7 +568,7 @@ func bundleCommand() command {
 	}
 }
 
-func printBundle(w io.Writer, sum recorder.BundleSummary) {
+func printBundle(w io.Writer, sum bundle.Summary) {
 	fmt.Fprintf(w, "Wrote %s: %d calls, %d failed.\n", sum.Path, sum.Calls, len(sum.Failed))
 	for _, f := range sum.Files {
 		fmt.Fprintf(w, "  %-17s %8d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
@@ -580,6 +581,6 @@ func printBundle(w io.Writer, sum recorder.BundleSummary) {
 		fmt.Fprintf(w, "Failed calls: %s (detailed in report.md)\n", strings.Join(ids, ", "))
 	}
 	if len(sum.Redactions) > 0 {
-		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(recorder.RedactionList(sum.Redactions), ", "))
+		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(bundle.RedactionList(sum.Redactions), ", "))
 	}
 }

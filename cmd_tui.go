@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
+
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 	"github.com/oauthdiag/oauthdiag/ui"
@@ -120,12 +123,12 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	var browser oauthflow.Browser
+	var br browser.Browser
 	switch strings.ToLower(df.browser) {
 	case "headless":
-		browser = &oauthflow.HeadlessBrowser{Username: "ada@example.com", Password: "sandbox"}
+		br = &browser.Headless{Username: "ada@example.com", Password: "sandbox"}
 	case "system":
-		browser = oauthflow.SystemBrowser{}
+		br = browser.System{}
 	case "none":
 	default:
 		return usagef("--browser %q: use headless, system or none", df.browser)
@@ -172,7 +175,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		Discover:        true,
 		Issuer:          sb.Issuer(),
 		DiscoveryURL:    p.DiscoveryURL,
-		Browser:         browser,
+		Browser:         br,
 		Listen:          true,
 		CallbackTimeout: df.callbackTimeout,
 		Scenarios:       sandboxScenarios{sb},
@@ -256,14 +259,14 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	var browser oauthflow.Browser
+	var br browser.Browser
 	switch {
 	case tf.noBrowser:
 	case tf.browserCmd != "":
 		// The command's stderr is discarded: nothing may print into the TUI.
-		browser = oauthflow.CommandBrowser{Command: tf.browserCmd}
+		br = browser.Command{Command: tf.browserCmd}
 	default:
-		browser = oauthflow.SystemBrowser{}
+		br = browser.System{}
 	}
 	labels := map[string]string{"command": "tui"}
 	var stored *profileToken
@@ -279,14 +282,15 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer rec.Close()
 	client := rec.client(tf.pf.timeout)
+	runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
 	cfg := ui.Config{
-		Runner:          oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client)),
+		Runner:          runner,
 		Session:         rec.sess,
 		HTTPClient:      client,
 		Discover:        res.discover,
 		Issuer:          res.issuer,
 		DiscoveryURL:    res.discoveryURL,
-		Browser:         browser,
+		Browser:         br,
 		Listen:          !tf.noListen,
 		CallbackTimeout: tf.callbackTimeout,
 		ExtraAuthParams: extra,
@@ -296,6 +300,7 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	if stored != nil {
 		cfg.Profile = res.profileName
 		cfg.InitialToken = stored.initial
+		stored.config = runner.Config // the provider as discovery completed it
 		cfg.SaveToken = stored.save
 		cfg.GuardRefresh = stored.guardRefresh
 	}
@@ -309,6 +314,8 @@ type profileToken struct {
 	store   oauthflow.TokenStore
 	profile string
 	cfg     oauthflow.Config
+	// config is the configuration tokens are saved under; nil means cfg.
+	config func() oauthflow.Config
 	initial *oauthflow.Token
 	last    *oauthflow.StoredToken
 	lock    func(ctx context.Context, profile string) (func(), error)
@@ -360,20 +367,20 @@ func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileTok
 	return pt, nil
 }
 
-// save stores a token the TUI got. A refresh keeps the authorization time and counts the
-// refresh; a new authorization starts over.
-func (p *profileToken) save(tok *oauthflow.Token, refreshed bool) error {
+// save stores a token the TUI got, as every command stores one (oauthflow.Persisted): a refresh
+// keeps the authorization time and counts the refresh; a new authorization starts over.
+func (p *profileToken) save(tok *oauthflow.Token, scopes []string, exchanges []httplog.Exchange, refreshed bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	st := &oauthflow.StoredToken{
-		Token: *tok, Scopes: p.cfg.Client.Scopes, Issuer: p.cfg.Provider.Issuer,
-		TokenEndpoint: p.cfg.Provider.Endpoints.Token, ClientID: p.cfg.Client.ID,
-		AuthorizedAt: tok.ReceivedAt, SavedAt: now,
+	var prev *oauthflow.StoredToken
+	if refreshed {
+		prev = p.last
 	}
-	if refreshed && p.last != nil {
-		st.AuthorizedAt, st.Refreshes = p.last.AuthorizedAt, p.last.Refreshes+1
+	cfg := p.cfg
+	if p.config != nil {
+		cfg = p.config()
 	}
+	st, _ := oauthflow.Persisted(cfg, tok, scopes, exchanges, prev, time.Now())
 	if err := p.store.Save(p.profile, st); err != nil {
 		return fmt.Errorf("saving the token of profile %s: %w", p.profile, err)
 	}

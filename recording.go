@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
@@ -27,7 +28,7 @@ func openRecording(env *cliEnv, cfg oauthflow.Config, labels map[string]string) 
 	if err != nil {
 		return nil, err
 	}
-	store, err := recorder.Open(filepath.Join(dir, "sessions"), recorder.WithStepFunc(oauthflow.StepOf))
+	store, err := recorder.Open(filepath.Join(dir, "sessions"))
 	if err != nil {
 		return nil, fmt.Errorf("opening the session log: %w (set OAUTHDIAG_HOME to a writable directory)", err)
 	}
@@ -62,13 +63,10 @@ func (r *recording) client(timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout, Transport: r.sess.Transport(nil)}
 }
 
-// observe records a browser leg (the authorization URL, the redirect) that the tool did not send itself.
-func (r *recording) observe(step, kind, rawURL string) {
-	leg := recorder.LegAuthorizationURL
-	if kind == "redirect" {
-		leg = recorder.LegBrowserRedirect
-	}
-	r.sess.Observe(step, leg, rawURL, "")
+// observe records a browser leg (the authorization URL, the redirect) that the tool did not send
+// itself; it fits oauthflow.FlowOptions.Observe.
+func (r *recording) observe(step, leg, rawURL string) httplog.Exchange {
+	return r.sess.Observe(step, leg, rawURL, "").Exchange
 }
 
 func (r *recording) sessionID() string { return r.sess.ID() }

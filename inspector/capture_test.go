@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -173,7 +175,7 @@ func (c *capturer) add(name, want string, bestGuess bool, step oauthflow.StepRep
 		}
 		fc.Exchange = fe
 	}
-	var page *oauthflow.PageError
+	var page *browser.PageError
 	switch e, ok := oauthflow.AsError(step.Err); {
 	case errors.As(step.Err, &page):
 		fc.Page = &fixturePage{Status: page.Status, URL: c.clean(page.URL), Text: c.clean(page.Text), Reason: int(page.Reason)}
@@ -263,7 +265,14 @@ func tokenContext(tok *oauthflow.Token, at time.Time) *fixtureToken {
 	return ft
 }
 
-func stepOf(name string, trace *oauthflow.Trace, err error) oauthflow.StepReport {
+// traced makes one call under a context that gathers its exchanges.
+func traced[T any](ctx context.Context, call func(context.Context) (T, error)) (T, *httplog.Collector, error) {
+	ctx, col := httplog.Collect(ctx)
+	v, err := call(ctx)
+	return v, col, err
+}
+
+func stepOf(name string, trace *httplog.Collector, err error) oauthflow.StepReport {
 	s := oauthflow.StepReport{Name: name, Status: oauthflow.StatusOK, Exchanges: trace.Exchanges(), Err: err}
 	if err != nil {
 		s.Status = oauthflow.StatusFailed
@@ -342,7 +351,7 @@ func sandboxRunner(t *testing.T, c *capturer, mode sandbox.Compliance, opts ...s
 }
 
 // authorizeOnly runs the browser leg and parses the redirect, returning a fresh code.
-func authorizeOnly(t *testing.T, c *capturer, r *oauthflow.Runner, b oauthflow.Browser, extra url.Values) (*oauthflow.AuthRequest, *oauthflow.Callback) {
+func authorizeOnly(t *testing.T, c *capturer, r *oauthflow.Runner, b browser.Browser, extra url.Values) (*oauthflow.AuthRequest, *oauthflow.Callback) {
 	t.Helper()
 	ar, err := r.AuthorizationRequest(extra)
 	if err != nil {
@@ -368,80 +377,90 @@ func arContext(cfg oauthflow.Config, ar *oauthflow.AuthRequest) fixtureContext {
 // would send.
 func captureSandboxTargeted(t *testing.T, c *capturer) {
 	ctx := context.Background()
-	browser := &oauthflow.HeadlessBrowser{}
+	br := &browser.Headless{}
 
 	// A code older than LinkedIn's 30 minutes: the sandbox clock moves on between the legs.
 	clock := &captureClock{t: time.Now()}
 	_, r, cfg := sandboxRunner(t, c, sandbox.ComplianceLinkedIn, sandbox.WithClock(clock.Now), sandbox.WithRefreshTokenTTL(time.Hour))
-	ar, cb := authorizeOnly(t, c, r, browser, nil)
+	ar, cb := authorizeOnly(t, c, r, br, nil)
 	clock.advance(31 * time.Minute)
-	_, tr, err := r.ExchangeCode(ctx, ar, cb)
+	_, tr, err := traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, ar, cb) })
 	fx := arContext(cfg, ar)
 	fx.CodeAge = "31m0s"
 	c.add("code older than 30 minutes", CodeAuthorizationCodeBad, false, stepOf(oauthflow.StepExchange, tr, err), fx, "")
 
 	// A wrong PKCE verifier: LinkedIn lumps it with other causes into invalid_redirect_uri.
-	ar, cb = authorizeOnly(t, c, r, browser, nil)
+	ar, cb = authorizeOnly(t, c, r, br, nil)
 	bad := *ar
 	bad.Verifier = strings.Repeat("v", 43)
-	_, tr, err = r.ExchangeCode(ctx, &bad, cb)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb) })
 	c.add("wrong code_verifier", CodeAuthorizationCodeBad, true, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar), "")
 
 	// No verifier although the authorization sent a challenge.
-	ar, cb = authorizeOnly(t, c, r, browser, nil)
+	ar, cb = authorizeOnly(t, c, r, br, nil)
 	bad = *ar
 	bad.Verifier = ""
-	_, tr, err = r.ExchangeCode(ctx, &bad, cb)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb) })
 	c.add("code_verifier missing", CodePKCEMismatch, false, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar), "")
 
 	// The token request names another redirect_uri than the authorization request.
-	ar, cb = authorizeOnly(t, c, r, browser, nil)
+	ar, cb = authorizeOnly(t, c, r, br, nil)
 	bad = *ar
 	bad.RedirectURI = "http://127.0.0.1:8765/other"
-	_, tr, err = r.ExchangeCode(ctx, &bad, cb)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb) })
 	c.add("redirect_uri differs at the token endpoint", CodeRedirectURIMismatch, false, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar), "")
 
 	// A refresh token past its lifetime, known locally to be expired.
-	ar, cb = authorizeOnly(t, c, r, browser, nil)
-	tok, _, err := r.ExchangeCode(ctx, ar, cb)
+	ar, cb = authorizeOnly(t, c, r, br, nil)
+	tok, err := r.ExchangeCode(ctx, ar, cb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.secret(tok.AccessToken, tok.RefreshToken, tok.IDToken)
 	clock.advance(2 * time.Hour)
-	_, tr, err = r.Refresh(ctx, tok.RefreshToken)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.Refresh(ctx, tok.RefreshToken) })
 	fx = arContext(cfg, ar)
 	fx.Token = &fixtureToken{Scope: tok.Scope, ReceivedAgo: "2h0m0s", ExpiresIn: "1438h0m0s", Refresh: true, RefreshExpireIn: "-1h0m0s"}
 	c.add("refresh token expired", CodeRefreshTokenExpired, false, stepOf(oauthflow.StepRefresh, tr, err), fx, "")
 
 	// A refresh token the server does not know, with nothing local to tell why.
-	_, tr, err = r.Refresh(ctx, "unknown-refresh-token-value")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) {
+		return r.Refresh(ctx, "unknown-refresh-token-value")
+	})
 	c.add("refresh token refused", CodeReauthorizationRequired, true, stepOf(oauthflow.StepRefresh, tr, err), arContext(cfg, ar), "")
 
 	// An access token the API does not know.
-	_, tr, err = r.Userinfo(ctx, "not-an-issued-token")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) {
+		return r.Userinfo(ctx, "not-an-issued-token")
+	})
 	c.add("unknown access token", CodeInvalidAccessToken, false, stepOf(oauthflow.StepUserinfo, tr, err), arContext(cfg, ar), "")
 
 	// A call without any Authorization header.
-	_, tr, err = r.Userinfo(ctx, "")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) { return r.Userinfo(ctx, "") })
 	c.add("no bearer token", CodeInvalidAccessToken, false, stepOf(oauthflow.StepUserinfo, tr, err), arContext(cfg, ar), "")
 
 	// Versioned API calls: no LinkedIn-Version, then a retired one.
 	srv2, r2, cfg2 := sandboxRunner(t, c, sandbox.ComplianceLinkedIn)
-	ar2, cb2 := authorizeOnly(t, c, r2, browser, nil)
-	tok2, _, err := r2.ExchangeCode(ctx, ar2, cb2)
+	ar2, cb2 := authorizeOnly(t, c, r2, br, nil)
+	tok2, err := r2.ExchangeCode(ctx, ar2, cb2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.secret(tok2.AccessToken, tok2.RefreshToken, tok2.IDToken)
 	fx2 := arContext(cfg2, ar2)
 	fx2.Token = tokenContext(tok2, time.Now())
-	_, tr, err = r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{URL: srv2.BaseURL() + "/rest/me"})
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) {
+		return r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{URL: srv2.BaseURL() + "/rest/me"})
+	})
 	c.add("rest call without LinkedIn-Version", CodeMissingAPIVersion, false, stepOf(oauthflow.StepAPICall, tr, err), fx2, "")
-	_, tr, err = r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{URL: srv2.BaseURL() + "/rest/me", Header: http.Header{"Linkedin-Version": {"202001"}}})
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) {
+		return r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{URL: srv2.BaseURL() + "/rest/me", Header: http.Header{"Linkedin-Version": {"202001"}}})
+	})
 	c.add("rest call with a retired LinkedIn-Version", CodeMissingAPIVersion, false, stepOf(oauthflow.StepAPICall, tr, err), fx2, "")
 	// A method the API does not serve: no rule knows 405, the evidence is shown as is.
-	_, tr, err = r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{Method: http.MethodPost, URL: srv2.BaseURL() + "/v2/userinfo", Body: []byte("{}")})
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) {
+		return r2.CallAPI(ctx, tok2.AccessToken, oauthflow.APIRequest{Method: http.MethodPost, URL: srv2.BaseURL() + "/v2/userinfo", Body: []byte("{}")})
+	})
 	c.add("method not allowed", CodeUnclassified, true, stepOf(oauthflow.StepAPICall, tr, err), fx2, "")
 	// A token-endpoint URL that points at a web page.
 	pageRunner := oauthflow.NewRunner(oauthflow.Config{Provider: func() oauthflow.Provider {
@@ -449,26 +468,34 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 		p.Endpoints.Token = srv2.BaseURL() + "/"
 		return p
 	}(), Client: cfg2.Client})
-	ar3, cb3 := authorizeOnly(t, c, r2, browser, nil)
-	_, tr, err = pageRunner.ExchangeCode(ctx, ar3, cb3)
+	ar3, cb3 := authorizeOnly(t, c, r2, br, nil)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return pageRunner.ExchangeCode(ctx, ar3, cb3) })
 	c.add("token endpoint URL is a web page", CodeUnexpectedFormat, false, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg2, ar3), "")
 	// Introspection with a wrong client secret.
 	wrong := cfg2
 	wrong.Client.Secret = "not-the-sandbox-secret"
 	c.secret(wrong.Client.Secret)
-	_, tr, err = oauthflow.NewRunner(wrong).Introspect(ctx, tok2.AccessToken, "access_token")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Introspection, error) {
+		return oauthflow.NewRunner(wrong).Introspect(ctx, tok2.AccessToken, "access_token")
+	})
 	c.add("introspection with a wrong secret", CodeBadClientCredentials, false, stepOf(oauthflow.StepIntrospect, tr, err), fx2, "")
 	// A token request without client credentials.
 	noCreds := cfg2
 	noCreds.Client.AuthMethod = oauthflow.AuthNone
 	noCreds.Client.ID = ""
-	_, tr, err = oauthflow.NewRunner(noCreds).Refresh(ctx, tok2.RefreshToken)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) {
+		return oauthflow.NewRunner(noCreds).Refresh(ctx, tok2.RefreshToken)
+	})
 	c.add("token request without client_id", CodeBadClientCredentials, false, stepOf(oauthflow.StepRefresh, tr, err), fx2, "")
 
 	// Discovery: an issuer with no document, and the issuer LinkedIn used before 2024.
-	_, tr, err = r2.Discover(ctx, srv2.BaseURL()+"/nowhere", "")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) {
+		return r2.Discover(ctx, srv2.BaseURL()+"/nowhere", "")
+	})
 	c.add("no discovery document", CodeEndpointNotFound, false, stepOf(oauthflow.StepDiscovery, tr, err), fixtureContext{Provider: "linkedin"}, "")
-	_, tr, err = r2.Discover(ctx, srv2.Issuer(), "")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) {
+		return r2.Discover(ctx, srv2.Issuer(), "")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +509,9 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 	}
 	t.Cleanup(func() { _ = skewed.Close() })
 	c.host(base)
-	_, tr, err = r2.Discover(ctx, skewed.Issuer(), "")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) {
+		return r2.Discover(ctx, skewed.Issuer(), "")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,24 +520,24 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 	// A scope the app's products do not grant.
 	scoped := cfg2
 	scoped.Client.Scopes = []string{"openid", "profile", "r_ads_reporting_fake"}
-	fr := oauthflow.NewRunner(scoped).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser})
+	fr := oauthflow.NewRunner(scoped).RunFlow(ctx, oauthflow.FlowOptions{Browser: br})
 	c.secretsOfFlow(scoped, fr)
 	c.add("scope not enabled for the app", CodeScopeNotAuthorized, false, *fr.FailedStep(), flowContext(scoped, fr, time.Now()), withState(fr.Callback.URL, fixtureState))
 
 	// A response type the app may not use.
-	fr = oauthflow.NewRunner(cfg2).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser, ExtraAuthParams: url.Values{"response_type": {"token"}}})
+	fr = oauthflow.NewRunner(cfg2).RunFlow(ctx, oauthflow.FlowOptions{Browser: br, ExtraAuthParams: url.Values{"response_type": {"token"}}})
 	c.secretsOfFlow(cfg2, fr)
 	c.add("response_type not supported", CodeGrantNotAllowed, false, *fr.FailedStep(), flowContext(cfg2, fr, time.Now()), withState(fr.Callback.URL, fixtureState))
 
 	// An unregistered client_id gets an error page.
 	unknown := cfg2
 	unknown.Client.ID = "not-a-registered-app"
-	fr = oauthflow.NewRunner(unknown).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser})
+	fr = oauthflow.NewRunner(unknown).RunFlow(ctx, oauthflow.FlowOptions{Browser: br})
 	c.add("unknown client_id", CodeBadClientCredentials, false, *fr.FailedStep(), flowContext(unknown, fr, time.Now()), "")
 
 	// A redirect whose state is not the one sent.
 	ar4, _ := r2.AuthorizationRequest(nil)
-	redirect, err := browser.Authorize(ctx, ar4.URL, ar4.RedirectURI)
+	redirect, err := br.Authorize(ctx, ar4.URL, ar4.RedirectURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +552,7 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 	// No client secret configured.
 	noSecret := cfg2
 	noSecret.Client.Secret = ""
-	fr = oauthflow.NewRunner(noSecret).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser})
+	fr = oauthflow.NewRunner(noSecret).RunFlow(ctx, oauthflow.FlowOptions{Browser: br})
 	c.add("client secret missing from the configuration", CodeConfiguration, false, *fr.FailedStep(), flowContext(noSecret, fr, time.Now()), "")
 
 	// A provider that keeps revoked tokens active (the lenient sandbox).
@@ -535,25 +564,29 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 
 func captureSandboxStrictTargeted(t *testing.T, c *capturer) {
 	ctx := context.Background()
-	browser := &oauthflow.HeadlessBrowser{}
+	br := &browser.Headless{}
 	_, r, cfg := sandboxRunner(t, c, sandbox.ComplianceStrict)
-	ar, cb := authorizeOnly(t, c, r, browser, nil)
+	ar, cb := authorizeOnly(t, c, r, br, nil)
 	bad := *ar
 	bad.Verifier = strings.Repeat("v", 43)
-	_, tr, err := r.ExchangeCode(ctx, &bad, cb)
+	_, tr, err := traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb) })
 	c.add("wrong code_verifier", CodePKCEMismatch, false, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar), "")
 
 	_, r2, cfg2 := sandboxRunner(t, c, sandbox.ComplianceStrict, sandbox.WithScenario(sandbox.NoRefreshToken))
-	_, tr, err = r2.Refresh(ctx, "a-refresh-token-from-elsewhere")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) {
+		return r2.Refresh(ctx, "a-refresh-token-from-elsewhere")
+	})
 	c.add("refresh grant not allowed", CodeRefreshNotAvailable, false, stepOf(oauthflow.StepRefresh, tr, err), fixtureContext{Provider: cfg2.Provider.Name}, "")
 
-	_, tr, err = r.Userinfo(ctx, "not-an-issued-token")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) {
+		return r.Userinfo(ctx, "not-an-issued-token")
+	})
 	c.add("unknown access token (RFC 6750 challenge)", CodeInvalidAccessToken, false, stepOf(oauthflow.StepUserinfo, tr, err), arContext(cfg, ar), "")
 
 	// A scope the server does not know: RFC 6749's invalid_scope on the redirect.
 	scoped := cfg
 	scoped.Client.Scopes = []string{"openid", "r_not_a_scope"}
-	fr := oauthflow.NewRunner(scoped).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser})
+	fr := oauthflow.NewRunner(scoped).RunFlow(ctx, oauthflow.FlowOptions{Browser: br})
 	c.secretsOfFlow(scoped, fr)
 	c.add("unknown scope", CodeScopeNotAuthorized, false, *fr.FailedStep(), flowContext(scoped, fr, time.Now()), withState(fr.Callback.URL, fixtureState))
 
@@ -566,7 +599,7 @@ func captureSandboxStrictTargeted(t *testing.T, c *capturer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	redirect, err := browser.Authorize(ctx, par.URL, par.RedirectURI)
+	redirect, err := br.Authorize(ctx, par.URL, par.RedirectURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,9 +645,9 @@ func capturePeer(t *testing.T, c *capturer, p *peertest.Peer, q peerQuirks) {
 	if q.consentParam {
 		extra = url.Values{"prompt": {"consent"}}
 	}
-	browser := &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}
+	br := &browser.Headless{Username: p.Username, Password: p.Password}
 	r := oauthflow.NewRunner(cfg)
-	disc, _, err := r.Discover(ctx, p.Issuer, "")
+	disc, err := r.Discover(ctx, p.Issuer, "")
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
@@ -622,20 +655,20 @@ func capturePeer(t *testing.T, c *capturer, p *peertest.Peer, q peerQuirks) {
 	r = oauthflow.NewRunner(cfg)
 
 	// A code used twice.
-	ar, cb := authorizeOnly(t, c, r, browser, extra)
-	tok, _, err := r.ExchangeCode(ctx, ar, cb)
+	ar, cb := authorizeOnly(t, c, r, br, extra)
+	tok, err := r.ExchangeCode(ctx, ar, cb)
 	if err != nil {
 		t.Fatalf("first exchange: %v", err)
 	}
 	c.secret(tok.AccessToken, tok.RefreshToken, tok.IDToken)
-	_, tr, err := r.ExchangeCode(ctx, ar, cb)
+	_, tr, err := traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, ar, cb) })
 	c.add("code used twice", CodeAuthorizationCodeBad, q.genericGrantError, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar), "")
 
 	// A wrong PKCE verifier.
-	ar2, cb2 := authorizeOnly(t, c, r, browser, extra)
+	ar2, cb2 := authorizeOnly(t, c, r, br, extra)
 	bad := *ar2
 	bad.Verifier = strings.Repeat("w", 43)
-	_, tr, err = r.ExchangeCode(ctx, &bad, cb2)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb2) })
 	want, guess := CodePKCEMismatch, false
 	if q.genericGrantError {
 		// Nothing in the answer or the request tells this from a reused code.
@@ -644,36 +677,38 @@ func capturePeer(t *testing.T, c *capturer, p *peertest.Peer, q peerQuirks) {
 	c.add("wrong code_verifier", want, guess, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar2), "")
 
 	// Another redirect_uri at the token endpoint.
-	ar3, cb3 := authorizeOnly(t, c, r, browser, extra)
+	ar3, cb3 := authorizeOnly(t, c, r, br, extra)
 	bad = *ar3
 	bad.RedirectURI = "http://127.0.0.1:8765/other"
-	_, tr, err = r.ExchangeCode(ctx, &bad, cb3)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, &bad, cb3) })
 	c.add("redirect_uri differs at the token endpoint", CodeRedirectURIMismatch, false, stepOf(oauthflow.StepExchange, tr, err), arContext(cfg, ar3), "")
 
 	// A wrong client secret.
 	wrong := cfg
 	wrong.Client.Secret = "wrong-secret-value"
 	c.secret(wrong.Client.Secret)
-	_, tr, err = oauthflow.NewRunner(wrong).Refresh(ctx, tok.RefreshToken)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) {
+		return oauthflow.NewRunner(wrong).Refresh(ctx, tok.RefreshToken)
+	})
 	c.add("wrong client secret", CodeBadClientCredentials, false, stepOf(oauthflow.StepRefresh, tr, err), arContext(cfg, ar), "")
 
 	// A revoked refresh token, then the revoked access token at userinfo.
-	if _, err := r.Revoke(ctx, tok.RefreshToken, "refresh_token"); err != nil {
+	if err := r.Revoke(ctx, tok.RefreshToken, "refresh_token"); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	_, tr, err = r.Refresh(ctx, tok.RefreshToken)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.Refresh(ctx, tok.RefreshToken) })
 	c.add("revoked refresh token", CodeReauthorizationRequired, true, stepOf(oauthflow.StepRefresh, tr, err), arContext(cfg, ar), "")
-	if _, err := r.Revoke(ctx, tok.AccessToken, "access_token"); err != nil {
+	if err := r.Revoke(ctx, tok.AccessToken, "access_token"); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	in, _, err := r.Introspect(ctx, tok.AccessToken, "access_token")
+	in, err := r.Introspect(ctx, tok.AccessToken, "access_token")
 	if err != nil {
 		t.Fatalf("introspect: %v", err)
 	}
 	if in.Active {
 		t.Fatalf("%s keeps a revoked access token active", p.Name)
 	}
-	_, tr, err = r.Userinfo(ctx, tok.AccessToken)
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.APIResponse, error) { return r.Userinfo(ctx, tok.AccessToken) })
 	fx := arContext(cfg, ar)
 	fx.Token = tokenContext(tok, time.Now())
 	fx.Token.AccessRevoked = true
@@ -684,11 +719,11 @@ func capturePeer(t *testing.T, c *capturer, p *peertest.Peer, q peerQuirks) {
 	// An unregistered redirect_uri: an error page, no redirect.
 	other := cfg
 	other.Client.RedirectURI = "http://127.0.0.1:8765/unregistered"
-	fr := oauthflow.NewRunner(other).RunFlow(ctx, oauthflow.FlowOptions{Browser: browser, ExtraAuthParams: extra})
+	fr := oauthflow.NewRunner(other).RunFlow(ctx, oauthflow.FlowOptions{Browser: br, ExtraAuthParams: extra})
 	c.add("unregistered redirect_uri", CodeRedirectURIMismatch, false, *fr.FailedStep(), flowContext(other, fr, time.Now()), "")
 
 	if q.cancelable {
-		fr = r.RunFlow(ctx, oauthflow.FlowOptions{Browser: &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password, Cancel: true}, ExtraAuthParams: extra})
+		fr = r.RunFlow(ctx, oauthflow.FlowOptions{Browser: &browser.Headless{Username: p.Username, Password: p.Password, Cancel: true}, ExtraAuthParams: extra})
 		c.secretsOfFlow(cfg, fr)
 		redirect := ""
 		if fr.Callback != nil {
@@ -697,7 +732,7 @@ func capturePeer(t *testing.T, c *capturer, p *peertest.Peer, q peerQuirks) {
 		c.add("user cancels", CodeUserCancelled, false, *fr.FailedStep(), flowContext(cfg, fr, time.Now()), redirect)
 	} else {
 		// A wrong password brings the login form back.
-		fr = r.RunFlow(ctx, oauthflow.FlowOptions{Browser: &oauthflow.HeadlessBrowser{Username: p.Username, Password: "not-the-password"}, ExtraAuthParams: extra})
+		fr = r.RunFlow(ctx, oauthflow.FlowOptions{Browser: &browser.Headless{Username: p.Username, Password: "not-the-password"}, ExtraAuthParams: extra})
 		c.add("wrong password", CodeLoginFailed, false, *fr.FailedStep(), flowContext(cfg, fr, time.Now()), "")
 	}
 }
@@ -722,7 +757,7 @@ func captureTransport(t *testing.T, c *capturer) {
 	ln.Close()
 	c.host(closed)
 	r := oauthflow.NewRunner(oauthflow.Config{}, oauthflow.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
-	_, tr, err := r.Discover(ctx, closed, "")
+	_, tr, err := traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) { return r.Discover(ctx, closed, "") })
 	c.add("connection refused", CodeNetworkUnreachable, false, stepOf(oauthflow.StepDiscovery, tr, err), fixtureContext{Provider: "custom"}, "")
 
 	// A TLS server whose certificate the client does not trust.
@@ -730,6 +765,8 @@ func captureTransport(t *testing.T, c *capturer) {
 	tlsSrv := httptest.NewTLSServer(srv.Handler())
 	t.Cleanup(tlsSrv.Close)
 	c.host(tlsSrv.URL)
-	_, tr, err = r.Discover(ctx, tlsSrv.URL+"/oauth", "")
+	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) {
+		return r.Discover(ctx, tlsSrv.URL+"/oauth", "")
+	})
 	c.add("untrusted TLS certificate", CodeTLSError, false, stepOf(oauthflow.StepDiscovery, tr, err), fixtureContext{Provider: "custom"}, "")
 }

@@ -28,14 +28,21 @@ type Context struct {
 	IDToken *Verification
 	// ClaimedIssuer is the issuer the discovery document states.
 	ClaimedIssuer string
-	// AuthRequest is the authorization request the flow sent (redirect URI, PKCE, scopes).
-	AuthRequest *oauthflow.AuthRequest
+	// Authorization is what the authorization request sent (redirect URI, PKCE, scopes).
+	Authorization *Authorization
 	// CodeIssuedAt is when the authorization code came back, to tell an expired code.
 	CodeIssuedAt time.Time
 	// SkewTolerance overrides DefaultSkewTolerance.
 	SkewTolerance time.Duration
-	// RequestedScopes overrides the scopes taken from AuthRequest or Client.
+	// RequestedScopes overrides the scopes taken from Authorization or Client.
 	RequestedScopes []string
+}
+
+// expectedIssuer is the issuer answers must carry, by oauthflow.FlowResult.ExpectedIssuer's rule:
+// the configured one, else the one discovery stated.
+func (c *Context) expectedIssuer() string {
+	fr := oauthflow.FlowResult{Provider: c.Provider, ClaimedIssuer: c.ClaimedIssuer}
+	return fr.ExpectedIssuer()
 }
 
 func (c *Context) skewTolerance() time.Duration {
@@ -49,12 +56,29 @@ func (c *Context) requestedScopes() []string {
 	switch {
 	case len(c.RequestedScopes) > 0:
 		return c.RequestedScopes
-	case c.AuthRequest != nil && len(c.AuthRequest.Scopes) > 0:
-		return c.AuthRequest.Scopes
+	case c.Authorization != nil && len(c.Authorization.Scopes) > 0:
+		return c.Authorization.Scopes
 	case len(c.Client.Scopes) > 0:
 		return c.Client.Scopes
 	}
 	return c.Provider.DefaultScopes
+}
+
+// Authorization is what an authorization request sent, as far as diagnosing needs it: no state,
+// nonce or verifier, only whether they were sent.
+type Authorization struct {
+	RedirectURI string   `json:"redirect_uri"`
+	Scopes      []string `json:"scopes"`
+	PKCE        bool     `json:"pkce"`       // a code_challenge was sent
+	Nonce       bool     `json:"nonce_sent"` // a nonce was sent
+}
+
+// AuthorizationOf is what diagnosing needs of an authorization request.
+func AuthorizationOf(ar *oauthflow.AuthRequest) *Authorization {
+	if ar == nil {
+		return nil
+	}
+	return &Authorization{RedirectURI: ar.RedirectURI, Scopes: ar.Scopes, PKCE: ar.Challenge != "", Nonce: ar.Nonce != ""}
 }
 
 // isLinkedIn recognises the LinkedIn preset and anything built on it (the sandbox's
@@ -65,8 +89,8 @@ func (c *Context) isLinkedIn() bool {
 
 // pkceSent says whether the authorization request carried a code_challenge, when known.
 func (c *Context) pkceSent() (sent, known bool) {
-	if c.AuthRequest != nil {
-		return c.AuthRequest.Challenge != "", true
+	if c.Authorization != nil {
+		return c.Authorization.PKCE, true
 	}
 	return false, false
 }

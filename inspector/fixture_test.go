@@ -2,6 +2,8 @@ package inspector
 
 import (
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,12 +139,8 @@ func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 		}
 		ctx.Provider = p
 	}
-	ar := &oauthflow.AuthRequest{State: fixtureState, RedirectURI: fx.RedirectURI, Scopes: fx.Scopes}
-	if fx.PKCE {
-		ar.Challenge = "fixture-challenge"
-	}
 	if fx.RedirectURI != "" || len(fx.Scopes) > 0 {
-		ctx.AuthRequest = ar
+		ctx.Authorization = &Authorization{RedirectURI: fx.RedirectURI, Scopes: fx.Scopes, PKCE: fx.PKCE}
 	}
 	started := fixtureNow.Add(-time.Second)
 	if fx.CodeAge != "" {
@@ -169,10 +167,10 @@ func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 
 	step := oauthflow.StepReport{Name: fc.Step, Status: oauthflow.StatusFailed, Started: started}
 	if ex := fc.Exchange; ex != nil {
-		e := oauthflow.Exchange{Step: fc.Step, Started: started, Duration: 100 * time.Millisecond,
-			Request: oauthflow.CapturedRequest{Method: ex.Request.Method, URL: ex.Request.URL, Header: ex.Request.Header, Body: []byte(ex.Request.Body)}}
+		e := httplog.Exchange{Step: fc.Step, Started: started, Duration: 100 * time.Millisecond,
+			Request: httplog.Request{Method: ex.Request.Method, URL: ex.Request.URL, Header: ex.Request.Header, Body: []byte(ex.Request.Body)}}
 		if r := ex.Response; r != nil {
-			e.Response = &oauthflow.CapturedResponse{Status: r.Status, Header: r.Header, Body: []byte(r.Body)}
+			e.Response = &httplog.Response{Status: r.Status, Header: r.Header, Body: []byte(r.Body)}
 			if r.Status < 400 && fc.ClientError == nil {
 				step.Status = oauthflow.StatusOK
 			}
@@ -180,7 +178,7 @@ func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 		if !ex.ReceivedAt.IsZero() {
 			e.Started = ex.ReceivedAt.Add(-e.Duration)
 		}
-		step.Exchanges = []oauthflow.Exchange{e}
+		step.Exchanges = []httplog.Exchange{e}
 	}
 	if ce := fc.ClientError; ce != nil {
 		kind, ok := kindByName[ce.Kind]
@@ -190,9 +188,10 @@ func (fc fixtureCase) build(t testing.TB) ([]Observation, Context) {
 		step.Err = &oauthflow.Error{Step: fc.Step, Kind: kind, Code: ce.Code, Description: ce.Description, Hint: ce.Hint, Status: ce.Status}
 	}
 	if p := fc.Page; p != nil {
-		step.Err = &oauthflow.PageError{Status: p.Status, URL: p.URL, Text: p.Text, Reason: oauthflow.PageReason(p.Reason)}
+		step.Err = &browser.PageError{Status: p.Status, URL: p.URL, Text: p.Text, Reason: browser.PageReason(p.Reason)}
 	}
 	if fc.Redirect != "" {
+		ar := &oauthflow.AuthRequest{State: fixtureState, RedirectURI: fx.RedirectURI, Scopes: fx.Scopes}
 		cb, err := oauthflow.ParseRedirect(ar, ctx.Provider.Issuer, fc.Redirect)
 		if err == nil {
 			t.Fatalf("fixture %s: the redirect parses without error (code %q)", fc.Name, cb.Code)

@@ -122,11 +122,12 @@ func Inspect(ctx context.Context, raw string, opts InspectOptions) (*Inspection,
 		if ins.Kind == KindRefresh {
 			hint = "refresh_token"
 		}
-		started := now
-		in, trace, err := opts.Runner.Introspect(ctx, raw, hint)
-		step := oauthflow.StepReport{Name: oauthflow.StepIntrospect, Status: oauthflow.StatusOK, Started: started, Exchanges: trace.Exchanges(), Err: err}
-		if err != nil {
-			step.Status = oauthflow.StatusFailed
+		var in *oauthflow.Introspection
+		step := opts.Runner.Report(ctx, oauthflow.StepIntrospect, func(ctx context.Context) (err error) {
+			in, err = opts.Runner.Introspect(ctx, raw, hint)
+			return err
+		})
+		if step.Err != nil {
 			ins.IntrospectionSkipped = "the introspection call failed: see the diagnosis"
 		}
 		obs = append(obs, FromStep(step))

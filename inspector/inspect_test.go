@@ -3,6 +3,7 @@ package inspector
 import (
 	"context"
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestInspectSandboxTokens(t *testing.T) {
 		}
 	})
 	t.Run("revoked token: the server disagrees with the local state", func(t *testing.T) {
-		if _, err := runner.Revoke(ctx, tok.AccessToken, "access_token"); err != nil {
+		if err := runner.Revoke(ctx, tok.AccessToken, "access_token"); err != nil {
 			t.Fatal(err)
 		}
 		ins, err := Inspect(ctx, tok.AccessToken, InspectOptions{Runner: runner, Introspect: true, Token: tok, Now: run.now})
@@ -172,7 +173,7 @@ func TestInspectZitadelTokens(t *testing.T) {
 			Scopes: []string{"openid", "profile", "email", "offline_access"}}}
 	runner := oauthflow.NewRunner(cfg)
 	fr := runner.RunFlow(context.Background(), oauthflow.FlowOptions{Discover: true, Issuer: p.Issuer, SkipRevoke: true,
-		Browser: &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}})
+		Browser: &browser.Headless{Username: p.Username, Password: p.Password}})
 	if !fr.OK {
 		t.Fatalf("flow failed at %s: %v", failedStep(fr), fr.FailedStep().Err)
 	}

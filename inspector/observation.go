@@ -3,6 +3,7 @@ package inspector
 import (
 	"encoding/json"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"html"
 	"mime"
 	"net"
@@ -12,20 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
-	"github.com/oauthdiag/oauthdiag/recorder"
-)
-
-// Transport failure classes: the recorder's error kinds, so that a flow's failures and recorded
-// calls are classified alike.
-const (
-	TransportTimeout  = string(recorder.ErrorTimeout)
-	TransportDNS      = string(recorder.ErrorDNS)
-	TransportRefused  = string(recorder.ErrorConnectionRefused)
-	TransportTLS      = string(recorder.ErrorTLS)
-	TransportReset    = string(recorder.ErrorReset)
-	TransportCanceled = string(recorder.ErrorCanceled)
-	TransportOther    = string(recorder.ErrorOther)
 )
 
 // Body kinds.
@@ -82,9 +71,12 @@ type Observation struct {
 	APIMessage       string
 	ServiceErrorCode int
 
-	// Transport is the class of transport failure (Transport* constants), "" when an answer came.
-	Transport       string
+	// Transport is the class of transport failure, "" when an answer came.
+	Transport       httplog.ErrorKind
 	TransportDetail string
+	// Skew is the server clock minus ours that this answer's Date header shows (HasSkew).
+	Skew    time.Duration
+	HasSkew bool
 	// Kind and ClientCode classify failures detected by the client (oauthflow.Code* values).
 	Kind       oauthflow.ErrorKind
 	ClientCode string
@@ -100,19 +92,59 @@ type PageStop struct {
 	Status int
 	URL    string
 	Text   string
-	Reason oauthflow.PageReason
+	Reason browser.PageReason
 }
 
-// FromStep builds the observation of one step of a flow: its last HTTP exchange and its error.
+// FromStep builds the observation of one step of a flow: its last exchange (whose recorded call
+// the diagnosis names) and its error.
 func FromStep(s oauthflow.StepReport) Observation {
 	o := Observation{Step: s.Name, Started: s.Started}
 	if n := len(s.Exchanges); n > 0 {
-		o.addExchange(s.Exchanges[n-1])
+		o = FromExchange(&s.Exchanges[n-1])
+		o.Step, o.Started = s.Name, s.Started
 	}
 	o.Failed = s.Status == oauthflow.StatusFailed
 	if s.Err != nil {
 		o.addError(s.Err)
 	}
+	return o
+}
+
+// FromExchange builds the observation of one exchange: an HTTP call the tool made (live, or
+// recorded and redacted: what the rules need survives redaction, a placeholder still shows a
+// code_verifier was sent) or a browser leg it saw.
+func FromExchange(ex *httplog.Exchange) Observation {
+	o := Observation{Step: ex.Step, CallID: ex.ID, Started: ex.Started}
+	if ex.Leg != "" {
+		if ex.Leg == httplog.LegBrowserRedirect {
+			if u, err := url.Parse(ex.Request.URL); err == nil {
+				q := u.Query()
+				if q.Get("error") == "" && u.Fragment != "" {
+					q, _ = url.ParseQuery(u.Fragment)
+				}
+				o.OAuthError, o.ErrorDescription = q.Get("error"), q.Get("error_description")
+			}
+			o.URL = stripQuery(ex.Request.URL)
+		} else {
+			o.addRequest(http.MethodGet, ex.Request.URL, nil, nil)
+		}
+		o.Failed = o.OAuthError != ""
+		return o
+	}
+	o.addRequest(ex.Request.Method, ex.Request.URL, ex.Request.Header, ex.Request.Body)
+	if r := ex.Response; r != nil {
+		o.addResponse(r.Status, r.Header, r.Body)
+		o.ReceivedAt = ex.End()
+		o.Skew, o.HasSkew = httplog.ClockSkew(ex)
+	}
+	// Incomplete: the tool stopped reading, the server is not at fault.
+	if k := ex.ErrorKind; k != "" && k != httplog.ErrorIncomplete {
+		o.Transport, o.TransportDetail = k, ex.Error
+		if ex.Err != nil {
+			o.TransportDetail = httplog.RootCause(ex.Err).Error()
+		}
+	}
+	o.Failed = o.Transport != "" || o.Status >= 400
 	return o
 }
 
@@ -129,20 +161,6 @@ func FromResponse(step string, status int, header http.Header, body []byte) Obse
 	o.addResponse(status, header, body)
 	o.Failed = status >= 400
 	return o
-}
-
-func (o *Observation) addExchange(ex oauthflow.Exchange) {
-	if o.Step == "" {
-		o.Step = ex.Step
-	}
-	o.addRequest(ex.Request.Method, ex.Request.URL, ex.Request.Header, ex.Request.Body)
-	if ex.Response != nil {
-		o.ReceivedAt = ex.Started.Add(ex.Duration)
-		o.addResponse(ex.Response.Status, ex.Response.Header, ex.Response.Body)
-	}
-	if ex.Err != nil && o.Transport == "" {
-		o.Transport, o.TransportDetail = classifyTransport(ex.Err)
-	}
 }
 
 // addRequest keeps only what is not secret: the URL without its query, the redirect URI, and
@@ -240,7 +258,7 @@ func (o *Observation) addResponse(status int, h http.Header, body []byte) {
 // addError folds a classified failure into the observation.
 func (o *Observation) addError(err error) {
 	o.Failed = true
-	var page *oauthflow.PageError
+	var page *browser.PageError
 	if errors.As(err, &page) {
 		o.Page = &PageStop{Status: page.Status, URL: stripQuery(page.URL), Text: page.Text, Reason: page.Reason}
 		if o.Status == 0 {
@@ -250,8 +268,8 @@ func (o *Observation) addError(err error) {
 	}
 	e, ok := oauthflow.AsError(err)
 	if !ok {
-		if t, detail := classifyTransport(err); t != TransportOther || isNetError(err) {
-			o.Transport, o.TransportDetail = t, detail
+		if t := httplog.Classify(err); t != httplog.ErrorOther || isNetError(err) {
+			o.Transport, o.TransportDetail = t, httplog.RootCause(err).Error()
 			return
 		}
 		o.Detail = err.Error()
@@ -292,54 +310,17 @@ func (o *Observation) addError(err error) {
 			o.ServiceErrorCode = e.ServiceErrorCode
 		}
 	case oauthflow.KindTransport:
-		o.Transport, o.TransportDetail = transportFromCode(e.Code, e.Err)
-		if e.Description != "" {
-			o.TransportDetail = e.Description
-		}
+		// A transport failure's code is its httplog.ErrorKind.
+		o.Transport, o.TransportDetail = httplog.ErrorKind(e.Code), e.Description
 	default:
 		o.ClientCode = e.Code
 	}
-}
-
-func transportFromCode(code string, cause error) (string, string) {
-	switch code {
-	case oauthflow.CodeTimeout:
-		return TransportTimeout, ""
-	case oauthflow.CodeDNS:
-		return TransportDNS, ""
-	case oauthflow.CodeRefused:
-		return TransportRefused, ""
-	case oauthflow.CodeTLS:
-		return TransportTLS, ""
-	case oauthflow.CodeCanceled:
-		return TransportCanceled, ""
-	}
-	if cause != nil {
-		return classifyTransport(cause)
-	}
-	return TransportOther, ""
-}
-
-// classifyTransport names the class of a failure to get an HTTP answer (recorder.Classify, the
-// classification recorded calls carry) and its innermost cause.
-func classifyTransport(err error) (string, string) {
-	return string(recorder.Classify(err)), rootCause(err).Error()
 }
 
 func isNetError(err error) bool {
 	var netErr net.Error
 	var opErr *net.OpError
 	return errors.As(err, &netErr) || errors.As(err, &opErr)
-}
-
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
 }
 
 // summariseBody classifies a body and describes it without quoting it: bodies can carry tokens.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net"
 	"net/http"
@@ -21,20 +22,20 @@ func TestClassifyTransport(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want string
+		want httplog.ErrorKind
 		code string
 	}{
-		{"DNS", fmt.Errorf("get: %w", &net.DNSError{Err: "no such host", Name: "www.linkedln.com", IsNotFound: true}), TransportDNS, CodeNetworkUnreachable},
-		{"refused", opErr(syscall.ECONNREFUSED), TransportRefused, CodeNetworkUnreachable},
-		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}, TransportReset, CodeNetworkUnreachable},
-		{"deadline", fmt.Errorf("request: %w", context.DeadlineExceeded), TransportTimeout, CodeTimeout},
-		{"untrusted certificate", fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), TransportTLS, CodeTLSError},
-		{"canceled", fmt.Errorf("request: %w", context.Canceled), TransportCanceled, ""},
+		{"DNS", fmt.Errorf("get: %w", &net.DNSError{Err: "no such host", Name: "www.linkedln.com", IsNotFound: true}), httplog.ErrorDNS, CodeNetworkUnreachable},
+		{"refused", opErr(syscall.ECONNREFUSED), httplog.ErrorConnectionRefused, CodeNetworkUnreachable},
+		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}, httplog.ErrorReset, CodeNetworkUnreachable},
+		{"deadline", fmt.Errorf("request: %w", context.DeadlineExceeded), httplog.ErrorTimeout, CodeTimeout},
+		{"untrusted certificate", fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), httplog.ErrorTLS, CodeTLSError},
+		{"canceled", fmt.Errorf("request: %w", context.Canceled), httplog.ErrorCanceled, ""},
 		// The recorder's classification is the one of record: these are what it knows beyond the above.
-		{"closed mid-answer", fmt.Errorf("reading the response: %w", io.ErrUnexpectedEOF), TransportReset, CodeNetworkUnreachable},
-		{"closed without an answer", fmt.Errorf("Post: %w", io.EOF), TransportReset, CodeNetworkUnreachable},
-		{"TLS alert", &net.OpError{Op: "remote error", Err: tls.AlertError(42)}, TransportTLS, CodeTLSError},
-		{"expired certificate", fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired}), TransportTLS, CodeTLSError},
+		{"closed mid-answer", fmt.Errorf("reading the response: %w", io.ErrUnexpectedEOF), httplog.ErrorReset, CodeNetworkUnreachable},
+		{"closed without an answer", fmt.Errorf("Post: %w", io.EOF), httplog.ErrorReset, CodeNetworkUnreachable},
+		{"TLS alert", &net.OpError{Op: "remote error", Err: tls.AlertError(42)}, httplog.ErrorTLS, CodeTLSError},
+		{"expired certificate", fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired}), httplog.ErrorTLS, CodeTLSError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

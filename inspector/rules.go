@@ -2,12 +2,14 @@ package inspector
 
 import (
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -125,7 +127,7 @@ func baseEvidence(o *Observation) []string {
 		ev = append(ev, strings.Join(parts, " "))
 	}
 	if o.Transport != "" {
-		s := "transport failure: " + o.Transport
+		s := "transport failure: " + string(o.Transport)
 		if o.TransportDetail != "" {
 			s += " (" + o.TransportDetail + ")"
 		}
@@ -201,7 +203,7 @@ func diagnoseObservation(o *Observation, c *Context) (Diagnosis, bool) {
 	case o.Page != nil:
 		f = pageRule(o)
 	case o.Transport != "":
-		if o.Transport == TransportCanceled {
+		if o.Transport == httplog.ErrorCanceled {
 			return Diagnosis{}, false
 		}
 		f = transportRule(o)
@@ -238,7 +240,7 @@ func pageRule(o *Observation) *finding {
 	switch {
 	case p.Status >= 500:
 		return outageRule(o)
-	case p.Reason == oauthflow.PageLoginRejected:
+	case p.Reason == browser.PageLoginRejected:
 		return newFinding(o, CodeLoginFailed)
 	case p.Status >= 400 && mentions(text, "redirect_uri", "redirect uri", "redirect url", "redirect_url", "callback"):
 		return newFinding(o, CodeRedirectURIMismatch).
@@ -259,21 +261,21 @@ func pageRule(o *Observation) *finding {
 
 func transportRule(o *Observation) *finding {
 	switch o.Transport {
-	case TransportTimeout:
+	case httplog.ErrorTimeout:
 		f := newFinding(o, CodeTimeout)
 		if isAPIStep(o) {
 			f.because("the server did not answer within the client's timeout")
 		}
 		return f
-	case TransportTLS:
+	case httplog.ErrorTLS:
 		return newFinding(o, CodeTLSError)
-	case TransportReset:
+	case httplog.ErrorReset:
 		return newFinding(o, CodeNetworkUnreachable).
 			fix("The connection was reset mid-request: a proxy, a firewall or an overloaded server dropped it. Retry; if it persists, check proxies between you and the server.")
-	case TransportDNS:
+	case httplog.ErrorDNS:
 		return newFinding(o, CodeNetworkUnreachable).
 			fix("The host name does not resolve: check it for typos, and check DNS and proxy settings.")
-	case TransportRefused:
+	case httplog.ErrorConnectionRefused:
 		return newFinding(o, CodeNetworkUnreachable).
 			fix("Nothing listens at that host and port: check the URL's port and that the server is running.")
 	}
@@ -356,9 +358,9 @@ func clientCodeRule(o *Observation, c *Context) *finding {
 			f.because("body: " + o.BodySummary)
 		}
 		return f
-	case "token_inactive":
+	case oauthflow.CodeTokenInactive:
 		return inactiveRule(o, c)
-	case "revoked_token_active":
+	case oauthflow.CodeRevokedTokenActive:
 		return newFinding(o, CodeRevocationNotEffective)
 	}
 	if o.Kind == oauthflow.KindConfig || o.ClientCode == oauthflow.CodePortBusy || o.ClientCode == oauthflow.CodeBadURL || o.ClientCode == oauthflow.CodeNoEndpoint {
@@ -631,7 +633,7 @@ func refreshUnavailableFinding(f *finding, c *Context) *finding {
 // request the client sent is weighed first: it can prove a redirect or PKCE mismatch.
 func codeRule(o *Observation, c *Context, linkedInLumped bool) *finding {
 	text := o.text()
-	ar := c.AuthRequest
+	ar := c.Authorization
 	if ar != nil && o.RedirectURI != "" && ar.RedirectURI != "" && o.RedirectURI != ar.RedirectURI {
 		return newFinding(o, CodeRedirectURIMismatch).
 			because(fmt.Sprintf("the token request sent redirect_uri %s, the authorization request %s", o.RedirectURI, ar.RedirectURI))
@@ -745,11 +747,7 @@ func contextDiagnoses(obs []Observation, c *Context, found []Diagnosis) []Diagno
 		if chk, ok := v.Check("iss"); ok && !chk.OK && !chk.Skipped {
 			f := &finding{d: newDiagnosis(CodeIssuerMismatch), o: &Observation{}}
 			f.because("ID token: " + chk.Detail)
-			exp := c.ClaimedIssuer
-			if exp == "" {
-				exp = c.Provider.Issuer
-			}
-			add(issuerFinding(f, exp, v.JWT.String("iss")).d)
+			add(issuerFinding(f, c.expectedIssuer(), v.JWT.String("iss")).d)
 		}
 		var bad []string
 		for _, chk := range v.Failed() {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"slices"
 	"strings"
@@ -71,7 +72,7 @@ func runSandboxFlow(t *testing.T, setup sandboxSetup) sandboxRun {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	runner := oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client))
-	fo := oauthflow.FlowOptions{Discover: true, Issuer: srv.Issuer(), Browser: &oauthflow.HeadlessBrowser{}}
+	fo := oauthflow.FlowOptions{Discover: true, Issuer: srv.Issuer(), Browser: &browser.Headless{}}
 	if setup.flow != nil {
 		setup.flow(&fo)
 	}
@@ -164,7 +165,7 @@ func TestSandboxScenarios(t *testing.T) {
 			if got := failedStep(run.result); got != tt.step {
 				t.Fatalf("the flow failed at %q, want %q (scenario fails at %q)", got, tt.step, tt.scenario.FailingStep())
 			}
-			ds := DiagnoseFlow(run.result, run.cfg, run.now)
+			ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 			if len(ds) == 0 || ds[0].Code != tt.want {
 				t.Fatalf("diagnoses %v, want %s first\n%s", codes(ds), tt.want, RenderDiagnoses(ds))
 			}
@@ -184,7 +185,7 @@ func TestSandboxHappyFlowHasNothingToDiagnose(t *testing.T) {
 	if !run.result.OK {
 		t.Fatalf("happy flow failed at %s", failedStep(run.result))
 	}
-	if ds := DiagnoseFlow(run.result, run.cfg, run.now); len(ds) != 0 {
+	if ds := DiagnoseFlow(run.result, run.cfg, nil, run.now); len(ds) != 0 {
 		t.Fatalf("a happy flow got diagnoses:\n%s", RenderDiagnoses(ds))
 	}
 }
@@ -205,7 +206,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 		t.Run(string(tt.scenario), func(t *testing.T) {
 			t.Parallel()
 			run := runSandboxFlow(t, sandboxSetup{scenario: tt.scenario, compliance: sandbox.ComplianceStrict})
-			ds := DiagnoseFlow(run.result, run.cfg, run.now)
+			ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 			if len(ds) == 0 || ds[0].Code != tt.want {
 				t.Fatalf("diagnoses %v, want %s first\n%s", codes(ds), tt.want, RenderDiagnoses(ds))
 			}
@@ -217,7 +218,7 @@ func TestSandboxContextDiagnoses(t *testing.T) {
 	t.Run("clock skew from the Date header", func(t *testing.T) {
 		skewed := func() time.Time { return time.Now().Add(10 * time.Minute) }
 		run := runSandboxFlow(t, sandboxSetup{scenario: sandbox.Happy, opts: []sandbox.Option{sandbox.WithClock(skewed)}})
-		ds := DiagnoseFlow(run.result, run.cfg, run.now)
+		ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 		if !slices.Contains(codes(ds), CodeClockSkew) {
 			t.Fatalf("diagnoses %v, want clock-skew\n%s", codes(ds), RenderDiagnoses(ds))
 		}
@@ -228,7 +229,7 @@ func TestSandboxContextDiagnoses(t *testing.T) {
 		run := runSandboxFlow(t, sandboxSetup{scenario: sandbox.Happy, cfg: func(c *oauthflow.Config) {
 			c.Provider.Issuer = strings.TrimSuffix(c.Provider.Issuer, "/oauth")
 		}})
-		ds := DiagnoseFlow(run.result, run.cfg, run.now)
+		ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 		if len(ds) == 0 || ds[0].Code != CodeIssuerMismatch {
 			t.Fatalf("diagnoses %v, want issuer-mismatch first\n%s", codes(ds), RenderDiagnoses(ds))
 		}
@@ -238,7 +239,7 @@ func TestSandboxContextDiagnoses(t *testing.T) {
 		run := runSandboxFlow(t, sandboxSetup{scenario: sandbox.Happy, cfg: func(c *oauthflow.Config) {
 			c.Provider.Endpoints.API = strings.TrimSuffix(c.Provider.Endpoints.Token, "/oauth/v2/accessToken") + "/rest/me"
 		}})
-		ds := DiagnoseFlow(run.result, run.cfg, run.now)
+		ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 		if len(ds) == 0 || ds[0].Code != CodeMissingAPIVersion || ds[0].Step != oauthflow.StepAPICall {
 			t.Fatalf("diagnoses %v, want missing-api-version at api-call\n%s", codes(ds), RenderDiagnoses(ds))
 		}
@@ -249,7 +250,7 @@ func TestSandboxContextDiagnoses(t *testing.T) {
 			c.Provider.Endpoints.API = strings.TrimSuffix(c.Provider.Endpoints.Token, "/oauth/v2/accessToken") + "/rest/me"
 			c.Provider.APIHeaders = map[string]string{"LinkedIn-Version": "202001"}
 		}})
-		ds := DiagnoseFlow(run.result, run.cfg, run.now)
+		ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 		if len(ds) == 0 || ds[0].Code != CodeMissingAPIVersion {
 			t.Fatalf("diagnoses %v, want missing-api-version\n%s", codes(ds), RenderDiagnoses(ds))
 		}
@@ -260,7 +261,7 @@ func TestSandboxContextDiagnoses(t *testing.T) {
 func TestDiagnosesCarryNoSecrets(t *testing.T) {
 	for _, sc := range []sandbox.Scenario{sandbox.RevokedToken, sandbox.ExpiredToken, sandbox.CodeReuse, sandbox.BadSecret} {
 		run := runSandboxFlow(t, sandboxSetup{scenario: sc})
-		ds := DiagnoseFlow(run.result, run.cfg, run.now)
+		ds := DiagnoseFlow(run.result, run.cfg, nil, run.now)
 		out, err := json.Marshal(ds)
 		if err != nil {
 			t.Fatal(err)

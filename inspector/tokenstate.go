@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
@@ -391,22 +392,13 @@ func refreshMargin(ti TokenInfo) time.Duration {
 // observations (the median, so one slow answer does not dominate). ok is false without any.
 // Date has one-second resolution, so differences under two seconds mean nothing.
 func MeasureSkew(obs []Observation) (skew time.Duration, ok bool) {
-	var diffs []time.Duration
+	var samples []time.Duration
 	for _, o := range obs {
-		if o.ServerDate.IsZero() || o.ReceivedAt.IsZero() {
-			continue
+		if o.HasSkew {
+			samples = append(samples, o.Skew)
 		}
-		diffs = append(diffs, o.ServerDate.Sub(o.ReceivedAt.Truncate(time.Second)))
 	}
-	if len(diffs) == 0 {
-		return 0, false
-	}
-	slices.Sort(diffs)
-	m := diffs[len(diffs)/2]
-	if m > -2*time.Second && m < 2*time.Second {
-		m = 0
-	}
-	return m, true
+	return httplog.CombineSkew(samples)
 }
 
 // RenderState renders the state of both tokens and the next action as plain text.

@@ -1,6 +1,8 @@
 package inspector
 
 import (
+	"github.com/oauthdiag/oauthdiag/httplog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -269,7 +271,9 @@ func TestMeasureSkew(t *testing.T) {
 	obs := func(offsets ...time.Duration) []Observation {
 		var out []Observation
 		for _, d := range offsets {
-			out = append(out, Observation{ReceivedAt: at, ServerDate: at.Truncate(time.Second).Add(d)})
+			ex := httplog.Exchange{Started: at, Request: httplog.Request{Method: "GET", URL: "https://idp.example/userinfo"},
+				Response: &httplog.Response{Status: 200, Header: http.Header{"Date": {at.Truncate(time.Second).Add(d).Format(http.TimeFormat)}}}}
+			out = append(out, FromExchange(&ex))
 		}
 		return out
 	}

@@ -1,6 +1,7 @@
 package oauthflow_test
 
 import (
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 		name     string
 		scenario sandbox.Scenario
 		busyPort bool // the redirect URI's port is taken before the flow starts
-		browser  oauthflow.Browser
+		browser  browser.Browser
 		step     string
 		kind     oauthflow.ErrorKind
 		code     string
@@ -27,16 +28,16 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 		loginPages bool
 	}{
 		{name: "the authorization page stops on an unregistered redirect URI", scenario: sandbox.RedirectMismatch,
-			browser: &oauthflow.HeadlessBrowser{}, loginPages: true,
+			browser: &browser.Headless{}, loginPages: true,
 			step: oauthflow.StepAuthorize, kind: oauthflow.KindBrowser, code: oauthflow.CodeBrowserStopped, status: 400},
 		{name: "busy port with a real browser: nobody is sent to log in", busyPort: true,
 			browser: &loopbackBrowser{},
 			step:    oauthflow.StepAuthorize, kind: oauthflow.KindConfig, code: oauthflow.CodePortBusy},
 		{name: "busy port with a browser command that prints nothing: it still runs", busyPort: true,
-			browser: oauthflow.CommandBrowser{Command: "true"},
+			browser: browser.Command{Command: "true"},
 			step:    oauthflow.StepCallback, kind: oauthflow.KindConfig, code: oauthflow.CodePortBusy},
 		{name: "busy port with a browser command that prints the redirect: it is used", busyPort: true,
-			browser: oauthflow.CommandBrowser{Command: `sh -c 's=${0##*state=}; echo "REDIRECT?error=access_denied&state=${s%%&*}"'`},
+			browser: browser.Command{Command: `sh -c 's=${0##*state=}; echo "REDIRECT?error=access_denied&state=${s%%&*}"'`},
 			step:    oauthflow.StepCallback, kind: oauthflow.KindRedirect, code: "access_denied"},
 	}
 	for _, tc := range cases {
@@ -51,10 +52,10 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 				t.Cleanup(func() { busy.Close() })
 				redirect = "http://" + busy.Addr().String() + "/callback"
 			}
-			browser := tc.browser
-			if cb, ok := browser.(oauthflow.CommandBrowser); ok {
+			br := tc.browser
+			if cb, ok := br.(browser.Command); ok {
 				cb.Command = strings.ReplaceAll(cb.Command, "REDIRECT", redirect)
-				browser = cb
+				br = cb
 			}
 			opts := []sandbox.Option{sandbox.WithAutoConsent(true)}
 			if tc.scenario != "" {
@@ -80,7 +81,7 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 			s := startSandbox(t, opts...)
 			cfg := sandboxConfig(s)
 			cfg.Client.RedirectURI = redirect
-			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Browser: browser, Listen: true})
+			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Browser: br, Listen: true})
 			check("RunFlow", checkFailsAt(t, fr, tc.step))
 			checkLogin("RunFlow", s)
 
@@ -88,7 +89,7 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 			cfg = sandboxConfig(s)
 			cfg.Client.RedirectURI = redirect
 			var reported []string
-			a, err := oauthflow.NewRunner(cfg).Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: browser, Listen: true,
+			a, err := oauthflow.NewRunner(cfg).Authorize(t.Context(), oauthflow.FlowOptions{Browser: br, Listen: true,
 				OnStep: func(st oauthflow.StepReport) { reported = append(reported, st.Name+":"+string(st.Status)) }})
 			e, ok := oauthflow.AsError(err)
 			if !ok {

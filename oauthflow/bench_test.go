@@ -3,6 +3,7 @@ package oauthflow_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"net/http"
 	"net/url"
@@ -36,7 +37,7 @@ func BenchmarkFlowRunner(b *testing.B) {
 	for b.Loop() {
 		r := oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client))
 		fr := r.RunFlow(ctx, oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(),
-			Browser: &oauthflow.HeadlessBrowser{Client: client}})
+			Browser: &browser.Headless{Client: client}})
 		if !fr.OK {
 			b.Fatalf("flow failed: %s", stepStatuses(fr))
 		}

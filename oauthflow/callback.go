@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Callback is a validated authorization response.
@@ -22,12 +24,12 @@ type Callback struct {
 	URL   string // the full redirect URL as received
 }
 
-// ParseRedirect is ParseRedirect against the runner's provider. Besides a wrong state or iss,
-// it refuses a redirect without iss from a server whose metadata promises one (RFC 9207 §2.4):
-// every path from a browser to a code exchange goes through it.
-func (r *Runner) ParseRedirect(ar *AuthRequest, redirectURL string) (*Callback, error) {
+// parseRedirect is ParseRedirect against the runner's provider, whose issuer is expected. Besides
+// a wrong state or iss, it refuses a redirect without iss from a server whose metadata promises
+// one (RFC 9207 §2.4): every path from a browser to a code exchange goes through it.
+func (r *Runner) parseRedirect(ar *AuthRequest, expectedIssuer, redirectURL string) (*Callback, error) {
 	p := r.cfg.Provider
-	cb, err := ParseRedirect(ar, p.Issuer, redirectURL)
+	cb, err := ParseRedirect(ar, expectedIssuer, redirectURL)
 	if err == nil && cb.Iss == "" && p.IssParameterSupported {
 		err = &Error{Step: StepCallback, Kind: KindValidation, Code: CodeIssuerMismatch,
 			Description: "the redirect carries no iss, although the server's metadata says it sends one (RFC 9207)",
@@ -140,7 +142,7 @@ func Listen(redirectURI string) (*Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(bind, port))
 	if err != nil {
 		e := &Error{Step: StepCallback, Kind: KindConfig, Code: CodePortBusy, Err: err,
-			Description: fmt.Sprintf("cannot listen on %s for the redirect: %v", net.JoinHostPort(bind, port), rootCause(err))}
+			Description: fmt.Sprintf("cannot listen on %s for the redirect: %v", net.JoinHostPort(bind, port), httplog.RootCause(err))}
 		if errors.Is(err, syscall.EADDRINUSE) {
 			e.Description = fmt.Sprintf("port %s is already in use, so the redirect to %s cannot be received", port, redirectURI)
 			e.Hint = "stop what uses the port (ss -ltnp | grep :" + port + "), or register another loopback redirect URI and pass it with --redirect-uri"

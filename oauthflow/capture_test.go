@@ -2,6 +2,7 @@ package oauthflow_test
 
 import (
 	"bytes"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +21,7 @@ type stepSpy struct {
 
 func (s *stepSpy) RoundTrip(r *http.Request) (*http.Response, error) {
 	s.mu.Lock()
-	s.steps = append(s.steps, oauthflow.StepOf(r))
+	s.steps = append(s.steps, httplog.StepOf(r.Context()))
 	s.mu.Unlock()
 	return http.DefaultTransport.RoundTrip(r)
 }
@@ -35,10 +36,10 @@ func TestCallerTransportSeesEveryStep(t *testing.T) {
 		t.Fatal("the caller's client was changed")
 	}
 	ctx := t.Context()
-	if _, _, err := r.Discover(ctx, s.Issuer(), ""); err != nil {
+	if _, err := r.Discover(ctx, s.Issuer(), ""); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := r.ClientCredentials(ctx, nil)
+	tok, err := r.ClientCredentials(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,9 @@ func TestTraceCapturesBothSidesAndCapsTheBody(t *testing.T) {
 	t.Cleanup(srv.Close)
 	r := oauthflow.NewRunner(oauthflow.Config{}, oauthflow.WithClock(fixedClock))
 
-	resp, trace, err := r.CallAPI(t.Context(), "tok", oauthflow.APIRequest{Method: "POST", URL: srv.URL + "/rest/x",
+	tctx, trace := httplog.Collect(t.Context())
+
+	resp, err := r.CallAPI(tctx, "tok", oauthflow.APIRequest{Method: "POST", URL: srv.URL + "/rest/x",
 		Header: http.Header{"LinkedIn-Version": {"202411"}}, Body: []byte("small")})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +87,9 @@ func TestTraceCapturesBothSidesAndCapsTheBody(t *testing.T) {
 		t.Errorf("started %v body %s", ex.Started, resp.Body)
 	}
 
-	resp, trace, err = r.CallAPI(t.Context(), "tok", oauthflow.APIRequest{URL: srv.URL + "/big"})
+	tctx, trace = httplog.Collect(t.Context())
+
+	resp, err = r.CallAPI(tctx, "tok", oauthflow.APIRequest{URL: srv.URL + "/big"})
 	if err != nil {
 		t.Fatal(err)
 	}

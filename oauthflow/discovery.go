@@ -38,30 +38,30 @@ func DiscoveryURLs(issuer string) ([]string, error) {
 // Discover reads the provider configuration for issuer (or from discoveryURL when given), trying the
 // OpenID Connect location and then RFC 8414's. The result's endpoints are what the document lists;
 // callers overlay explicit endpoints over them because real documents omit endpoints that exist.
-func (r *Runner) Discover(ctx context.Context, issuer, discoveryURL string) (*DiscoveryResult, *Trace, error) {
-	ctx, trace := r.begin(ctx, StepDiscovery)
+func (r *Runner) Discover(ctx context.Context, issuer, discoveryURL string) (*DiscoveryResult, error) {
+	ctx, _ = r.begin(ctx, StepDiscovery)
 	urls := []string{discoveryURL}
 	if discoveryURL == "" {
 		var err error
 		if urls, err = DiscoveryURLs(issuer); err != nil {
-			return nil, trace, err
+			return nil, err
 		}
 	}
 	var firstErr error
 	for _, u := range urls {
 		res, err := r.fetchDiscovery(ctx, u)
 		if err == nil {
-			return res, trace, nil
+			return res, nil
 		}
 		if firstErr == nil {
 			firstErr = err
 		}
 		// Only a missing document is worth another location; anything else is the real answer.
 		if e, ok := AsError(err); !ok || e.Status != http.StatusNotFound {
-			return nil, trace, err
+			return nil, err
 		}
 	}
-	return nil, trace, firstErr
+	return nil, firstErr
 }
 
 func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryResult, error) {

@@ -2,6 +2,7 @@ package oauthflow_test
 
 import (
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -117,7 +118,9 @@ func TestDiscoverReadsTheOpenIDConfiguration(t *testing.T) {
 	srv := newDiscoveryServer(t, map[string]func(string, http.ResponseWriter){
 		"/oauth/.well-known/openid-configuration": jsonDoc(fullDoc()),
 	})
-	res, trace, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
+	tctx, trace := httplog.Collect(t.Context())
+
+	res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(tctx, srv.URL+"/oauth", "")
 	if err != nil {
 		t.Fatalf("Discover: %v", err)
 	}
@@ -158,7 +161,9 @@ func TestDiscoverFallsBackToRFC8414(t *testing.T) {
 	srv := newDiscoveryServer(t, map[string]func(string, http.ResponseWriter){
 		"/.well-known/oauth-authorization-server/oauth": jsonDoc(doc),
 	})
-	res, trace, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
+	tctx, trace := httplog.Collect(t.Context())
+
+	res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(tctx, srv.URL+"/oauth", "")
 	if err != nil {
 		t.Fatalf("Discover: %v", err)
 	}
@@ -181,7 +186,7 @@ func TestDiscoverUsesAnExplicitURL(t *testing.T) {
 	srv := newDiscoveryServer(t, map[string]func(string, http.ResponseWriter){
 		"/custom/config.json": jsonDoc(fullDoc()),
 	})
-	res, _, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), "", srv.URL+"/custom/config.json")
+	res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), "", srv.URL+"/custom/config.json")
 	if err != nil || res.Source != srv.URL+"/custom/config.json" {
 		t.Fatalf("Discover = %+v, %v", res, err)
 	}
@@ -229,7 +234,7 @@ func TestDiscoverBadDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newDiscoveryServer(t, tc.serve)
-			res, _, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
+			res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
 			e, ok := oauthflow.AsError(err)
 			if !ok || res != nil {
 				t.Fatalf("Discover = %+v, %v; want an *Error", res, err)
@@ -261,7 +266,7 @@ func TestDiscoverToleratesOptionalFieldsOfTheWrongType(t *testing.T) {
 	srv := newDiscoveryServer(t, map[string]func(string, http.ResponseWriter){
 		"/oauth/.well-known/openid-configuration": jsonDoc(doc),
 	})
-	res, _, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
+	res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
 	if err != nil {
 		t.Fatalf("a document with sloppy optional fields must still give the endpoints: %v", err)
 	}
@@ -276,9 +281,11 @@ func TestDiscoverToleratesOptionalFieldsOfTheWrongType(t *testing.T) {
 func TestDiscoverUnreachableIssuer(t *testing.T) {
 	t.Parallel()
 	u := closedURL(t)
-	_, trace, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), u+"/oauth", "")
+	tctx, trace := httplog.Collect(t.Context())
+
+	_, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(tctx, u+"/oauth", "")
 	e, ok := oauthflow.AsError(err)
-	if !ok || e.Kind != oauthflow.KindTransport || e.Code != oauthflow.CodeRefused || e.Step != oauthflow.StepDiscovery {
+	if !ok || e.Kind != oauthflow.KindTransport || e.Code != string(httplog.ErrorConnectionRefused) || e.Step != oauthflow.StepDiscovery {
 		t.Fatalf("Discover = %v, want a refused connection at discovery", err)
 	}
 	if e.Hint == "" || !strings.Contains(e.Description, strings.TrimPrefix(u, "http://")) {
@@ -359,7 +366,7 @@ func TestDiscoverAcceptsMissingEndpointsTheConfigurationSupplies(t *testing.T) {
 			"issuer": "{base}/oauth", "authorization_endpoint": "{base}/authorize", "userinfo_endpoint": "{base}/userinfo"}),
 	})
 	cfg := oauthflow.Config{Provider: oauthflow.Provider{Endpoints: oauthflow.Endpoints{Token: srv.URL + "/token"}}}
-	res, _, err := oauthflow.NewRunner(cfg).Discover(t.Context(), srv.URL+"/oauth", "")
+	res, err := oauthflow.NewRunner(cfg).Discover(t.Context(), srv.URL+"/oauth", "")
 	if err != nil {
 		t.Fatalf("the error's own advice (--token-url) must work: %v", err)
 	}
@@ -372,7 +379,7 @@ func TestDiscoverAcceptsMissingEndpointsTheConfigurationSupplies(t *testing.T) {
 	}
 
 	// Without the configured endpoint it is still an error, naming only what is missing.
-	_, _, err = oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
+	_, err = oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL+"/oauth", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Code != oauthflow.CodeDiscoveryIncomplete ||
 		!strings.HasSuffix(e.Description, "lacks required token_endpoint") {
 		t.Errorf("Discover without --token-url = %v", err)
@@ -396,7 +403,7 @@ func TestDiscoveryDefaultScopes(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"issuer":"` + iss + `","authorization_endpoint":"` + iss + `/a","token_endpoint":"` + iss + `/t","scopes_supported":` + tc.supported + `}`))
 		}))
-		res, _, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL, "")
+		res, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(t.Context(), srv.URL, "")
 		srv.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", tc.supported, err)

@@ -1,19 +1,17 @@
 package oauthflow
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
-	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // ErrorKind says what sort of failure an *Error is, so callers can branch without reading text.
@@ -64,13 +62,16 @@ const (
 	CodeNotJSON             = "not_json"
 	CodeEmptyBody           = "empty_body"
 	CodeMissingField        = "missing_field"
-	CodeDNS                 = "dns"
-	CodeRefused             = "connection_refused"
-	CodeTLS                 = "tls"
-	CodeTimeout             = "timeout"
-	CodeCanceled            = "canceled"
-	CodeNetwork             = "network"
 	CodeBrowserStopped      = "browser_stopped"
+	// CodeNotReady: a step was asked for before the steps it needs (Flow.Step).
+	CodeNotReady = "not_ready"
+	// CodeTokenInactive: an access token just issued is reported inactive by introspection.
+	CodeTokenInactive = "token_inactive"
+	// CodeRevokedTokenActive: a revoked access token is still reported active.
+	CodeRevokedTokenActive = "revoked_token_active"
+	// CodeCanceled: the user stopped waiting (the callback's wait); transport failures carry
+	// their httplog.ErrorKind as code instead.
+	CodeCanceled = string(httplog.ErrorCanceled)
 )
 
 // Error is every failure this package returns. Fields are filled as far as the failure tells.
@@ -252,44 +253,41 @@ func looksLikeHTML(h http.Header, body []byte) bool {
 	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html")
 }
 
-// transportError classifies a failure to get any HTTP answer, naming the cause and the fix.
+// transportError explains a failure to get any HTTP answer, naming the cause and the fix. Its
+// Code is the failure's httplog.ErrorKind, the one classification every package uses.
 func transportError(step, rawURL string, err error) *Error {
-	e := &Error{Step: step, Kind: KindTransport, Err: err, Code: CodeNetwork}
+	kind := httplog.Classify(err)
+	e := &Error{Step: step, Kind: KindTransport, Err: err, Code: string(kind)}
 	host := hostOf(rawURL)
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostnameErr x509.HostnameError
-	var recordErr tls.RecordHeaderError
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		e.Code, e.Description = CodeCanceled, "cancelled before "+host+" answered"
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		e.Code, e.Description = CodeTimeout, host+" did not answer in time"
+	cause := httplog.RootCause(err).Error()
+	switch kind {
+	case httplog.ErrorCanceled:
+		e.Description = "cancelled before " + host + " answered"
+	case httplog.ErrorTimeout:
+		e.Description = host + " did not answer in time"
 		e.Hint = "the server is slow or unreachable; retry, or raise --timeout"
-	case errors.As(err, &dnsErr):
-		e.Code, e.Description = CodeDNS, "cannot resolve host "+dnsErr.Name
+	case httplog.ErrorDNS:
+		e.Description = "cannot resolve host " + hostName(rawURL)
 		e.Hint = "check the host name in the URL and your DNS or proxy settings"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Code, e.Description = CodeRefused, "connection refused by "+host
+	case httplog.ErrorConnectionRefused:
+		e.Description = "connection refused by " + host
 		e.Hint = "nothing listens there: is the server running, and are the host and port right?"
-	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostnameErr) || errors.As(err, &recordErr) || strings.Contains(err.Error(), "tls:"):
-		e.Code, e.Description = CodeTLS, "TLS handshake with "+host+" failed: "+rootCause(err).Error()
+	case httplog.ErrorTLS:
+		e.Description = "TLS handshake with " + host + " failed: " + cause
 		e.Hint = "check the URL scheme (http vs https), the certificate and the system clock"
+	case httplog.ErrorReset:
+		e.Description = "the connection to " + host + " broke off: " + cause
+		e.Hint = "a proxy, a firewall or an overloaded server dropped it; retry, and check proxies between you and the server"
 	default:
-		e.Description = "cannot reach " + host + ": " + rootCause(err).Error()
+		e.Description = "cannot reach " + host + ": " + cause
 		e.Hint = "check the URL and your network"
 	}
 	return e
 }
 
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
+func hostName(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
 	}
+	return hostOf(rawURL)
 }

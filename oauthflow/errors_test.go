@@ -3,6 +3,7 @@ package oauthflow_test
 import (
 	"context"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -84,7 +85,7 @@ func TestErrorResponseShapes(t *testing.T) {
 			}))
 			defer srv.Close()
 			r := oauthflow.NewRunner(oauthflow.Config{}, oauthflow.WithClock(fixedClock))
-			resp, _, err := r.CallAPI(t.Context(), "tok", oauthflow.APIRequest{URL: srv.URL + "/v2/me"})
+			resp, err := r.CallAPI(t.Context(), "tok", oauthflow.APIRequest{URL: srv.URL + "/v2/me"})
 			e, ok := oauthflow.AsError(err)
 			if !ok {
 				t.Fatalf("CallAPI = %v, want an *Error", err)
@@ -185,15 +186,15 @@ func TestTransportFailures(t *testing.T) {
 		code    string
 		mention string
 	}{
-		{name: "connection refused", url: closedURL(t) + "/v2/userinfo", code: oauthflow.CodeRefused, mention: "connection refused"},
-		{name: "timeout", url: hang.URL + "/v2/userinfo", client: &http.Client{Timeout: 50 * time.Millisecond}, code: oauthflow.CodeTimeout, mention: "did not answer in time"},
+		{name: "connection refused", url: closedURL(t) + "/v2/userinfo", code: string(httplog.ErrorConnectionRefused), mention: "connection refused"},
+		{name: "timeout", url: hang.URL + "/v2/userinfo", client: &http.Client{Timeout: 50 * time.Millisecond}, code: string(httplog.ErrorTimeout), mention: "did not answer in time"},
 		{name: "cancelled", url: hang.URL + "/v2/userinfo", ctx: func() context.Context {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			return ctx
 		}, code: oauthflow.CodeCanceled, mention: "cancelled"},
-		{name: "TLS spoken to by an untrusting client", url: tlsSrv.URL + "/v2/userinfo", code: oauthflow.CodeTLS, mention: "TLS handshake"},
-		{name: "body cut off", url: cut.URL + "/v2/userinfo", code: oauthflow.CodeNetwork, mention: "broke off mid-body"},
+		{name: "TLS spoken to by an untrusting client", url: tlsSrv.URL + "/v2/userinfo", code: string(httplog.ErrorTLS), mention: "TLS handshake"},
+		{name: "body cut off", url: cut.URL + "/v2/userinfo", code: string(httplog.ErrorReset), mention: "broke off mid-body"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,7 +208,9 @@ func TestTransportFailures(t *testing.T) {
 			if tc.ctx != nil {
 				ctx = tc.ctx()
 			}
-			_, trace, err := oauthflow.NewRunner(cfg, opts...).Userinfo(ctx, "tok")
+			tctx, trace := httplog.Collect(ctx)
+
+			_, err := oauthflow.NewRunner(cfg, opts...).Userinfo(tctx, "tok")
 			e, ok := oauthflow.AsError(err)
 			if !ok || e.Kind != oauthflow.KindTransport || e.Code != tc.code || e.Step != oauthflow.StepUserinfo {
 				t.Fatalf("Userinfo = %v, want a transport error %q at userinfo", err, tc.code)
@@ -215,7 +218,7 @@ func TestTransportFailures(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.mention) {
 				t.Errorf("message %q does not mention %q", err.Error(), tc.mention)
 			}
-			if tc.code != oauthflow.CodeCanceled && e.Hint == "" && tc.code != oauthflow.CodeNetwork {
+			if tc.code != oauthflow.CodeCanceled && e.Hint == "" && tc.code != string(httplog.ErrorOther) {
 				t.Errorf("no hint on what to do: %v", err)
 			}
 			if e.Err == nil {
@@ -231,7 +234,7 @@ func TestTransportFailures(t *testing.T) {
 func TestTransportFailureNamesTheHost(t *testing.T) {
 	t.Parallel()
 	u := closedURL(t)
-	_, _, err := oauthflow.NewRunner(oauthflow.Config{}).CallAPI(t.Context(), "", oauthflow.APIRequest{URL: u + "/x"})
+	_, err := oauthflow.NewRunner(oauthflow.Config{}).CallAPI(t.Context(), "", oauthflow.APIRequest{URL: u + "/x"})
 	host := strings.TrimPrefix(u, "http://")
 	if err == nil || !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), "is the server running") {
 		t.Errorf("message %v must name %s and say what to check", err, host)

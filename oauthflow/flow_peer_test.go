@@ -2,6 +2,8 @@ package oauthflow_test
 
 import (
 	"encoding/base64"
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,7 +58,7 @@ func TestPeerFlows(t *testing.T) {
 			}
 			r := oauthflow.NewRunner(cfg)
 			fr := r.RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: p.Issuer,
-				Browser: &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}, ExtraAuthParams: tc.extra})
+				Browser: &browser.Headless{Username: p.Username, Password: p.Password}, ExtraAuthParams: tc.extra})
 			if !fr.OK {
 				t.Fatalf("the flow failed: %s", stepStatuses(fr))
 			}
@@ -146,13 +148,13 @@ func TestPeerFlows(t *testing.T) {
 
 			// Revocation really happened: the tokens no longer work.
 			current := fr.CurrentToken()
-			if _, _, err := r.Userinfo(t.Context(), current.AccessToken); err == nil {
+			if _, err := r.Userinfo(t.Context(), current.AccessToken); err == nil {
 				t.Error("userinfo still accepts the revoked access token")
 			} else if e, ok := oauthflow.AsError(err); !ok || (e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden) {
 				// zitadel answers 403, oidc-provider 401.
 				t.Errorf("userinfo with the revoked access token = %v, want HTTP 401 or 403", err)
 			}
-			_, _, err := r.Refresh(t.Context(), current.RefreshToken)
+			_, err := r.Refresh(t.Context(), current.RefreshToken)
 			if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindOAuth || e.Code != "invalid_grant" {
 				t.Errorf("refresh with the revoked refresh token = %v, want invalid_grant", err)
 			}
@@ -161,7 +163,7 @@ func TestPeerFlows(t *testing.T) {
 }
 
 // checkClientAuth asserts how a captured request authenticated the client.
-func checkClientAuth(t *testing.T, req oauthflow.CapturedRequest, method oauthflow.AuthMethod, id, secret string) {
+func checkClientAuth(t *testing.T, req httplog.Request, method oauthflow.AuthMethod, id, secret string) {
 	t.Helper()
 	form := mustForm(t, req.Body)
 	authz := req.Header.Get("Authorization")
@@ -242,7 +244,7 @@ func TestPeerFlowErrors(t *testing.T) {
 			}
 			tc.alter(p, &cfg)
 			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: p.Issuer,
-				Browser: &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}})
+				Browser: &browser.Headless{Username: p.Username, Password: p.Password}})
 			e := checkFailsAt(t, fr, tc.step)
 			if e.Kind != tc.kind || e.Code != tc.code {
 				t.Errorf("got kind %v code %q, want %v %q (%v)", e.Kind, e.Code, tc.kind, tc.code, e)

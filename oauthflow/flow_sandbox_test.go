@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,7 +118,7 @@ func TestSandboxScenarios(t *testing.T) {
 		sandbox.BadSecret:        {step: "exchange", kind: oauthflow.KindOAuth, code: "invalid_client", status: 401},
 		sandbox.CodeReuse:        {step: "exchange", kind: oauthflow.KindOAuth, code: "invalid_request", status: 400},
 		sandbox.ScopeDenied:      {step: "userinfo", kind: oauthflow.KindAPI, code: "ACCESS_DENIED", status: 403, serviceErrorCode: 100},
-		sandbox.Slow:             {step: "userinfo", kind: oauthflow.KindTransport, code: oauthflow.CodeTimeout},
+		sandbox.Slow:             {step: "userinfo", kind: oauthflow.KindTransport, code: string(httplog.ErrorTimeout)},
 		sandbox.Flaky:            {step: "userinfo", kind: oauthflow.KindAPI, code: "SERVICE_UNAVAILABLE", status: 503},
 		sandbox.NoRefreshToken:   {step: "refresh", kind: oauthflow.KindUnavailable, code: oauthflow.CodeNoRefreshToken},
 	}
@@ -140,7 +142,7 @@ func TestSandboxScenarios(t *testing.T) {
 			s := startSandbox(t, opts...)
 			r := oauthflow.NewRunner(sandboxConfig(s), runnerOpts...)
 			var live []string
-			fr := r.RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{},
+			fr := r.RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{},
 				OnStep: func(sr oauthflow.StepReport) { live = append(live, sr.Name) }})
 			if !slices.Equal(live, flowOrder) {
 				t.Errorf("OnStep saw %v, want every step once, in order", live)
@@ -228,7 +230,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	t.Run("happy, with RFC 9207 iss on the redirect", func(t *testing.T) {
 		t.Parallel()
 		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
-		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		checkHappyFlow(t, s, fr)
 		if fr.Callback.Iss != s.Issuer() {
 			t.Errorf("callback iss %q", fr.Callback.Iss)
@@ -240,7 +242,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	t.Run("cancel is access_denied", func(t *testing.T) {
 		t.Parallel()
 		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.UserCancel))
-		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		if e := checkFailsAt(t, fr, "callback"); e.Kind != oauthflow.KindRedirect || e.Code != "access_denied" {
 			t.Errorf("got %v", e)
 		}
@@ -248,7 +250,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	t.Run("code reuse is invalid_grant", func(t *testing.T) {
 		t.Parallel()
 		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.CodeReuse))
-		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		if e := checkFailsAt(t, fr, "exchange"); e.Kind != oauthflow.KindOAuth || e.Code != "invalid_grant" || e.Status != 400 {
 			t.Errorf("got %v", e)
 		}
@@ -258,7 +260,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
 		cfg := sandboxConfig(s)
 		cfg.Provider.Issuer = "https://www.linkedin.com/oauth" // the client expects the real LinkedIn
-		fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+		fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		if e := checkFailsAt(t, fr, "callback"); e.Kind != oauthflow.KindValidation || e.Code != oauthflow.CodeIssuerMismatch {
 			t.Errorf("got %v", e)
 		}
@@ -271,7 +273,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 func TestSandboxLenientRevocationIsCaught(t *testing.T) {
 	t.Parallel()
 	s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceLenient), sandbox.WithAutoConsent(true))
-	fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+	fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 	e := checkFailsAt(t, fr, oauthflow.StepIntrospectAfter)
 	if e.Kind != oauthflow.KindValidation || e.Code != "revoked_token_active" || e.Hint == "" {
 		t.Errorf("a revoked token still active must be reported: %v", e)
@@ -282,14 +284,14 @@ func TestSandboxLoginAndConsentPages(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name     string
-		browser  *oauthflow.HeadlessBrowser
+		browser  *browser.Headless
 		wantStep string // "" = success
 		wantCode string
 	}{
-		{name: "sign in and allow", browser: &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "pw"}},
-		{name: "cancel", browser: &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "pw", Cancel: true},
+		{name: "sign in and allow", browser: &browser.Headless{Username: "member@example.com", Password: "pw"}},
+		{name: "cancel", browser: &browser.Headless{Username: "member@example.com", Password: "pw", Cancel: true},
 			wantStep: "callback", wantCode: "user_cancelled_login"},
-		{name: "blank password is refused on the page", browser: &oauthflow.HeadlessBrowser{Username: "member@example.com"},
+		{name: "blank password is refused on the page", browser: &browser.Headless{Username: "member@example.com"},
 			wantStep: "authorize", wantCode: oauthflow.CodeBrowserStopped},
 	}
 	for _, tc := range cases {
@@ -317,7 +319,7 @@ func TestSandboxLoginAndConsentPages(t *testing.T) {
 
 // loopbackBrowser behaves like a desktop browser: it walks the pages and then requests the
 // redirect URL itself, so the redirect reaches the flow through the loopback listener.
-type loopbackBrowser struct{ pages oauthflow.HeadlessBrowser }
+type loopbackBrowser struct{ pages browser.Headless }
 
 func (b *loopbackBrowser) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
 	redirect, err := b.pages.Authorize(ctx, authURL, redirectURI)
@@ -347,12 +349,15 @@ func TestSandboxRedirectThroughTheLoopbackListener(t *testing.T) {
 	var observed []string
 	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(),
 		Browser: &loopbackBrowser{}, Listen: true, CallbackTimeout: 10 * time.Second,
-		Observe: func(step, kind, u string) { observed = append(observed, step+" "+kind) }})
+		Observe: func(step, leg, u string) httplog.Exchange {
+			observed = append(observed, step+" "+leg)
+			return httplog.Exchange{}
+		}})
 	checkHappyFlow(t, s, fr)
 	if !strings.HasPrefix(fr.Callback.URL, redirect+"?") {
 		t.Errorf("callback URL %q did not come through the listener at %s", fr.Callback.URL, redirect)
 	}
-	if !slices.Equal(observed, []string{"authorize authorization-url", "callback redirect"}) {
+	if !slices.Equal(observed, []string{"authorize authorization-url", "callback browser-redirect"}) {
 		t.Errorf("observed browser legs %v", observed)
 	}
 }
@@ -405,7 +410,7 @@ func TestSandboxFlowBadConfiguration(t *testing.T) {
 	s := startSandbox(t, sandbox.WithAutoConsent(true))
 	cfg := sandboxConfig(s)
 	cfg.Client.Secret = ""
-	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 	e := checkFailsAt(t, fr, "authorize")
 	if e.Kind != oauthflow.KindConfig || !strings.Contains(e.Error(), "--client-secret") {
 		t.Errorf("got %v", e)
@@ -438,7 +443,7 @@ func TestIntrospectionRefusedForLackOfClientAuthentication(t *testing.T) {
 			cfg := sandboxConfig(s)
 			cfg.Client.ID, cfg.Client.Secret, cfg.Client.AuthMethod = tc.id, tc.secret, tc.method
 			cfg.Provider.Endpoints.Introspection = refusing.URL + "/introspect"
-			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &oauthflow.HeadlessBrowser{}})
+			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 			if tc.failed {
 				if e := checkFailsAt(t, fr, oauthflow.StepIntrospect); e.Code != "invalid_client" || e.Status != 401 {
 					t.Errorf("got %v", e)
@@ -489,7 +494,7 @@ func TestRedirectWithoutPromisedIssIsRefused(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := oauthflow.Config{Provider: oauthflow.LinkedInAt(srv.URL, srv.URL), Client: oauthflow.Client{ID: sandbox.DefaultClientID,
 		Secret: sandbox.DefaultClientSecret, RedirectURI: oauthflow.DefaultRedirectURI, PKCE: true}}
-	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: srv.URL + "/oauth", Browser: &oauthflow.HeadlessBrowser{}})
+	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: srv.URL + "/oauth", Browser: &browser.Headless{}})
 	e := checkFailsAt(t, fr, oauthflow.StepCallback)
 	if e.Kind != oauthflow.KindValidation || e.Code != oauthflow.CodeIssuerMismatch || !strings.Contains(e.Description, "no iss") {
 		t.Errorf("got %v", e)
@@ -498,7 +503,7 @@ func TestRedirectWithoutPromisedIssIsRefused(t *testing.T) {
 	// The same redirect on the path `oauthdiag call` takes, with the discovered provider.
 	r := oauthflow.NewRunner(cfg)
 	r.SetProvider(fr.Provider)
-	auth, err := r.Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{}})
+	auth, err := r.Authorize(t.Context(), oauthflow.FlowOptions{Browser: &browser.Headless{}})
 	if !errors.As(err, &e) || e.Step != oauthflow.StepCallback || e.Code != oauthflow.CodeIssuerMismatch {
 		t.Errorf("Authorize: %v", err)
 	}

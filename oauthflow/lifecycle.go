@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Action is what the token lifecycle does to get a usable access token.
@@ -86,55 +87,6 @@ type AuthorizationRequiredError struct{ Decision Decision }
 
 func (e *AuthorizationRequiredError) Error() string {
 	return e.Decision.Why + ": the user must authorize again"
-}
-
-// Authorization is the outcome of an authorization flow.
-type Authorization struct {
-	Token  *Token
-	Scopes []string // the scopes requested
-	Steps  []StepReport
-}
-
-// AuthorizeOptions steer Runner.Authorize.
-type AuthorizeOptions struct {
-	// Browser takes the user through the authorization URL; nil means SystemBrowser.
-	Browser Browser
-	// Listen runs the loopback listener for the redirect (needed unless the browser returns it).
-	Listen          bool
-	CallbackTimeout time.Duration // default 5 minutes
-	ExtraAuthParams url.Values
-	// OnStep, if set, is called as each step finishes.
-	OnStep func(StepReport)
-	// Observe, if set, is told about the browser legs: the authorization URL the user is sent to
-	// ("authorization-url") and the redirect that came back ("redirect").
-	Observe func(step, kind, rawURL string)
-}
-
-// Authorize runs the user-facing part of the flow: the authorization request, the browser, the
-// callback and the code exchange, as RunFlow does them. The provider's endpoints must be known
-// (discovery done). It stops at the first failed step and returns that step's error.
-func (r *Runner) Authorize(ctx context.Context, opts AuthorizeOptions) (*Authorization, error) {
-	res := &Authorization{}
-	var failure error
-	g, _ := r.authorizeCode(ctx, opts, func(name string, started time.Time, trace *Trace, err error, notes ...string) bool {
-		s := r.finishedStep(name, started, trace, err, notes)
-		if err != nil {
-			failure = err
-		}
-		res.Steps = append(res.Steps, s)
-		if opts.OnStep != nil {
-			opts.OnStep(s)
-		}
-		return err == nil
-	})
-	if g.request != nil {
-		res.Scopes = g.request.Scopes
-	}
-	if failure != nil {
-		return res, failure
-	}
-	res.Token = g.token
-	return res, nil
 }
 
 // Lifecycle keeps a profile's token usable the way providers ask clients to: reuse the stored
@@ -300,13 +252,10 @@ func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
-	started := l.now()
-	fresh, trace, err := l.Runner.Refresh(ctx, st.Token.RefreshToken)
-	step := StepReport{Name: StepRefresh, Status: StatusOK, Started: started, Duration: l.now().Sub(started), Exchanges: trace.Exchanges(), Err: err}
-	if err != nil {
-		step.Status = StatusFailed
-	}
+	f := l.Runner.NewFlow(FlowOptions{Token: &st.Token, EndpointsKnown: true})
+	step := f.Step(ctx, StepRefresh)
 	d.Steps = append(d.Steps, step)
+	err := step.Err
 	if err != nil {
 		if refreshRefused(err) {
 			d.Action, d.Cause = ActionAuthorize, CauseRefreshRejected
@@ -322,13 +271,13 @@ func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (
 		}
 		return nil, fmt.Errorf("refreshing the token: %w", err)
 	}
-	next, notes := mergeRefreshed(st, fresh, l.now())
-	next.ServerSkew = skewOr(step.Exchanges, st.ServerSkew)
-	notes = append(notes, fillExpiryFromJWT(&next)...)
+	fr := f.Result()
+	next, notes := Persisted(l.Runner.Config(), fr.CurrentToken(), nil, step.Exchanges, st, l.now())
+	d.Notes = append(d.Notes, step.Notes...)
 	d.Notes = append(d.Notes, notes...)
-	d.Notes = append(d.Notes, "refreshed: "+expiryPhrase(&next, l.now()))
-	l.save(d, &next)
-	d.Token = &next
+	d.Notes = append(d.Notes, "refreshed: "+expiryPhrase(next, l.now()))
+	l.save(d, next)
+	d.Token = next
 	return &next.Token, nil
 }
 
@@ -349,26 +298,9 @@ func (l *Lifecycle) authorize(ctx context.Context, d *Decision) (*Token, *Decisi
 	if res == nil || res.Token == nil {
 		return nil, d, errors.New("the authorization returned no token")
 	}
-	cfg := l.Runner.Config()
 	now := l.now()
-	st := &StoredToken{
-		Token:         *res.Token,
-		Scopes:        res.Scopes,
-		Issuer:        cfg.Provider.Issuer,
-		TokenEndpoint: cfg.Provider.Endpoints.Token,
-		ClientID:      cfg.Client.ID,
-		AuthorizedAt:  res.Token.ReceivedAt,
-		SavedAt:       now,
-	}
-	if len(st.Scopes) == 0 {
-		st.Scopes = l.Runner.scopes()
-	}
-	var exchanges []Exchange
-	for _, s := range res.Steps {
-		exchanges = append(exchanges, s.Exchanges...)
-	}
-	st.ServerSkew = skewOr(exchanges, 0)
-	d.Notes = append(d.Notes, fillExpiryFromJWT(st)...)
+	st, notes := Persisted(l.Runner.Config(), res.Token, res.Scopes, res.Exchanges(), nil, now)
+	d.Notes = append(d.Notes, notes...)
 	d.Notes = append(d.Notes, "authorized: "+expiryPhrase(st, now))
 	if st.Token.RefreshToken == "" {
 		d.Notes = append(d.Notes, "no refresh token was issued: when the access token expires, the user must authorize again")
@@ -522,16 +454,6 @@ func errorSummary(err error) string {
 	return err.Error()
 }
 
-// mergeRefreshed applies a refresh response to the stored token (see MergeRefreshed).
-func mergeRefreshed(old *StoredToken, fresh *Token, now time.Time) (StoredToken, []string) {
-	next := *old
-	t, notes := MergeRefreshed(&old.Token, fresh)
-	next.Token = *t
-	next.Refreshes++
-	next.SavedAt = now
-	return next, notes
-}
-
 // DefaultMargin is a tenth of the token's lifetime, at most a minute.
 func DefaultMargin(t *Token) time.Duration {
 	life := t.Expiry.Sub(t.ReceivedAt)
@@ -541,31 +463,33 @@ func DefaultMargin(t *Token) time.Duration {
 	return min(time.Minute, life/10)
 }
 
-// MeasureSkew estimates the server's clock minus ours from the Date header of the last answer in
-// exchanges. The header has one-second resolution, so the estimate is rounded to seconds.
-func MeasureSkew(exchanges []Exchange) (time.Duration, bool) {
-	for i := len(exchanges) - 1; i >= 0; i-- {
-		ex := exchanges[i]
-		if ex.Response == nil {
-			continue
+// Persisted is the record to store for a token a flow obtained: a new authorization's (prev nil;
+// scopes are the ones it requested) or a refresh of prev (tok is then the merged token in use).
+// The provider's clock skew is measured from the exchanges that brought the token, and a token
+// whose response had no expires_in gets the expiry its JWT states. Every command that saves a
+// token, the TUI included, goes through it, so a token is stored the same way whoever got it.
+// The notes say what was inferred.
+func Persisted(cfg Config, tok *Token, scopes []string, exchanges []httplog.Exchange, prev *StoredToken, now time.Time) (*StoredToken, []string) {
+	var st StoredToken
+	skew, measured := httplog.MeasureSkew(exchanges)
+	if prev != nil {
+		st = *prev
+		st.Refreshes++
+		if !measured {
+			skew = prev.ServerSkew
 		}
-		date, err := http.ParseTime(ex.Response.Header.Get("Date"))
-		if err != nil {
-			continue
+	} else {
+		st = StoredToken{Scopes: scopes, Issuer: cfg.Provider.Issuer, TokenEndpoint: cfg.Provider.Endpoints.Token,
+			ClientID: cfg.Client.ID, AuthorizedAt: tok.ReceivedAt}
+		if len(st.Scopes) == 0 {
+			st.Scopes = cfg.Client.Scopes
+			if len(st.Scopes) == 0 {
+				st.Scopes = cfg.Provider.DefaultScopes
+			}
 		}
-		// The server wrote Date somewhere between sending and receiving: compare with the middle.
-		// Date drops the fraction of a second, so the estimate is good to about a second.
-		local := ex.Started.Add(ex.Duration / 2)
-		return date.Sub(local).Round(time.Second), true
 	}
-	return 0, false
-}
-
-func skewOr(exchanges []Exchange, fallback time.Duration) time.Duration {
-	if s, ok := MeasureSkew(exchanges); ok {
-		return s
-	}
-	return fallback
+	st.Token, st.ServerSkew, st.SavedAt = *tok, skew, now
+	return &st, fillExpiryFromJWT(&st)
 }
 
 // fillExpiryFromJWT gives a token whose response had no expires_in the expiry its JWT access

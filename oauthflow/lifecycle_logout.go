@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // RevokeResult is the outcome of revoking one token at the provider.
@@ -97,18 +96,20 @@ func (l *Lifecycle) Logout(ctx context.Context, opts LogoutOptions) (*LogoutResu
 			rr.Skipped = "the provider has no revocation endpoint known to oauthdiag (set revoke_url or --revoke-url)"
 		default:
 			rr.Attempted = true
-			started := l.now()
-			trace, err := l.Runner.Revoke(ctx, tk.value, tk.hint)
-			rr.Err = err
-			res.Steps = append(res.Steps, stepOf(StepRevoke, started, l.now(), trace, err))
+			step := l.Runner.Report(ctx, StepRevoke, func(ctx context.Context) error { return l.Runner.Revoke(ctx, tk.value, tk.hint) })
+			rr.Err = step.Err
+			res.Steps = append(res.Steps, step)
 		}
 		res.Revocations = append(res.Revocations, rr)
 	}
 	if opts.Verify && prepErr == nil && l.Runner.Config().Provider.Endpoints.Introspection != "" && res.Revocations[0].Attempted {
-		started := l.now()
-		in, trace, err := l.Runner.IntrospectAs(ctx, StepIntrospectAfter, st.Token.AccessToken, "access_token")
-		res.Revocations[0].Introspection, res.Revocations[0].IntrospectErr = in, err
-		res.Steps = append(res.Steps, stepOf(StepIntrospectAfter, started, l.now(), trace, err))
+		var in *Introspection
+		step := l.Runner.Report(ctx, StepIntrospectAfter, func(ctx context.Context) (err error) {
+			in, err = l.Runner.IntrospectAs(ctx, StepIntrospectAfter, st.Token.AccessToken, "access_token")
+			return err
+		})
+		res.Revocations[0].Introspection, res.Revocations[0].IntrospectErr = in, step.Err
+		res.Steps = append(res.Steps, step)
 	}
 
 	if err := l.Store.Delete(l.Profile); err != nil && !errors.Is(err, ErrNotStored) {
@@ -116,12 +117,4 @@ func (l *Lifecycle) Logout(ctx context.Context, opts LogoutOptions) (*LogoutResu
 	}
 	res.Deleted = true
 	return res, nil
-}
-
-func stepOf(name string, started, ended time.Time, trace *Trace, err error) StepReport {
-	s := StepReport{Name: name, Status: StatusOK, Started: started, Duration: ended.Sub(started), Exchanges: trace.Exchanges(), Err: err}
-	if err != nil {
-		s.Status = StatusFailed
-	}
-	return s
 }

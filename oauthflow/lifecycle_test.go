@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"os"
@@ -84,7 +86,7 @@ func (e *lcEnv) lifecycle(opts ...oauthflow.Option) *oauthflow.Lifecycle {
 		Profile: "li",
 		Lock:    oauthflow.ProfileLocker(e.locks, 10*time.Second),
 		Authorize: func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
-			return r.Authorize(ctx, oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{}})
+			return r.Authorize(ctx, oauthflow.FlowOptions{Browser: &browser.Headless{}})
 		},
 	}
 }
@@ -227,7 +229,7 @@ func TestLifecycleReauthorizesWhenTheRefreshTokenWasRevoked(t *testing.T) {
 	l := e.lifecycle()
 	lcToken(t, l)
 	stored, _ := l.Store.Load("li")
-	if _, err := l.Runner.Revoke(t.Context(), stored.Token.RefreshToken, "refresh_token"); err != nil {
+	if err := l.Runner.Revoke(t.Context(), stored.Token.RefreshToken, "refresh_token"); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(lcAccessTTL + time.Minute)
@@ -285,7 +287,7 @@ func TestLifecycleConcurrentRunsRefreshOnce(t *testing.T) {
 
 	loaded := make(chan struct{}, 2)
 	holdRefresh := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if oauthflow.StepOf(req) == oauthflow.StepRefresh {
+		if httplog.StepOf(req.Context()) == oauthflow.StepRefresh {
 			select {
 			case <-loaded:
 			case <-time.After(300 * time.Millisecond):
@@ -455,7 +457,7 @@ func TestLifecycleLogoutRevokesBothAndDeletes(t *testing.T) {
 	}
 	assertNoTokenFiles(t, e.tokens)
 	// And the provider refuses the old refresh token.
-	if _, _, err := l.Runner.Refresh(t.Context(), stored.Token.RefreshToken); err == nil {
+	if _, err := l.Runner.Refresh(t.Context(), stored.Token.RefreshToken); err == nil {
 		t.Fatal("the refresh token still works after logout")
 	}
 	// A second logout finds nothing to do.
@@ -608,7 +610,9 @@ func TestLifecycleTakesAJWTExpiryThroughTheSkew(t *testing.T) {
 	l := &oauthflow.Lifecycle{Runner: r, Store: oauthflow.NewFileStore(t.TempDir(), nil), Profile: "jwt",
 		Authorize: func(ctx context.Context, _ oauthflow.Decision) (*oauthflow.Authorization, error) {
 			ar, _ := r.AuthorizationRequest(nil)
-			tok, trace, err := r.ExchangeCode(ctx, ar, &oauthflow.Callback{Code: "c"})
+			tctx, trace := httplog.Collect(ctx)
+
+			tok, err := r.ExchangeCode(tctx, ar, &oauthflow.Callback{Code: "c"})
 			return &oauthflow.Authorization{Token: tok, Steps: []oauthflow.StepReport{{Name: oauthflow.StepExchange, Exchanges: trace.Exchanges()}}}, err
 		}}
 	_, d := lcToken(t, l)
@@ -650,7 +654,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	peer := peertest.Zitadel(t)
 	clock := &lcClock{t: time.Now()}
 	discoverer := oauthflow.NewRunner(oauthflow.Config{})
-	found, _, err := discoverer.Discover(t.Context(), peer.Issuer, "")
+	found, err := discoverer.Discover(t.Context(), peer.Issuer, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +664,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	var mu sync.Mutex
 	var authorizations, refreshes int
 	counting := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if oauthflow.StepOf(req) == oauthflow.StepRefresh {
+		if httplog.StepOf(req.Context()) == oauthflow.StepRefresh {
 			mu.Lock()
 			refreshes++
 			mu.Unlock()
@@ -675,7 +679,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 				mu.Lock()
 				authorizations++
 				mu.Unlock()
-				return r.Authorize(ctx, oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{Username: peer.Username, Password: peer.Password}})
+				return r.Authorize(ctx, oauthflow.FlowOptions{Browser: &browser.Headless{Username: peer.Username, Password: peer.Password}})
 			}}
 	}
 
@@ -696,7 +700,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	if !slicesContain(d.Notes, "the refresh token was rotated: the new one replaces the old") {
 		t.Errorf("notes %q do not mention the rotation", d.Notes)
 	}
-	if _, _, err := run().Runner.Refresh(t.Context(), first.Token.RefreshToken); err == nil {
+	if _, err := run().Runner.Refresh(t.Context(), first.Token.RefreshToken); err == nil {
 		t.Fatal("the rotated-out refresh token still works: the test proves nothing about rotation")
 	}
 
@@ -740,7 +744,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	if in := res.Revocations[0].Introspection; res.Revocations[0].IntrospectErr != nil || in == nil || in.Active {
 		t.Fatalf("introspection after logout: %+v, %v; want inactive", in, res.Revocations[0].IntrospectErr)
 	}
-	if _, _, err := run().Runner.Refresh(t.Context(), stored.Token.RefreshToken); err == nil {
+	if _, err := run().Runner.Refresh(t.Context(), stored.Token.RefreshToken); err == nil {
 		t.Fatal("the refresh token still works after logout")
 	}
 	assertNoTokenFiles(t, filepath.Join(dir, "tokens"))
@@ -780,13 +784,16 @@ func TestAuthorizeReportsStepsAndBrowserLegs(t *testing.T) {
 	r := oauthflow.NewRunner(e.config(), oauthflow.WithClock(e.clock.Now))
 	var legs []string
 	var steps []string
-	a, err := r.Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{},
-		Observe: func(step, kind, u string) { legs = append(legs, step+"/"+kind) },
-		OnStep:  func(s oauthflow.StepReport) { steps = append(steps, s.Name+":"+string(s.Status)) }})
+	a, err := r.Authorize(t.Context(), oauthflow.FlowOptions{Browser: &browser.Headless{},
+		Observe: func(step, leg, u string) httplog.Exchange {
+			legs = append(legs, step+"/"+leg)
+			return httplog.Exchange{}
+		},
+		OnStep: func(s oauthflow.StepReport) { steps = append(steps, s.Name+":"+string(s.Status)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(legs, ",") != "authorize/authorization-url,callback/redirect" {
+	if strings.Join(legs, ",") != "authorize/authorization-url,callback/browser-redirect" {
 		t.Errorf("browser legs = %v", legs)
 	}
 	if strings.Join(steps, ",") != "authorize:ok,callback:ok,exchange:ok" || len(a.Steps) != 3 {
@@ -799,7 +806,7 @@ func TestAuthorizeReportsStepsAndBrowserLegs(t *testing.T) {
 	// A configuration that cannot work fails in the authorize step, before any browser.
 	bad := e.config()
 	bad.Client.RedirectURI = ""
-	_, err = oauthflow.NewRunner(bad).Authorize(t.Context(), oauthflow.AuthorizeOptions{Browser: &oauthflow.HeadlessBrowser{}})
+	_, err = oauthflow.NewRunner(bad).Authorize(t.Context(), oauthflow.FlowOptions{Browser: &browser.Headless{}})
 	if oe, ok := oauthflow.AsError(err); !ok || oe.Step != oauthflow.StepAuthorize || oe.Kind != oauthflow.KindConfig {
 		t.Fatalf("bad configuration: %v", err)
 	}

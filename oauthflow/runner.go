@@ -12,13 +12,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Runner performs the steps of a flow for one Config. It is safe for concurrent use.
 type Runner struct {
 	cfg    Config
-	client *http.Client // captures into the step's Trace, then sends through the caller's transport
-	base   *http.Client // the caller's client, handed to golang.org/x/oauth2
+	client *http.Client // the caller's client, its transport capturing every exchange
 	now    func() time.Time
 	random io.Reader
 }
@@ -26,9 +27,10 @@ type Runner struct {
 // Option configures a Runner.
 type Option func(*Runner)
 
-// WithHTTPClient sets the client every request goes through (a recording one, say). Its Transport is
-// wrapped, never replaced. Default: a client with a 30-second timeout.
-func WithHTTPClient(c *http.Client) Option { return func(r *Runner) { r.base = c } }
+// WithHTTPClient sets the client every request goes through (a recording one, say). A transport
+// that does not capture exchanges (an *httplog.Transport) is wrapped in one, never replaced.
+// Default: a client with a 30-second timeout.
+func WithHTTPClient(c *http.Client) Option { return func(r *Runner) { r.client = c } }
 
 // WithClock sets the clock used for expiry times; tests make it fixed.
 func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
@@ -42,16 +44,14 @@ func NewRunner(cfg Config, opts ...Option) *Runner {
 	for _, o := range opts {
 		o(r)
 	}
-	if r.base == nil {
-		r.base = &http.Client{Timeout: 30 * time.Second}
+	if r.client == nil {
+		r.client = &http.Client{Timeout: 30 * time.Second}
 	}
-	base := r.base.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	if _, captures := r.client.Transport.(*httplog.Transport); !captures {
+		c := *r.client
+		c.Transport = &httplog.Transport{Base: r.client.Transport, Now: r.now}
+		r.client = &c
 	}
-	c := *r.base
-	c.Transport = captureTransport{base: base, now: r.now}
-	r.client = &c
 	return r
 }
 
@@ -64,10 +64,25 @@ func (r *Runner) SetProvider(p Provider) { r.cfg.Provider = p }
 // Now is the Runner's clock.
 func (r *Runner) Now() time.Time { return r.now() }
 
-// begin labels ctx with the step and a fresh Trace.
-func (r *Runner) begin(ctx context.Context, step string) (context.Context, *Trace) {
-	t := &Trace{}
-	return withTrace(WithStep(ctx, step), t), t
+// Report runs one call of a step outside a Flow (logout's revocations, say) and reports it as a
+// step: its timing, the exchanges it made and its error.
+func (r *Runner) Report(ctx context.Context, step string, call func(ctx context.Context) error) StepReport {
+	started := r.now()
+	ctx, col := r.begin(ctx, step)
+	err := call(ctx)
+	rep := StepReport{Name: step, Status: StatusOK, Started: started, Duration: r.now().Sub(started), Exchanges: col.Exchanges(), Err: err}
+	if err != nil {
+		rep.Status = StatusFailed
+	}
+	return rep
+}
+
+// HTTPClient is the client the runner's requests go through.
+func (r *Runner) HTTPClient() *http.Client { return r.client }
+
+// begin labels ctx with the step and gathers the exchanges made under it.
+func (r *Runner) begin(ctx context.Context, step string) (context.Context, *httplog.Collector) {
+	return httplog.Collect(httplog.WithStep(ctx, step))
 }
 
 // do sends req and reads the whole answer; a transport failure becomes a classified *Error.
@@ -81,7 +96,7 @@ func (r *Runner) do(ctx context.Context, step string, req *http.Request) (*http.
 	if err != nil {
 		e := transportError(step, req.URL.String(), err)
 		e.Status = resp.StatusCode
-		e.Description = "the answer from " + hostOf(req.URL.String()) + " broke off mid-body: " + rootCause(err).Error()
+		e.Description = "the answer from " + hostOf(req.URL.String()) + " broke off mid-body: " + httplog.RootCause(err).Error()
 		return resp, body, e
 	}
 	return resp, body, nil

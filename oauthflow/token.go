@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -85,10 +86,10 @@ func ParseToken(body []byte, receivedAt time.Time) (*Token, error) {
 }
 
 // ExchangeCode trades the authorization code for tokens, sending the PKCE verifier when one was used.
-func (r *Runner) ExchangeCode(ctx context.Context, ar *AuthRequest, cb *Callback) (*Token, *Trace, error) {
-	ctx, trace := r.begin(ctx, StepExchange)
+func (r *Runner) ExchangeCode(ctx context.Context, ar *AuthRequest, cb *Callback) (*Token, error) {
+	ctx, col := r.begin(ctx, StepExchange)
 	if cb == nil || cb.Code == "" {
-		return nil, trace, &Error{Step: StepExchange, Kind: KindValidation, Code: CodeMissingCode, Description: "no authorization code to exchange"}
+		return nil, &Error{Step: StepExchange, Kind: KindValidation, Code: CodeMissingCode, Description: "no authorization code to exchange"}
 	}
 	var opts []oauth2.AuthCodeOption
 	if ar != nil && ar.Verifier != "" {
@@ -99,31 +100,31 @@ func (r *Runner) ExchangeCode(ctx context.Context, ar *AuthRequest, cb *Callback
 		conf.RedirectURL = ar.RedirectURI
 	}
 	_, err := conf.Exchange(r.oauthContext(ctx), cb.Code, opts...)
-	tok, terr := r.tokenFromTrace(StepExchange, trace, err)
-	return tok, trace, terr
+	tok, terr := r.tokenFrom(StepExchange, col, err)
+	return tok, terr
 }
 
 // Refresh uses a refresh token. If the provider rotates refresh tokens, the result carries the new
 // one; if it sends none, the result keeps RefreshToken empty and callers keep the old one.
-func (r *Runner) Refresh(ctx context.Context, refreshToken string) (*Token, *Trace, error) {
-	ctx, trace := r.begin(ctx, StepRefresh)
+func (r *Runner) Refresh(ctx context.Context, refreshToken string) (*Token, error) {
+	ctx, col := r.begin(ctx, StepRefresh)
 	if refreshToken == "" {
-		return nil, trace, &Error{Step: StepRefresh, Kind: KindUnavailable, Code: CodeNoRefreshToken,
+		return nil, &Error{Step: StepRefresh, Kind: KindUnavailable, Code: CodeNoRefreshToken,
 			Description: "no refresh token was issued, so the access token cannot be renewed without the user",
 			Hint:        "request offline_access (OIDC providers) or, on LinkedIn, have the app approved for programmatic refresh tokens; until then re-authorize when the access token expires"}
 	}
 	if r.cfg.Provider.Endpoints.Token == "" {
-		return nil, trace, &Error{Step: StepRefresh, Kind: KindConfig, Code: CodeNoEndpoint, Description: "no token endpoint", Hint: "set --token-url or --issuer"}
+		return nil, &Error{Step: StepRefresh, Kind: KindConfig, Code: CodeNoEndpoint, Description: "no token endpoint", Hint: "set --token-url or --issuer"}
 	}
 	src := r.oauth2Config().TokenSource(r.oauthContext(ctx), &oauth2.Token{RefreshToken: refreshToken})
 	_, err := src.Token()
-	tok, terr := r.tokenFromTrace(StepRefresh, trace, err)
-	return tok, trace, terr
+	tok, terr := r.tokenFrom(StepRefresh, col, err)
+	return tok, terr
 }
 
 // ClientCredentials gets an application token (two-legged, no user).
-func (r *Runner) ClientCredentials(ctx context.Context, scopes []string) (*Token, *Trace, error) {
-	ctx, trace := r.begin(ctx, StepClientCreds)
+func (r *Runner) ClientCredentials(ctx context.Context, scopes []string) (*Token, error) {
+	ctx, col := r.begin(ctx, StepClientCreds)
 	style := oauth2.AuthStyleInHeader
 	if m := r.authMethod(); m == AuthPost || m == AuthNone {
 		style = oauth2.AuthStyleInParams
@@ -131,8 +132,8 @@ func (r *Runner) ClientCredentials(ctx context.Context, scopes []string) (*Token
 	conf := clientcredentials.Config{ClientID: r.cfg.Client.ID, ClientSecret: r.cfg.Client.Secret,
 		TokenURL: r.cfg.Provider.Endpoints.Token, Scopes: scopes, AuthStyle: style}
 	_, err := conf.Token(r.oauthContext(ctx))
-	tok, terr := r.tokenFromTrace(StepClientCreds, trace, err)
-	return tok, trace, terr
+	tok, terr := r.tokenFrom(StepClientCreds, col, err)
+	return tok, terr
 }
 
 // oauthContext hands our capturing client to golang.org/x/oauth2.
@@ -140,10 +141,10 @@ func (r *Runner) oauthContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, r.client)
 }
 
-// tokenFromTrace builds the Token from the exchange as received, so every field the provider sent
-// is kept and errors are typed from the real body rather than from x/oauth2's summary.
-func (r *Runner) tokenFromTrace(step string, trace *Trace, oauthErr error) (*Token, error) {
-	ex := trace.Last()
+// tokenFrom builds the Token from the exchange as received, so every field the provider sent is
+// kept and errors are typed from the real body rather than from x/oauth2's summary.
+func (r *Runner) tokenFrom(step string, col *httplog.Collector, oauthErr error) (*Token, error) {
+	ex := col.Last()
 	if ex == nil {
 		if oauthErr == nil {
 			oauthErr = errors.New("no request was made")
@@ -154,7 +155,7 @@ func (r *Runner) tokenFromTrace(step string, trace *Trace, oauthErr error) (*Tok
 		// The client's own error says more than the transport's: an http.Client timeout reaches the
 		// transport as a bare "request canceled" and only the client's *url.Error reports Timeout().
 		cause := ex.Err
-		if oauthErr != nil {
+		if oauthErr != nil || cause == nil {
 			cause = oauthErr
 		}
 		return nil, transportError(step, ex.Request.URL, cause)
@@ -179,11 +180,11 @@ func (r *Runner) tokenFromTrace(step string, trace *Trace, oauthErr error) (*Tok
 }
 
 // Revoke asks the provider to revoke a token (RFC 7009). hint is "access_token" or "refresh_token".
-func (r *Runner) Revoke(ctx context.Context, token, hint string) (*Trace, error) {
-	ctx, trace := r.begin(ctx, StepRevoke)
+func (r *Runner) Revoke(ctx context.Context, token, hint string) error {
+	ctx, _ = r.begin(ctx, StepRevoke)
 	ep := r.cfg.Provider.Endpoints.Revocation
 	if ep == "" {
-		return trace, &Error{Step: StepRevoke, Kind: KindUnavailable, Code: CodeNoEndpoint,
+		return &Error{Step: StepRevoke, Kind: KindUnavailable, Code: CodeNoEndpoint,
 			Description: "no revocation endpoint is known", Hint: "set --revoke-url; without one, tokens can only be dropped locally"}
 	}
 	form := url.Values{"token": {token}}
@@ -192,16 +193,16 @@ func (r *Runner) Revoke(ctx context.Context, token, hint string) (*Trace, error)
 	}
 	req, err := r.newForm(ctx, ep, form)
 	if err != nil {
-		return trace, err
+		return err
 	}
 	resp, body, err := r.do(ctx, StepRevoke, req)
 	if err != nil {
-		return trace, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
-		return trace, responseError(StepRevoke, resp.StatusCode, resp.Header, body, r.now())
+		return responseError(StepRevoke, resp.StatusCode, resp.Header, body, r.now())
 	}
-	return trace, nil
+	return nil
 }
 
 // Introspection is an introspection answer: RFC 7662 fields plus LinkedIn's introspectToken ones.
@@ -228,20 +229,20 @@ type Introspection struct {
 }
 
 // Introspect asks the provider about a token (RFC 7662; LinkedIn's introspectToken has the same request).
-func (r *Runner) Introspect(ctx context.Context, token, hint string) (*Introspection, *Trace, error) {
+func (r *Runner) Introspect(ctx context.Context, token, hint string) (*Introspection, error) {
 	return r.introspect(ctx, StepIntrospect, token, hint)
 }
 
 // IntrospectAs is Introspect recorded under another step name (e.g. after revocation).
-func (r *Runner) IntrospectAs(ctx context.Context, step, token, hint string) (*Introspection, *Trace, error) {
+func (r *Runner) IntrospectAs(ctx context.Context, step, token, hint string) (*Introspection, error) {
 	return r.introspect(ctx, step, token, hint)
 }
 
-func (r *Runner) introspect(ctx context.Context, step, token, hint string) (*Introspection, *Trace, error) {
-	ctx, trace := r.begin(ctx, step)
+func (r *Runner) introspect(ctx context.Context, step, token, hint string) (*Introspection, error) {
+	ctx, _ = r.begin(ctx, step)
 	ep := r.cfg.Provider.Endpoints.Introspection
 	if ep == "" {
-		return nil, trace, &Error{Step: step, Kind: KindUnavailable, Code: CodeNoEndpoint,
+		return nil, &Error{Step: step, Kind: KindUnavailable, Code: CodeNoEndpoint,
 			Description: "no introspection endpoint is known", Hint: "set --introspect-url"}
 	}
 	form := url.Values{"token": {token}}
@@ -250,24 +251,24 @@ func (r *Runner) introspect(ctx context.Context, step, token, hint string) (*Int
 	}
 	req, err := r.newForm(ctx, ep, form)
 	if err != nil {
-		return nil, trace, err
+		return nil, err
 	}
 	resp, body, err := r.do(ctx, step, req)
 	if err != nil {
-		return nil, trace, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, trace, responseError(step, resp.StatusCode, resp.Header, body, r.now())
+		return nil, responseError(step, resp.StatusCode, resp.Header, body, r.now())
 	}
 	raw, err := decodeJSONObject(step, ep, resp, body)
 	if err != nil {
-		return nil, trace, err
+		return nil, err
 	}
 	in, err := ParseIntrospection(raw)
 	if err != nil {
-		return nil, trace, &Error{Step: step, Kind: KindFormat, Code: CodeMissingField, Status: resp.StatusCode, Body: cut(body), Description: err.Error(), Err: err}
+		return nil, &Error{Step: step, Kind: KindFormat, Code: CodeMissingField, Status: resp.StatusCode, Body: cut(body), Description: err.Error(), Err: err}
 	}
-	return in, trace, nil
+	return in, nil
 }
 
 // ParseIntrospection reads an introspection body leniently: numbers as strings and a missing
@@ -335,28 +336,26 @@ type APIRequest struct {
 }
 
 // Userinfo GETs the OpenID Connect userinfo endpoint with the access token.
-func (r *Runner) Userinfo(ctx context.Context, accessToken string) (*APIResponse, *Trace, error) {
+func (r *Runner) Userinfo(ctx context.Context, accessToken string) (*APIResponse, error) {
 	ep := r.cfg.Provider.Endpoints.Userinfo
 	if ep == "" {
-		ctx, trace := r.begin(ctx, StepUserinfo)
-		_ = ctx
-		return nil, trace, &Error{Step: StepUserinfo, Kind: KindUnavailable, Code: CodeNoEndpoint, Description: "no userinfo endpoint is known", Hint: "set --userinfo-url"}
+		return nil, &Error{Step: StepUserinfo, Kind: KindUnavailable, Code: CodeNoEndpoint, Description: "no userinfo endpoint is known", Hint: "set --userinfo-url"}
 	}
 	return r.call(ctx, StepUserinfo, accessToken, APIRequest{Method: http.MethodGet, URL: ep})
 }
 
 // CallAPI makes an authenticated API call (any method, URL, headers, body) with the Bearer token.
-func (r *Runner) CallAPI(ctx context.Context, accessToken string, req APIRequest) (*APIResponse, *Trace, error) {
+func (r *Runner) CallAPI(ctx context.Context, accessToken string, req APIRequest) (*APIResponse, error) {
 	return r.call(ctx, StepAPICall, accessToken, req)
 }
 
 // CallAPIAs is CallAPI recorded under another step name.
-func (r *Runner) CallAPIAs(ctx context.Context, step, accessToken string, req APIRequest) (*APIResponse, *Trace, error) {
+func (r *Runner) CallAPIAs(ctx context.Context, step, accessToken string, req APIRequest) (*APIResponse, error) {
 	return r.call(ctx, step, accessToken, req)
 }
 
-func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIRequest) (*APIResponse, *Trace, error) {
-	ctx, trace := r.begin(ctx, step)
+func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIRequest) (*APIResponse, error) {
+	ctx, _ = r.begin(ctx, step)
 	method := ar.Method
 	if method == "" {
 		method = http.MethodGet
@@ -373,7 +372,7 @@ func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIReque
 		req, err = http.NewRequestWithContext(ctx, method, ar.URL, nil)
 	}
 	if err != nil || checkURL(ar.URL) != nil {
-		return nil, trace, &Error{Step: step, Kind: KindConfig, Code: CodeBadURL, Description: fmt.Sprintf("bad API URL %q", ar.URL), Err: err, Hint: "give a full https:// URL"}
+		return nil, &Error{Step: step, Kind: KindConfig, Code: CodeBadURL, Description: fmt.Sprintf("bad API URL %q", ar.URL), Err: err, Hint: "give a full https:// URL"}
 	}
 	for k, v := range r.cfg.Provider.APIHeaders {
 		req.Header.Set(k, v)
@@ -392,7 +391,7 @@ func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIReque
 	}
 	resp, respBody, err := r.do(ctx, step, req)
 	if err != nil {
-		return nil, trace, err
+		return nil, err
 	}
 	out := &APIResponse{Status: resp.StatusCode, Header: resp.Header.Clone(), Body: respBody}
 	var j any
@@ -400,15 +399,15 @@ func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIReque
 		out.JSON = j
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, trace, responseError(step, resp.StatusCode, resp.Header, respBody, r.now())
+		return out, responseError(step, resp.StatusCode, resp.Header, respBody, r.now())
 	}
 	if step == StepUserinfo {
 		// OIDC Core §5.3.2: userinfo answers a JSON object (or a JWT, which we do not request).
 		if _, err := decodeJSONObject(step, ar.URL, resp, respBody); err != nil {
-			return out, trace, err
+			return out, err
 		}
 	}
-	return out, trace, nil
+	return out, nil
 }
 
 // jsonInt reads a numeric field that some servers send as a string ("3600"); absent or

@@ -3,6 +3,7 @@ package oauthflow_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -290,7 +291,9 @@ func TestTokenEndpointStepsAuthenticateTheClient(t *testing.T) {
 				srv := newEndpointServer(t, 200, "application/json", tokenJSON)
 				r := tokenRunner(t, srv, auth)
 				ar := &oauthflow.AuthRequest{Verifier: "verifier-0123456789-0123456789-0123456789", RedirectURI: "http://127.0.0.1:8765/callback"}
-				tok, trace, err := r.ExchangeCode(t.Context(), ar, &oauthflow.Callback{Code: "the-code"})
+				tctx, trace := httplog.Collect(t.Context())
+
+				tok, err := r.ExchangeCode(tctx, ar, &oauthflow.Callback{Code: "the-code"})
 				if err != nil {
 					t.Fatalf("ExchangeCode: %v", err)
 				}
@@ -313,7 +316,7 @@ func TestTokenEndpointStepsAuthenticateTheClient(t *testing.T) {
 			t.Run("refresh", func(t *testing.T) {
 				t.Parallel()
 				srv := newEndpointServer(t, 200, "application/json", tokenJSON)
-				if _, _, err := tokenRunner(t, srv, auth).Refresh(t.Context(), "rt-0"); err != nil {
+				if _, err := tokenRunner(t, srv, auth).Refresh(t.Context(), "rt-0"); err != nil {
 					t.Fatalf("Refresh: %v", err)
 				}
 				got := srv.requests()
@@ -325,7 +328,7 @@ func TestTokenEndpointStepsAuthenticateTheClient(t *testing.T) {
 			t.Run("introspect", func(t *testing.T) {
 				t.Parallel()
 				srv := newEndpointServer(t, 200, "application/json", `{"active":true}`)
-				in, _, err := tokenRunner(t, srv, auth).Introspect(t.Context(), "at-1", "access_token")
+				in, err := tokenRunner(t, srv, auth).Introspect(t.Context(), "at-1", "access_token")
 				if err != nil || !in.Active {
 					t.Fatalf("Introspect = %+v, %v", in, err)
 				}
@@ -338,7 +341,7 @@ func TestTokenEndpointStepsAuthenticateTheClient(t *testing.T) {
 			t.Run("revoke", func(t *testing.T) {
 				t.Parallel()
 				srv := newEndpointServer(t, 200, "", "")
-				if _, err := tokenRunner(t, srv, auth).Revoke(t.Context(), "rt-1", "refresh_token"); err != nil {
+				if err := tokenRunner(t, srv, auth).Revoke(t.Context(), "rt-1", "refresh_token"); err != nil {
 					t.Fatalf("Revoke: %v", err)
 				}
 				got := srv.requests()
@@ -353,7 +356,7 @@ func TestTokenEndpointStepsAuthenticateTheClient(t *testing.T) {
 			t.Run("client credentials", func(t *testing.T) {
 				t.Parallel()
 				srv := newEndpointServer(t, 200, "application/json", `{"access_token":"app","expires_in":1800}`)
-				tok, _, err := tokenRunner(t, srv, auth).ClientCredentials(t.Context(), []string{"r_ads", "w_ads"})
+				tok, err := tokenRunner(t, srv, auth).ClientCredentials(t.Context(), []string{"r_ads", "w_ads"})
 				if err != nil || tok.AccessToken != "app" {
 					t.Fatalf("ClientCredentials = %+v, %v", tok, err)
 				}
@@ -371,7 +374,7 @@ func TestExchangeWithoutPKCESendsNoVerifier(t *testing.T) {
 	t.Parallel()
 	srv := newEndpointServer(t, 200, "application/json", tokenJSON)
 	r := tokenRunner(t, srv, clientAuthCase{client: oauthflow.AuthBasic})
-	if _, _, err := r.ExchangeCode(t.Context(), &oauthflow.AuthRequest{RedirectURI: "http://127.0.0.1:8765/callback"}, &oauthflow.Callback{Code: "c"}); err != nil {
+	if _, err := r.ExchangeCode(t.Context(), &oauthflow.AuthRequest{RedirectURI: "http://127.0.0.1:8765/callback"}, &oauthflow.Callback{Code: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	if f := srv.requests()[0].Form; f.Has("code_verifier") {
@@ -413,12 +416,12 @@ func TestTokenEndpointFailures(t *testing.T) {
 			r := tokenRunner(t, srv, clientAuthCase{client: oauthflow.AuthPost})
 			steps := map[string]func() error{
 				oauthflow.StepExchange: func() error {
-					_, _, err := r.ExchangeCode(t.Context(), &oauthflow.AuthRequest{}, &oauthflow.Callback{Code: "c"})
+					_, err := r.ExchangeCode(t.Context(), &oauthflow.AuthRequest{}, &oauthflow.Callback{Code: "c"})
 					return err
 				},
-				oauthflow.StepRefresh: func() error { _, _, err := r.Refresh(t.Context(), "rt"); return err },
+				oauthflow.StepRefresh: func() error { _, err := r.Refresh(t.Context(), "rt"); return err },
 				oauthflow.StepClientCreds: func() error {
-					_, _, err := r.ClientCredentials(t.Context(), nil)
+					_, err := r.ClientCredentials(t.Context(), nil)
 					return err
 				},
 			}
@@ -451,8 +454,8 @@ func TestTokenEndpointTransportFailures(t *testing.T) {
 		client *http.Client
 		code   string
 	}{
-		{name: "unreachable", base: closedURL(t), code: oauthflow.CodeRefused},
-		{name: "timeout", base: hang.URL, client: &http.Client{Timeout: 50 * time.Millisecond}, code: oauthflow.CodeTimeout},
+		{name: "unreachable", base: closedURL(t), code: string(httplog.ErrorConnectionRefused)},
+		{name: "timeout", base: hang.URL, client: &http.Client{Timeout: 50 * time.Millisecond}, code: string(httplog.ErrorTimeout)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -468,10 +471,10 @@ func TestTokenEndpointTransportFailures(t *testing.T) {
 			r := oauthflow.NewRunner(cfg, opts...)
 			ctx := t.Context()
 			errs := map[string]error{}
-			_, _, errs[oauthflow.StepExchange] = r.ExchangeCode(ctx, &oauthflow.AuthRequest{}, &oauthflow.Callback{Code: "c"})
-			_, _, errs[oauthflow.StepRefresh] = r.Refresh(ctx, "rt")
-			_, _, errs[oauthflow.StepIntrospect] = r.Introspect(ctx, "at", "")
-			_, errs[oauthflow.StepRevoke] = r.Revoke(ctx, "at", "")
+			_, errs[oauthflow.StepExchange] = r.ExchangeCode(ctx, &oauthflow.AuthRequest{}, &oauthflow.Callback{Code: "c"})
+			_, errs[oauthflow.StepRefresh] = r.Refresh(ctx, "rt")
+			_, errs[oauthflow.StepIntrospect] = r.Introspect(ctx, "at", "")
+			errs[oauthflow.StepRevoke] = r.Revoke(ctx, "at", "")
 			for step, err := range errs {
 				e, ok := oauthflow.AsError(err)
 				if !ok || e.Step != step || e.Kind != oauthflow.KindTransport || e.Code != tc.code || e.Hint == "" {
@@ -489,23 +492,23 @@ func TestTokenStepsThatCannotRun(t *testing.T) {
 		Client: oauthflow.Client{ID: "c", Secret: "s"}})
 	ctx := t.Context()
 
-	_, _, err := r.Refresh(ctx, "")
+	_, err := r.Refresh(ctx, "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindUnavailable || e.Code != oauthflow.CodeNoRefreshToken || !strings.Contains(e.Hint, "offline_access") {
 		t.Errorf("Refresh without a refresh token = %v", err)
 	}
-	_, _, err = r.ExchangeCode(ctx, &oauthflow.AuthRequest{}, &oauthflow.Callback{})
+	_, err = r.ExchangeCode(ctx, &oauthflow.AuthRequest{}, &oauthflow.Callback{})
 	if e, ok := oauthflow.AsError(err); !ok || e.Code != oauthflow.CodeMissingCode {
 		t.Errorf("ExchangeCode without a code = %v", err)
 	}
-	_, _, err = r.Introspect(ctx, "at", "")
+	_, err = r.Introspect(ctx, "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindUnavailable || e.Code != oauthflow.CodeNoEndpoint || !strings.Contains(e.Hint, "--introspect-url") {
 		t.Errorf("Introspect without an endpoint = %v", err)
 	}
-	_, err = r.Revoke(ctx, "at", "")
+	err = r.Revoke(ctx, "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindUnavailable || e.Code != oauthflow.CodeNoEndpoint || !strings.Contains(e.Hint, "--revoke-url") {
 		t.Errorf("Revoke without an endpoint = %v", err)
 	}
-	_, _, err = r.Userinfo(ctx, "at")
+	_, err = r.Userinfo(ctx, "at")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindUnavailable || e.Code != oauthflow.CodeNoEndpoint {
 		t.Errorf("Userinfo without an endpoint = %v", err)
 	}
@@ -518,22 +521,22 @@ func TestRevocationAndIntrospectionErrors(t *testing.T) {
 	t.Parallel()
 	srv := newEndpointServer(t, 401, "application/json", `{"error":"invalid_client","error_description":"Invalid client secret"}`)
 	r := tokenRunner(t, srv, clientAuthCase{client: oauthflow.AuthPost})
-	_, err := r.Revoke(t.Context(), "at", "")
+	err := r.Revoke(t.Context(), "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Step != oauthflow.StepRevoke || e.Kind != oauthflow.KindOAuth || e.Code != "invalid_client" || e.Status != 401 {
 		t.Errorf("Revoke = %v", err)
 	}
-	_, _, err = r.IntrospectAs(t.Context(), oauthflow.StepIntrospectAfter, "at", "")
+	_, err = r.IntrospectAs(t.Context(), oauthflow.StepIntrospectAfter, "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Step != oauthflow.StepIntrospectAfter || e.Code != "invalid_client" || e.Description != "Invalid client secret" {
 		t.Errorf("IntrospectAs = %v", err)
 	}
 
 	html := newEndpointServer(t, 200, "text/html", "<html>login</html>")
-	_, _, err = tokenRunner(t, html, clientAuthCase{client: oauthflow.AuthPost}).Introspect(t.Context(), "at", "")
+	_, err = tokenRunner(t, html, clientAuthCase{client: oauthflow.AuthPost}).Introspect(t.Context(), "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindFormat || !strings.Contains(e.Description, "an HTML page") {
 		t.Errorf("Introspect answered by HTML = %v", err)
 	}
 	noActive := newEndpointServer(t, 200, "application/json", `{"client_id":"c"}`)
-	_, _, err = tokenRunner(t, noActive, clientAuthCase{client: oauthflow.AuthPost}).Introspect(t.Context(), "at", "")
+	_, err = tokenRunner(t, noActive, clientAuthCase{client: oauthflow.AuthPost}).Introspect(t.Context(), "at", "")
 	if e, ok := oauthflow.AsError(err); !ok || e.Kind != oauthflow.KindFormat || e.Code != oauthflow.CodeMissingField {
 		t.Errorf("Introspect without active = %v", err)
 	}

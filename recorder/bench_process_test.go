@@ -67,14 +67,6 @@ func BenchmarkServerProcessRecorded(b *testing.B) {
 	benchCalls(b, &http.Client{Transport: s.Transport(&http.Transport{})}, u)
 }
 
-// BenchmarkServerProcessRecordedOrdinaryWriter is BenchmarkServerProcessRecorded with the
-// writer competing for the CPU at the ordinary priority.
-func BenchmarkServerProcessRecordedOrdinaryWriter(b *testing.B) {
-	u := startServerProcess(b)
-	s := startSession(b, openStore(b, WithLowPriorityWriter(false)))
-	benchCalls(b, &http.Client{Transport: s.Transport(&http.Transport{})}, u)
-}
-
 // The floor of any recorder that puts each call on disk as it completes: a plain client
 // that, after each call, appends a ready-made record of the size the recorder writes
 // (no snapshot, redaction or encoding), either on the caller's goroutine or handed to

@@ -55,7 +55,6 @@ func crashChild(dir string) int {
 		for ev := range events {
 			if ev.Type == EventFinish {
 				fmt.Fprintf(out, "recorded %s\n", ev.Call.ID)
-				out.Flush()
 			}
 		}
 	}()

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Curl renders a call as a curl command line. Redacted secrets become shell variables
@@ -30,7 +32,8 @@ func Curl(e Entry) string {
 	}
 
 	first := []string{"curl", "-sS", "-i"}
-	hasBody := e.Request.Body != "" || e.Request.BodySize > 0
+	body, encoding := httplog.BodyText(e.Request.Body, e.Request.Truncated)
+	hasBody := body != "" || e.Request.BodySize > 0
 	if m := e.Request.Method; !(m == http.MethodGet && !hasBody) && !(m == http.MethodPost && hasBody) {
 		first = append(first, "-X", vars.word(m))
 	}
@@ -59,14 +62,14 @@ func Curl(e Entry) string {
 	}
 	pipe := ""
 	if hasBody {
-		if e.Request.BodyEncoding == BodyEncodingBase64 {
+		if encoding == httplog.BodyEncodingBase64 {
 			b.WriteString("# the request body is binary: it is piped in, base64-decoded from the recording\n")
-			pipe = "printf %s " + vars.word(e.Request.Body) + " | base64 -d | "
+			pipe = "printf %s " + vars.word(body) + " | base64 -d | "
 			lines = append(lines, "--data-binary @-")
 		} else if mediaType(e.Request.Header.Get("Content-Type")) == "application/x-www-form-urlencoded" {
-			lines = append(lines, formArgs(e.Request.Body, vars)...)
+			lines = append(lines, formArgs(body, vars)...)
 		} else {
-			lines = append(lines, "--data-raw "+vars.word(e.Request.Body))
+			lines = append(lines, "--data-raw "+vars.word(body))
 		}
 		if e.Request.Truncated {
 			fmt.Fprintf(&b, "# the recording kept only the first %d of %d body bytes; the body below is incomplete\n", len(e.Request.Body), e.Request.BodySize)

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"os"
@@ -96,10 +97,10 @@ func TestReplayReproducesTheCall(t *testing.T) {
 }
 
 func TestCurlNamesTheVariablesToSet(t *testing.T) {
-	e := Entry{ID: "c3", Kind: KindHTTP, Request: Request{
+	e := Entry{Kind: KindHTTP, Exchange: httplog.Exchange{ID: "c3", Request: httplog.Request{
 		Method: "GET", URL: "https://api.linkedin.com/v2/userinfo",
 		Header: http.Header{"Authorization": {"Bearer " + Placeholder(KindAccessToken, "t1")}},
-	}}
+	}}}
 	got := Curl(e)
 	if !strings.Contains(got, "# set first") || !strings.Contains(got, "ACCESS_TOKEN (access_token "+Fingerprint("t1")+")") {
 		t.Errorf("no comment naming $ACCESS_TOKEN:\n%s", got)
@@ -107,7 +108,7 @@ func TestCurlNamesTheVariablesToSet(t *testing.T) {
 	if !strings.Contains(got, `-H 'Authorization: Bearer '"$ACCESS_TOKEN"`) {
 		t.Errorf("the header does not expand $ACCESS_TOKEN:\n%s", got)
 	}
-	obs := Curl(Entry{ID: "c1", Kind: KindObserved, Leg: LegAuthorizationURL, Request: Request{Method: "GET", URL: "https://www.linkedin.com/oauth/v2/authorization?state=" + Placeholder(KindState, "s")}})
+	obs := Curl(Entry{Kind: KindObserved, Exchange: httplog.Exchange{ID: "c1", Leg: httplog.LegAuthorizationURL, Request: httplog.Request{Method: "GET", URL: "https://www.linkedin.com/oauth/v2/authorization?state=" + Placeholder(KindState, "s")}}})
 	if !strings.Contains(obs, "browser") || strings.Contains(obs, "curl ") {
 		t.Errorf("an observed leg should be shown as a URL to open, not a curl call:\n%s", obs)
 	}

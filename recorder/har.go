@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Creator names the program in a HAR file.
@@ -36,14 +38,14 @@ type harEntry struct {
 	Timings         harTimings  `json:"timings"`
 	Comment         string      `json:"comment,omitempty"`
 
-	CallID     string    `json:"_callId"`
-	SessionID  string    `json:"_sessionId,omitempty"`
-	Step       string    `json:"_step,omitempty"`
-	ReplayOf   string    `json:"_replayOf,omitempty"`
-	Attempt    int       `json:"_attempt,omitempty"`
-	Error      string    `json:"_error,omitempty"`
-	ErrorKind  ErrorKind `json:"_errorKind,omitempty"`
-	ServerDate string    `json:"_serverDate,omitempty"`
+	CallID     string            `json:"_callId"`
+	SessionID  string            `json:"_sessionId,omitempty"`
+	Step       string            `json:"_step,omitempty"`
+	ReplayOf   string            `json:"_replayOf,omitempty"`
+	Attempt    int               `json:"_attempt,omitempty"`
+	Error      string            `json:"_error,omitempty"`
+	ErrorKind  httplog.ErrorKind `json:"_errorKind,omitempty"`
+	ServerDate string            `json:"_serverDate,omitempty"`
 }
 
 type harNV struct {
@@ -110,7 +112,7 @@ type harTimings struct {
 // WriteHAR writes entries as a HAR 1.2 log. Observed browser legs are left out: HAR
 // holds exchanges, and the tool made none for them.
 func WriteHAR(w io.Writer, entries []Entry, creator Creator) error {
-	return writeHAR(w, creator, "", func(fn func(Entry) error) error {
+	return StreamHAR(w, creator, "", func(fn func(Entry) error) error {
 		for _, e := range entries {
 			if err := fn(e); err != nil {
 				return err
@@ -120,8 +122,9 @@ func WriteHAR(w io.Writer, entries []Entry, creator Creator) error {
 	})
 }
 
-// writeHAR streams entries into a HAR document, one entry at a time.
-func writeHAR(w io.Writer, creator Creator, comment string, each func(func(Entry) error) error) error {
+// StreamHAR writes a HAR document of the entries each yields, one entry at a time, so memory
+// stays flat however many there are.
+func StreamHAR(w io.Writer, creator Creator, comment string, each func(func(Entry) error) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	head, err := json.Marshal(harLog{Version: "1.2", Creator: creator, Comment: comment})
 	if err != nil {
@@ -177,8 +180,8 @@ func harFromEntry(e Entry) harEntry {
 		CallID:          e.ID, SessionID: e.SessionID, Step: e.Step, ReplayOf: e.ReplayOf, Attempt: e.Attempt,
 		Error: e.Error, ErrorKind: e.ErrorKind,
 	}
-	if !e.ServerDate.IsZero() {
-		he.ServerDate = e.ServerDate.UTC().Format(time.RFC3339)
+	if d, ok := e.ServerDate(); ok {
+		he.ServerDate = d.UTC().Format(time.RFC3339)
 	}
 	if e.Step != "" {
 		he.Comment = "step: " + e.Step
@@ -199,14 +202,12 @@ func harFromEntry(e Entry) harEntry {
 		query, _, _ = strings.Cut(query, "#")
 		req.QueryString = pairs(query)
 	}
-	if e.Request.Body != "" || e.Request.BodySize > 0 {
+	if len(e.Request.Body) > 0 || e.Request.BodySize > 0 {
 		ct := e.Request.Header.Get("Content-Type")
-		pd := &harPostData{MimeType: ct, Text: e.Request.Body, Truncated: e.Request.Truncated}
-		if e.Request.BodyEncoding == BodyEncodingBase64 {
-			pd.Encoding = BodyEncodingBase64
-		}
-		if mediaType(ct) == "application/x-www-form-urlencoded" && pd.Encoding == "" {
-			pd.Params = pairs(e.Request.Body)
+		text, enc := httplog.BodyText(e.Request.Body, e.Request.Truncated)
+		pd := &harPostData{MimeType: ct, Text: text, Encoding: enc, Truncated: e.Request.Truncated}
+		if mediaType(ct) == "application/x-www-form-urlencoded" && enc == "" {
+			pd.Params = pairs(text)
 		}
 		req.PostData = pd
 	}
@@ -228,12 +229,10 @@ func harFromEntry(e Entry) harEntry {
 		resp.Headers = harHeaders(r.Header)
 		resp.Cookies = responseCookies(r.Header)
 		resp.RedirectURL = r.Header.Get("Location")
-		resp.Content = harContent{Size: r.BodySize, MimeType: r.Header.Get("Content-Type"), Text: r.Body, Truncated: r.Truncated}
+		text, enc := httplog.BodyText(r.Body, r.Truncated)
+		resp.Content = harContent{Size: r.BodySize, MimeType: r.Header.Get("Content-Type"), Text: text, Encoding: enc, Truncated: r.Truncated}
 		if resp.Content.MimeType == "" {
 			resp.Content.MimeType = "x-unknown"
-		}
-		if r.BodyEncoding == BodyEncodingBase64 {
-			resp.Content.Encoding = BodyEncodingBase64
 		}
 		if !r.Uncompressed && !r.Truncated {
 			resp.BodySize = r.BodySize

@@ -20,7 +20,7 @@ import (
 func harSession(t *testing.T) *Session {
 	t.Helper()
 	srv := startSandbox(t, sandbox.Happy)
-	s := startSession(t, openStore(t, WithStepFunc(stepFromContext), WithBodyLimit(4096)))
+	s := startSession(t, openStore(t, WithBodyLimit(4096)))
 	runFlow(t, s, srv.BaseURL())
 
 	odd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +51,6 @@ func harSession(t *testing.T) *Session {
 	if _, err := client.Post("http://"+addr+"/oauth/v2/accessToken", "application/x-www-form-urlencoded", bytes.NewBufferString("grant_type=client_credentials")); err == nil {
 		t.Fatal("a call to a closed port succeeded")
 	}
-	s.Flush()
 	return s
 }
 

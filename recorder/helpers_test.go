@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/url"
@@ -124,7 +125,7 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 		if form != nil {
 			body = strings.NewReader(form.Encode())
 		}
-		ctx := context.WithValue(context.Background(), stepKey{}, step)
+		ctx := httplog.WithStep(context.Background(), step)
 		req, err := http.NewRequestWithContext(ctx, method, u, body)
 		if err != nil {
 			t.Fatal(err)
@@ -159,12 +160,12 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
 	}
 	authURL := base + "/oauth/v2/authorization?" + q.Encode()
-	s.Observe("authorize", LegAuthorizationURL, authURL, "sent the user here")
+	s.Observe("authorize", httplog.LegAuthorizationURL, authURL, "sent the user here")
 	status, loc := do("authorize", "GET", authURL, nil, "")
 	if status != http.StatusFound {
 		t.Fatalf("authorization answered %d, want a redirect: %s", status, loc)
 	}
-	s.Observe("callback", LegBrowserRedirect, string(loc), "")
+	s.Observe("callback", httplog.LegBrowserRedirect, string(loc), "")
 	cb, err := url.Parse(string(loc))
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +191,6 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 
 	do("userinfo", "GET", base+"/v2/userinfo", nil, got.access)
 	if len(stopAfter) > 0 && stopAfter[0] == "userinfo" {
-		s.Flush()
 		return got
 	}
 	do("introspect", "POST", base+"/oauth/v2/introspectToken", url.Values{
@@ -205,16 +205,7 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 	do("revoke", "POST", base+"/oauth/v2/revoke", url.Values{
 		"client_id": {canaryClientID}, "client_secret": {canaryClientSecret}, "token": {got.access},
 	}, "")
-	s.Flush()
 	return got
-}
-
-// stepKey stands in for the flow package's context key.
-type stepKey struct{}
-
-func stepFromContext(r *http.Request) string {
-	step, _ := r.Context().Value(stepKey{}).(string)
-	return step
 }
 
 // assertNoCanary fails if any secret value appears in data.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -36,6 +37,15 @@ func appendRecord(dst, payload []byte) []byte {
 	dst = append(dst, ' ')
 	dst = append(dst, payload...)
 	return append(dst, '\n')
+}
+
+// encodeRecord encodes rec as one framed log line.
+func encodeRecord(rec record) ([]byte, error) {
+	payload, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	return appendRecord(make([]byte, 0, crcHexLen+1+len(payload)+1), payload), nil
 }
 
 // errBadRecord marks a line that is torn or corrupt.
@@ -107,14 +117,4 @@ func scanRecords(r io.Reader, fn func(off int64, n int, payload []byte) error) (
 			return res, err
 		}
 	}
-}
-
-// frameInPlace fills in the checksum of the record that starts at buf[start] with an
-// 8-byte placeholder and a space, and ends it with a newline.
-func frameInPlace(buf []byte, start int) []byte {
-	payload := buf[start+crcHexLen+1:]
-	c := crc32.Checksum(payload, crcTable)
-	sum := [4]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)}
-	hex.Encode(buf[start:start+crcHexLen], sum[:])
-	return append(buf, '\n')
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // SecretResolver finds the raw value of a redacted secret by kind and fingerprint, for
@@ -245,8 +248,8 @@ func retryAfter(e *Entry, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	ref := now
-	if !e.ServerDate.IsZero() {
-		ref = e.ServerDate
+	if d, ok := e.ServerDate(); ok {
+		ref = d
 	}
 	return max(t.Sub(ref), 0), true
 }
@@ -257,7 +260,7 @@ func (rp *Replayer) client(s *Session) *http.Client {
 		base = &http.Client{}
 	}
 	c := *base
-	if t, ok := c.Transport.(*Transport); !ok || t.session != s {
+	if t, ok := c.Transport.(*httplog.Transport); !ok || t.Recorder != s {
 		c.Transport = s.Transport(c.Transport)
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -290,7 +293,6 @@ func (rp *Replayer) attempt(ctx context.Context, s *Session, client *http.Client
 	}
 	// The transport recorded the attempt, failed or not; the raw error may hold secrets,
 	// so only the recorded, redacted one is reported.
-	s.Flush()
 	if e := tag.get(); e != nil {
 		return *e, nil
 	}
@@ -326,15 +328,8 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 		b.body = &body
 	case orig.Request.Truncated:
 		return b, nil, fmt.Errorf("%s's request body was larger than the recording keeps, so it cannot be resent as is; give the body explicitly: %w", orig.ID, ErrNotReplayable)
-	case orig.Request.BodyEncoding == BodyEncodingBase64:
-		raw, err := orig.Request.DecodedBody()
-		if err != nil {
-			return b, nil, fmt.Errorf("%s's recorded body: %w", orig.ID, err)
-		}
-		body := string(raw)
-		b.body = &body
-	case orig.Request.Body != "" || orig.Request.BodySize > 0:
-		body := orig.Request.Body
+	case len(orig.Request.Body) > 0 || orig.Request.BodySize > 0:
+		body := string(orig.Request.Body)
 		b.body = &body
 	}
 
@@ -399,7 +394,7 @@ func (rp *Replayer) prepare(s *Session, orig Entry, edit Edit) (builtRequest, []
 
 // jsonEscape escapes a value for the inside of a JSON string.
 func jsonEscape(v string) string {
-	q := appendJSONString(nil, v)
+	q, _ := json.Marshal(v)
 	return string(q[1 : len(q)-1])
 }
 
@@ -492,10 +487,10 @@ func comparableBody(e Entry) string {
 		return ""
 	}
 	body := e.Response.Body
-	if e.Response.BodyEncoding == "" && looksLikeJSON([]byte(body)) {
-		if pretty, ok := indentJSON([]byte(body)); ok {
+	if looksLikeJSON(body) {
+		if pretty, ok := indentJSON(body); ok {
 			return pretty
 		}
 	}
-	return body
+	return string(body)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func callIn(t *testing.T, s *Session, step string) string {
 
 func TestReplayRetriesAFlakyAPI(t *testing.T) {
 	srv := startSandbox(t, sandbox.Happy)
-	s := startSession(t, openStore(t, WithStepFunc(stepFromContext)))
+	s := startSession(t, openStore(t))
 	runFlow(t, s, srv.BaseURL(), "userinfo")
 	orig := callIn(t, s, "userinfo")
 
@@ -100,7 +101,7 @@ func TestReplayRetriesAFlakyAPI(t *testing.T) {
 
 func TestReplayHonoursRetryAfter(t *testing.T) {
 	srv := startSandbox(t, sandbox.Happy)
-	s := startSession(t, openStore(t, WithStepFunc(stepFromContext)))
+	s := startSession(t, openStore(t))
 	runFlow(t, s, srv.BaseURL(), "userinfo")
 	srv.SetScenario(sandbox.RateLimited) // two 429s with Retry-After: 1, then 200
 	sl := &sleeps{}
@@ -260,7 +261,7 @@ func TestReplayInANewProcessNeedsTheSecrets(t *testing.T) {
 			t.Errorf("server received %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if strings.Contains(res.Last().Response.Body, secret) || strings.Contains(res.Last().Request.Header.Get("Authorization"), secret) {
+	if strings.Contains(string(res.Last().Response.Body), secret) || strings.Contains(res.Last().Request.Header.Get("Authorization"), secret) {
 		t.Error("the replay's recording holds the secret it resolved")
 	}
 }
@@ -299,7 +300,7 @@ func TestReplayWithAFreshToken(t *testing.T) {
 
 func TestObservedLegsAreNotReplayable(t *testing.T) {
 	s := startSession(t, openStore(t))
-	sum := s.Observe("authorize", LegAuthorizationURL, "https://www.linkedin.com/oauth/v2/authorization?client_id=x", "")
+	sum := s.Observe("authorize", httplog.LegAuthorizationURL, "https://www.linkedin.com/oauth/v2/authorization?client_id=x", "")
 	if _, err := (&Replayer{}).Replay(context.Background(), s, sum.ID, Edit{}); !errors.Is(err, ErrNotReplayable) {
 		t.Errorf("replaying a browser leg: %v", err)
 	}
@@ -324,7 +325,11 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"", time.Time{}, 0, false},
 	}
 	for _, tt := range tests {
-		e := &Entry{ServerDate: tt.date, Response: &Response{Status: 429, Header: http.Header{"Retry-After": {tt.header}}}}
+		h := http.Header{"Retry-After": {tt.header}}
+		if !tt.date.IsZero() {
+			h.Set("Date", tt.date.Format(http.TimeFormat))
+		}
+		e := &Entry{Exchange: httplog.Exchange{Response: &httplog.Response{Status: 429, Header: h}}}
 		got, ok := retryAfter(e, now)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("Retry-After %q: %s, %v; want %s, %v", tt.header, got, ok, tt.want, tt.ok)

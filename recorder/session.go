@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // EventType says what happened to a call.
@@ -49,8 +52,9 @@ type subscriber struct {
 	lost bool
 }
 
-// Session is one recording: a log on disk and the summaries of its calls in memory.
-// It is safe for concurrent use.
+// Session is one recording: a log on disk and the summaries of its calls in memory. It is an
+// httplog.Recorder: give its Transport to an http.Client, and every call is numbered as it
+// starts and written to the log, redacted, as it finishes. It is safe for concurrent use.
 type Session struct {
 	store *Store
 	hdr   sessionHeader
@@ -58,49 +62,64 @@ type Session struct {
 	red   *Redactor
 	opts  options
 
-	// The writer: finished calls wait in queue for one goroutine to write them. It stays
-	// a while after the queue empties, so a steady stream of calls does not start a
-	// goroutine (and grow its stack) for each one.
-	wmu   sync.Mutex
-	wcond *sync.Cond // signalled when busy clears and when the queue is taken
-	queue []*finished
-	// queuedBytes counts the bodies in queue; roomWaiters, the callers waiting for room.
-	queuedBytes int
-	roomWaiters int
-	busy        bool          // calls are queued or being written
-	running     bool          // a writer goroutine exists
-	stopping    bool          // the writer should leave once idle
-	wake        chan struct{} // tells an idle writer there is work
-	w           writer        // used only by the writer goroutine
-	fins        sync.Pool     // *finished, reused once written
-
-	// fmu guards the append handle and the log's size.
-	fmu       sync.Mutex
-	f         *os.File // append handle, opened on first write
+	mu        sync.Mutex // guards everything below; a call's record is written while holding it
+	f         *os.File   // append handle, opened on first write
 	size      int64
-	needBreak bool // the log ends in a torn line: start the next record on a new line
+	needBreak bool     // the log ends in a torn line: start the next record on a new line
+	rf        *os.File // read handle for Entry
+	maxSeq    int
+	calls     slots // in call order
+	inFlight  map[*httplog.Call]inFlight
+	kept      map[int]*Entry // calls whose record could not be written, so nothing is dropped
+	notes     map[string]json.RawMessage
+	subs      map[*subscriber]struct{}
+	skipped   int
+	err       error
+}
 
-	mu       sync.Mutex
-	rf       *os.File // read handle for Entry
-	maxSeq   int
-	slots    slotTable
-	strs     strTable       // the strings of slots
-	inFlight []*call        // calls in flight, so Close can record them; a handful at most
-	kept     map[int]*Entry // calls whose record could not be written, so nothing is dropped
-	subs     map[*subscriber]struct{}
-	skipped  int
-	err      error
+// slot is one call as kept in memory: its summary and where its record is in the log.
+type slot struct {
+	sum    Summary
+	off    int64
+	n      int // record length; 0 while pending or when the write failed
+	recSeq int // the number in the record, when loading renumbered a clash; else 0
+}
+
+// slots holds a session's calls in call order, in chunks that never move once allocated: a long
+// session grows without copying the calls it already has, which one slice would do again and
+// again on the path of every new call.
+type slots struct {
+	chunks [][]slot
+	n      int
+}
+
+const slotChunk = 1024
+
+func (t *slots) len() int { return t.n }
+
+func (t *slots) at(i int) *slot { return &t.chunks[i/slotChunk][i%slotChunk] }
+
+func (t *slots) push(sl slot) {
+	if t.n%slotChunk == 0 {
+		t.chunks = append(t.chunks, make([]slot, 0, slotChunk))
+	}
+	last := &t.chunks[len(t.chunks)-1]
+	*last = append(*last, sl)
+	t.n++
+}
+
+// inFlight is what Begin learned of a call that Finish needs.
+type inFlight struct {
+	seq int
+	tag *replayTag
 }
 
 func newSession(st *Store, hdr sessionHeader, path string, red *Redactor) *Session {
-	s := &Session{
+	return &Session{
 		store: st, hdr: hdr, path: path, red: red, opts: st.opts,
+		inFlight: map[*httplog.Call]inFlight{}, notes: map[string]json.RawMessage{},
 		subs: map[*subscriber]struct{}{},
 	}
-	s.wcond = sync.NewCond(&s.wmu)
-	s.wake = make(chan struct{}, 1)
-	s.fins.New = func() any { return new(finished) }
-	return s
 }
 
 // ID is the session id.
@@ -117,6 +136,9 @@ func (s *Session) Started() time.Time { return s.hdr.Started }
 
 // Path is the session log's file.
 func (s *Session) Path() string { return s.path }
+
+// Now is the session's clock.
+func (s *Session) Now() time.Time { return s.opts.now() }
 
 // Redactor is the session's redactor. Register the client secret and other known values
 // with AddSecret before recording so they are caught wherever they appear.
@@ -137,291 +159,198 @@ func (s *Session) Err() error {
 	return s.err
 }
 
-// loadedSlots gathers the calls of a log being loaded, in the order they were written.
-type loadedSlots struct {
-	calls []loadedCall
+// Transport returns a capturing transport over base (http.DefaultTransport when nil) that
+// records every call into the session.
+func (s *Session) Transport(base http.RoundTripper) *httplog.Transport {
+	return &httplog.Transport{Base: base, Recorder: s, BodyLimit: s.opts.bodyLimit, Now: s.opts.now}
 }
 
-type loadedCall struct {
-	sum Summary
-	off int64
-	n   int
+// replayKey carries replay bookkeeping on a request's context.
+type replayKey struct{}
+
+type replayTag struct {
+	of      string
+	step    string // the original's step, for a replay sent outside the flow
+	attempt int
+	mu      sync.Mutex
+	entry   *Entry
 }
 
-func (ld *loadedSlots) add(e *Entry, off int64, n int) {
-	ld.calls = append(ld.calls, loadedCall{sum: e.Summary(), off: off, n: n})
+func (tag *replayTag) set(e *Entry) {
+	tag.mu.Lock()
+	defer tag.mu.Unlock()
+	cp := *e
+	tag.entry = &cp
 }
 
-// setLoaded puts the loaded calls in call order. Two processes appending to one session
-// (a replay while the flow that recorded it still runs, say) can give two calls the same
-// number: the one written first keeps it, the other is numbered after the last call, so
-// neither is lost.
-func (s *Session) setLoaded(ld *loadedSlots) {
-	sort.SliceStable(ld.calls, func(i, j int) bool { return ld.calls[i].sum.Seq < ld.calls[j].sum.Seq })
-	for _, lc := range ld.calls {
-		s.maxSeq = max(s.maxSeq, lc.sum.Seq)
+func (tag *replayTag) get() *Entry {
+	tag.mu.Lock()
+	defer tag.mu.Unlock()
+	return tag.entry
+}
+
+// Begin numbers a call about to be sent and announces it as pending (httplog.Recorder).
+func (s *Session) Begin(c *httplog.Call) string {
+	req, ex := c.Request(), c.Snapshot()
+	step := ex.Step
+	tag, _ := req.Context().Value(replayKey{}).(*replayTag)
+	if tag != nil && step == "" {
+		step = tag.step
 	}
-	var renumbered []slot
-	prev := 0 // the number the previous record carried, before any renumbering
-	for i := range ld.calls {
-		lc := &ld.calls[i]
-		recSeq := lc.sum.Seq
-		clash := i > 0 && recSeq == prev
-		prev = recSeq
-		if clash {
-			s.maxSeq++
-			lc.sum.Seq, lc.sum.ID = s.maxSeq, callID(s.maxSeq)
-			sl := s.strs.pack(&lc.sum, lc.off, lc.n)
-			sl.recSeq = recSeq
-			renumbered = append(renumbered, sl)
-			continue
-		}
-		s.slots.push(s.strs.pack(&lc.sum, lc.off, lc.n))
+	// The pending summary shows the URL without its query, where secrets live; the full
+	// redacted URL replaces it when the call is recorded.
+	sum := Summary{Step: step, Kind: KindHTTP, Method: req.Method, Started: ex.Started,
+		URL: s.red.redactText(req.URL.Scheme+"://"+req.URL.Host+req.URL.EscapedPath(), nil)}
+	if tag != nil {
+		sum.ReplayOf, sum.Attempt = tag.of, tag.attempt
 	}
-	for _, sl := range renumbered {
-		s.slots.push(sl)
-	}
-}
-
-// begin reserves the next call number for sum and announces the pending call.
-func (s *Session) begin(sum *Summary, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.maxSeq++
-	sum.Seq = s.maxSeq
-	sum.ID = callID(sum.Seq)
-	sum.Pending = true
-	if c != nil {
-		// Set before the slot shows the call: Close may pick it up from there at once.
-		c.id, c.seq, c.step, c.started, c.replayOf, c.attempt = sum.ID, sum.Seq, sum.Step, sum.Started, sum.ReplayOf, sum.Attempt
-		s.inFlight = append(s.inFlight, c)
-	}
-	s.slots.push(s.strs.pack(sum, 0, 0))
-	if len(s.subs) > 0 {
-		s.publishLocked(Event{Type: EventBegin, Call: *sum})
-	}
+	s.beginLocked(&sum)
+	s.inFlight[c] = inFlight{seq: sum.Seq, tag: tag}
+	return sum.ID
 }
 
-// enqueue hands a finished call to the writer, starting one if none is running. The
-// caller's goroutine does no redaction, encoding or I/O, which keeps recording cheap.
-func (s *Session) enqueue(f *finished) {
-	size := len(f.reqBody) + len(f.respBody)
-	s.wmu.Lock()
-	// A writer that cannot keep up (its thread gets little CPU while other programs keep
-	// the CPUs busy) makes callers wait for room, rather than letting memory grow.
-	for s.running && len(s.queue) > 0 && (len(s.queue) >= s.opts.backlogCalls || s.queuedBytes+size > s.opts.backlogBytes) {
-		s.roomWaiters++
-		s.wcond.Wait()
-		s.roomWaiters--
-	}
-	s.queue = append(s.queue, f)
-	s.queuedBytes += size
-	s.busy = true
-	s.stopping = false
-	start := !s.running
-	s.running = true
-	s.wmu.Unlock()
-	if start {
-		if s.opts.lowPriority {
-			goLowPriority(s.drain)
-		} else {
-			go s.drain()
-		}
+// beginLocked reserves the next call number for sum and announces the pending call.
+func (s *Session) beginLocked(sum *Summary) {
+	s.maxSeq++
+	sum.Seq, sum.ID, sum.Pending = s.maxSeq, callID(s.maxSeq), true
+	s.calls.push(slot{sum: *sum})
+	s.publishLocked(Event{Type: EventBegin, Call: *sum})
+}
+
+// Finish redacts a finished call and appends it to the log (httplog.Recorder).
+func (s *Session) Finish(c *httplog.Call, ex *httplog.Exchange) {
+	s.mu.Lock()
+	fl, ok := s.inFlight[c]
+	delete(s.inFlight, c)
+	s.mu.Unlock()
+	if !ok {
 		return
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default: // a wake-up is already pending
+	e := s.build(ex, fl.seq, fl.tag)
+	s.commit(&e)
+	if fl.tag != nil {
+		fl.tag.set(&e)
 	}
 }
 
-// writerLinger is how long an idle writer waits for more calls before it leaves.
-const writerLinger = 500 * time.Millisecond
-
-// maxWrite is the most the writer encodes before writing, so a long backlog goes out in
-// pieces instead of growing one buffer.
-const maxWrite = 1 << 20
-
-// drain writes queued calls until none has come for a while. Calls that finished
-// together go out in one write.
-func (s *Session) drain() {
-	// Only one writer runs at a time (running, under wmu, hands over), so its scratch
-	// space is its own.
-	w := &s.w
-	if s.opts.writerStarted != nil {
-		s.opts.writerStarted()
+// Observe records a browser leg the tool did not make itself: the authorization URL it sent
+// the user to (httplog.LegAuthorizationURL) or the redirect it received
+// (httplog.LegBrowserRedirect). Codes and state in the URL are redacted and remembered like any
+// other secret. It returns the leg as recorded.
+func (s *Session) Observe(step, leg, rawURL, note string) Entry {
+	sum := Summary{Step: step, Kind: KindObserved, Leg: leg, Method: http.MethodGet, Started: s.opts.now()}
+	s.mu.Lock()
+	s.beginLocked(&sum)
+	s.mu.Unlock()
+	learn := func(kind, value, fp string) { s.red.AddSecret(kind, value) }
+	e := Entry{
+		Exchange: httplog.Exchange{ID: sum.ID, Step: step, Leg: leg, Started: sum.Started,
+			Request: httplog.Request{Method: http.MethodGet, URL: s.red.redactURL(rawURL, learn)}},
+		SessionID: s.hdr.ID, Seq: sum.Seq, Kind: KindObserved, Note: s.red.RedactString(note),
 	}
-	tick := time.NewTicker(writerLinger)
-	defer tick.Stop()
-	worked := true
-	for {
-		s.wmu.Lock()
-		w.batch = append(w.batch[:0], s.queue...)
-		clear(s.queue)
-		s.queue = s.queue[:0]
-		s.queuedBytes = 0
-		if s.roomWaiters > 0 {
-			s.wcond.Broadcast()
-		}
-		if len(w.batch) == 0 {
-			s.busy = false
-			s.wcond.Broadcast()
-			if s.stopping {
-				s.running = false
-				s.wmu.Unlock()
-				return
-			}
-			s.wmu.Unlock()
-			select {
-			case <-s.wake:
-			case <-tick.C:
-				if !worked {
-					s.wmu.Lock()
-					s.stopping = true // leaves unless a call came meanwhile
-					s.wmu.Unlock()
-				}
-				worked = false
-			}
-			continue
-		}
-		s.wmu.Unlock()
-		worked = true
-		for batch := w.batch; len(batch) > 0; {
-			n := 0
-			w.buf = w.buf[:0]
-			for n < len(batch) && len(w.buf) < maxWrite {
-				f := batch[n]
-				if f.observed != nil {
-					w.buildObserved(s, f)
-				} else {
-					w.build(s, f)
-				}
-				w.buf = encodeRecord(w.buf, batch[n])
-				n++
-			}
-			s.publish(w.buf, batch[:n])
-			for _, f := range batch[:n] {
-				if f.c != nil && f.c.tag != nil {
-					e := f.entry()
-					f.c.tag.set(&e)
-				}
-				s.recycle(f)
-			}
-			batch = batch[n:]
-		}
-		clear(w.batch)
-		if cap(w.buf) > 2*maxWrite {
-			w.buf = nil // do not hold on to the memory of one huge call
-		}
-	}
+	s.commit(&e)
+	return e
 }
 
-// Flush waits until every finished call has been written to the log. A call is on disk
-// once its EventFinish is published; Close flushes too.
-func (s *Session) Flush() {
-	s.wmu.Lock()
-	for s.busy {
-		s.wcond.Wait()
-	}
-	s.wmu.Unlock()
-}
-
-// stopWriter tells an idle writer to leave now rather than linger.
-func (s *Session) stopWriter() {
-	s.wmu.Lock()
-	s.stopping = s.running
-	s.wmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// encodeRecord appends f's framed log record to buf and notes where it is.
-func encodeRecord(buf []byte, f *finished) []byte {
-	f.recStart = len(buf)
-	buf = append(buf, "00000000 "...) // checksum, filled in by frameInPlace
-	buf = encodeCall(buf, f)
-	buf = frameInPlace(buf, f.recStart)
-	f.recEnd = len(buf)
-	return buf
-}
-
-// publish writes the records of built calls, encoded in buf, with one write and
-// announces them.
-func (s *Session) publish(buf []byte, batch []*finished) error {
-
-	// The write holds only the file lock, so starting calls never wait on the disk.
-	s.fmu.Lock()
-	off, foreignMax, werr := s.writeLocked(buf)
-	s.fmu.Unlock()
-
+// commit writes a built entry to the log with one write and publishes it. A failed write keeps
+// the entry in memory, so nothing is dropped.
+func (s *Session) commit(e *Entry) {
+	rec := recordOf(e)
+	line, err := encodeRecord(record{Type: recordCall, Call: &rec})
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Calls another process appended meanwhile: number ours after them from now on.
-	s.maxSeq = max(s.maxSeq, foreignMax)
-	for _, f := range batch {
-		e := &f.e
-		sum := e.Summary()
-		sl := s.slotLocked(e.Seq)
-		s.landedLocked(e.Seq)
-		if werr == nil {
-			*sl = s.strs.pack(&sum, off+int64(f.recStart), f.recEnd-f.recStart)
-			delete(s.kept, e.Seq)
-		} else {
-			*sl = s.strs.pack(&sum, 0, 0)
-			kept := f.entry() // nothing is dropped: the entry stays in memory
-			if s.kept == nil {
-				s.kept = map[int]*Entry{}
-			}
-			s.kept[e.Seq] = &kept
-			if s.err == nil {
-				s.err = fmt.Errorf("record call %s: %w", e.ID, werr)
-			}
-		}
-		if len(s.subs) > 0 {
-			s.publishLocked(Event{Type: EventFinish, Call: sum})
-		}
+	var off int64
+	if err == nil {
+		off, err = s.writeLocked(line)
 	}
-	return werr
-}
-
-// landedLocked forgets call seq as in flight.
-func (s *Session) landedLocked(seq int) {
-	for i, c := range s.inFlight {
-		if c.seq == seq {
-			last := len(s.inFlight) - 1
-			s.inFlight[i], s.inFlight[last] = s.inFlight[last], nil
-			s.inFlight = s.inFlight[:last]
-			return
+	i, ok := s.findLocked(e.Seq)
+	if !ok {
+		// Unreachable while every call goes through beginLocked; if one did not, keep it anyway.
+		s.calls.push(slot{})
+		i = s.calls.len() - 1
+	}
+	sl := s.calls.at(i)
+	sl.sum = e.Summary()
+	if err == nil {
+		sl.off, sl.n = off, len(line)
+	} else {
+		if s.kept == nil {
+			s.kept = map[int]*Entry{}
+		}
+		kept := *e
+		s.kept[e.Seq] = &kept
+		if s.err == nil {
+			s.err = fmt.Errorf("record call %s: %w", e.ID, err)
 		}
 	}
+	s.publishLocked(Event{Type: EventFinish, Call: sl.sum})
 }
 
-// slotLocked returns the slot of call seq, which begin created.
-func (s *Session) slotLocked(seq int) *slot {
-	if i, ok := s.slots.find(seq); ok {
-		return s.slots.at(i)
+// findLocked returns the index of call seq. Calls are numbered consecutively, so the guess from
+// the last call is right unless the log lost records; then it searches.
+func (s *Session) findLocked(seq int) (int, bool) {
+	n := s.calls.len()
+	if n == 0 {
+		return 0, false
 	}
-	// Unreachable while every call goes through begin; if one did not, keep it anyway.
-	s.slots.insert(slot{seq: seq})
-	i, _ := s.slots.find(seq)
-	return s.slots.at(i)
+	if g := n - 1 - (s.calls.at(n-1).sum.Seq - seq); g >= 0 && g < n && s.calls.at(g).sum.Seq == seq {
+		return g, true
+	}
+	i := sort.Search(n, func(i int) bool { return s.calls.at(i).sum.Seq >= seq })
+	return i, i < n && s.calls.at(i).sum.Seq == seq
 }
 
-// writeLocked appends framed records with a single write and returns their offset, and
-// the highest call number among records another process appended since our last write.
-// The caller holds fmu.
-func (s *Session) writeLocked(line []byte) (off int64, foreignMax int, err error) {
+// Annotate stores a named value with the session (the context a flow ran in, the diagnoses it
+// made), so that commands reading the session later see what the recording one saw. The value is
+// JSON, redacted like a body; a later value under the same name replaces the earlier one.
+func (s *Session) Annotate(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("annotate session with %s: %w", name, err)
+	}
+	b = s.red.RedactBody("application/json", b)
+	payload, err := json.Marshal(record{Type: recordNote, Name: name, Value: b})
+	if err != nil {
+		return fmt.Errorf("annotate session with %s: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notes[name] = b
+	if _, err := s.writeLocked(appendRecord(nil, payload)); err != nil {
+		return fmt.Errorf("annotate session with %s: %w", name, err)
+	}
+	return nil
+}
+
+// Annotation reads the value stored under name into v; false when there is none.
+func (s *Session) Annotation(name string, v any) (bool, error) {
+	s.mu.Lock()
+	b, ok := s.notes[name]
+	s.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("session %s: its %s cannot be read: %w", s.hdr.ID, name, err)
+	}
+	return true, nil
+}
+
+// writeLocked appends framed records with a single write and returns their offset. Another
+// process appending to the session meanwhile moves the end of the log; its calls are then
+// numbered before ours from now on.
+func (s *Session) writeLocked(line []byte) (int64, error) {
 	if s.f == nil {
 		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		fi, err := f.Stat()
 		if err != nil {
 			f.Close()
-			return 0, 0, err
+			return 0, err
 		}
 		s.f, s.size = f, fi.Size()
 		s.needBreak = s.size > 0 && !endsWithNewline(s.path, s.size)
@@ -429,7 +358,7 @@ func (s *Session) writeLocked(line []byte) (off int64, foreignMax int, err error
 	if s.needBreak {
 		// The previous writer died mid-record: end its torn line so ours parses.
 		if _, err := s.f.Write([]byte{'\n'}); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		s.size++
 		s.needBreak = false
@@ -438,20 +367,19 @@ func (s *Session) writeLocked(line []byte) (off int64, foreignMax int, err error
 	if err != nil {
 		s.size += int64(n)
 		s.needBreak = n > 0
-		return 0, 0, err
+		return 0, err
 	}
-	// Another process appending to the session (a replay, say) moves the end of the log:
-	// the record went to the real end, where the append handle's offset now stands.
+	// The record went to the real end of the file, where the append handle's offset now stands.
 	end, err := s.f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		end = s.size + int64(n)
 	}
-	off = end - int64(n)
+	off := end - int64(n)
 	if off > s.size {
-		foreignMax = s.highestSeqIn(s.size, off)
+		s.maxSeq = max(s.maxSeq, s.highestSeqIn(s.size, off))
 	}
 	s.size = end
-	return off, foreignMax, nil
+	return off, nil
 }
 
 // highestSeqIn returns the highest call number of the records in the log between two
@@ -490,20 +418,13 @@ func endsWithNewline(path string, size int64) bool {
 	return b[0] == '\n'
 }
 
-// encodeCall appends the JSON payload of a call record to dst.
-func encodeCall(dst []byte, f *finished) []byte {
-	dst = append(dst, `{"type":"call","call":`...)
-	dst = appendCallJSON(dst, &f.e, f.reqHeader, f.respHeader, f.refs)
-	return append(dst, '}')
-}
-
 // Entries returns the summaries of all calls in call order, pending ones included.
 func (s *Session) Entries() []Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Summary, s.slots.len())
+	out := make([]Summary, s.calls.len())
 	for i := range out {
-		out[i] = s.strs.summary(s.slots.at(i))
+		out[i] = s.calls.at(i).sum
 	}
 	return out
 }
@@ -514,24 +435,19 @@ func (s *Session) Entry(id string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	s.Flush()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.slots.find(seq)
+	i, ok := s.findLocked(seq)
 	if !ok {
-		return Entry{}, fmt.Errorf("call %s is not in session %s (it has %d calls): %w", callID(seq), s.hdr.ID, s.slots.len(), ErrNotFound)
+		return Entry{}, fmt.Errorf("call %s is not in session %s (it has %d calls): %w", callID(seq), s.hdr.ID, s.calls.len(), ErrNotFound)
 	}
-	sl := *s.slots.at(i)
+	sl := *s.calls.at(i)
 	switch {
 	case s.kept[seq] != nil:
 		return *s.kept[seq], nil
-	case sl.pending:
+	case sl.sum.Pending:
 		return Entry{}, fmt.Errorf("call %s: %w", callID(seq), ErrPending)
 	}
-	return s.readLocked(sl)
-}
-
-func (s *Session) readLocked(sl slot) (Entry, error) {
 	if s.rf == nil {
 		f, err := os.Open(s.path)
 		if err != nil {
@@ -539,25 +455,51 @@ func (s *Session) readLocked(sl slot) (Entry, error) {
 		}
 		s.rf = f
 	}
-	line := make([]byte, sl.n)
-	if _, err := s.rf.ReadAt(line, sl.off); err != nil {
-		return Entry{}, fmt.Errorf("read call %s: %w", callID(sl.seq), err)
+	return readCall(s.rf, sl, nil)
+}
+
+// readCall reads one call's record at its slot, into buf when it is large enough.
+func readCall(r io.ReaderAt, sl slot, buf []byte) (Entry, error) {
+	if cap(buf) < sl.n {
+		buf = make([]byte, sl.n)
 	}
-	return decodeCallLine(line, sl)
+	line := buf[:sl.n]
+	if _, err := r.ReadAt(line, sl.off); err != nil {
+		return Entry{}, fmt.Errorf("read call %s: %w", sl.sum.ID, err)
+	}
+	payload, err := parseRecord(bytes.TrimSuffix(line, []byte{'\n'}))
+	if err != nil {
+		return Entry{}, fmt.Errorf("read call %s: %w: %w", sl.sum.ID, ErrCorrupt, err)
+	}
+	var rec record
+	want := sl.sum.Seq
+	if sl.recSeq != 0 {
+		want = sl.recSeq
+	}
+	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != want {
+		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", sl.sum.ID, ErrCorrupt)
+	}
+	if sl.recSeq != 0 {
+		rec.Call.Seq, rec.Call.ID = sl.sum.Seq, sl.sum.ID // renumbered when loaded
+	}
+	e, err := rec.Call.entry()
+	if err != nil {
+		return Entry{}, fmt.Errorf("read call %s: %w: %w", sl.sum.ID, ErrCorrupt, err)
+	}
+	return e, nil
 }
 
 // Each calls fn for every finished call in call order, reading bodies from disk one
 // call at a time so memory stays flat however long the session is.
 func (s *Session) Each(fn func(Entry) error) error {
-	s.Flush()
 	s.mu.Lock()
-	slots := make([]slot, 0, s.slots.len())
-	kept := make(map[int]*Entry, len(s.kept))
-	for i := range s.slots.len() {
-		if sl := s.slots.at(i); !sl.pending {
-			slots = append(slots, *sl)
+	done := make([]slot, 0, s.calls.len())
+	for i := range s.calls.len() {
+		if sl := s.calls.at(i); !sl.sum.Pending {
+			done = append(done, *sl)
 		}
 	}
+	kept := make(map[int]*Entry, len(s.kept))
 	for seq, e := range s.kept {
 		kept[seq] = e
 	}
@@ -567,20 +509,16 @@ func (s *Session) Each(fn func(Entry) error) error {
 		return fmt.Errorf("open session log: %w", err)
 	}
 	defer f.Close()
-	var line []byte
-	for _, sl := range slots {
-		var e Entry
-		if k := kept[sl.seq]; k != nil {
+	var buf []byte
+	for _, sl := range done {
+		e, err := Entry{}, error(nil)
+		if k := kept[sl.sum.Seq]; k != nil {
 			e = *k
 		} else {
-			if cap(line) < sl.n {
-				line = make([]byte, sl.n)
+			if cap(buf) < sl.n {
+				buf = make([]byte, sl.n)
 			}
-			line = line[:sl.n]
-			if _, err := f.ReadAt(line, sl.off); err != nil {
-				return fmt.Errorf("read call %s: %w", callID(sl.seq), err)
-			}
-			if e, err = decodeCallLine(line, sl); err != nil {
+			if e, err = readCall(f, sl, buf); err != nil {
 				return err
 			}
 		}
@@ -589,40 +527,6 @@ func (s *Session) Each(fn func(Entry) error) error {
 		}
 	}
 	return nil
-}
-
-func decodeCallLine(line []byte, sl slot) (Entry, error) {
-	payload, err := parseRecord(bytes.TrimSuffix(line, []byte{'\n'}))
-	if err != nil {
-		return Entry{}, fmt.Errorf("read call %s: %w: %w", callID(sl.seq), ErrCorrupt, err)
-	}
-	var rec record
-	want := sl.seq
-	if sl.recSeq != 0 {
-		want = sl.recSeq
-	}
-	if err := json.Unmarshal(payload, &rec); err != nil || rec.Call == nil || rec.Call.Seq != want {
-		return Entry{}, fmt.Errorf("read call %s: record does not match: %w", callID(sl.seq), ErrCorrupt)
-	}
-	if sl.recSeq != 0 {
-		rec.Call.Seq, rec.Call.ID = sl.seq, callID(sl.seq) // renumbered when loaded
-	}
-	return *rec.Call, nil
-}
-
-// Observe records a browser leg the tool did not make itself: the authorization URL it
-// sent the user to (LegAuthorizationURL) or the redirect it received (LegBrowserRedirect).
-// Codes and state in the URL are redacted and remembered like any other secret. Like a
-// call, the leg is redacted and written by the writer, not on the caller's goroutine: the
-// summary returned is the pending one, and Flush waits for the leg to be on disk. Write
-// errors show in Err.
-func (s *Session) Observe(step, leg, rawURL, note string) Summary {
-	sum := Summary{Step: step, Kind: KindObserved, Leg: leg, Method: "GET", Started: s.opts.now()}
-	s.begin(&sum, nil)
-	f := s.fins.Get().(*finished)
-	f.observed = &observedLeg{sum: sum, url: rawURL, note: note}
-	s.enqueue(f)
-	return sum
 }
 
 // Subscribe returns a channel of live events and a function that ends the subscription.
@@ -664,20 +568,21 @@ func (s *Session) publishLocked(ev Event) {
 	}
 }
 
-// Close records calls whose response bodies were never read to the end as incomplete,
-// waits for every finished call to be written, ends subscriptions and releases the
-// log's file handles. Its error includes the first failed write (see Err). A closed session can still
-// record: the log is reopened on the next write.
+// Close records calls still in flight (their answers, or the rest of their bodies, never
+// came) as incomplete, ends subscriptions and releases the log's file handles. Its error
+// includes the first failed write (see Err). A closed session can still record: the log is
+// reopened on the next write.
 func (s *Session) Close() error {
 	s.mu.Lock()
-	pending := slices.Clone(s.inFlight)
-	s.mu.Unlock()
-	sort.Slice(pending, func(i, j int) bool { return pending[i].seq < pending[j].seq })
-	for _, c := range pending {
-		c.abandon()
+	pending := make([]*httplog.Call, 0, len(s.inFlight))
+	for c := range s.inFlight {
+		pending = append(pending, c)
 	}
-	s.Flush()
-	s.stopWriter()
+	slices.SortFunc(pending, func(a, b *httplog.Call) int { return s.inFlight[a].seq - s.inFlight[b].seq })
+	s.mu.Unlock()
+	for _, c := range pending {
+		c.Abandon() // finishes the call: Finish writes it
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sub := range s.subs {
@@ -685,12 +590,10 @@ func (s *Session) Close() error {
 		close(sub.ch)
 	}
 	errs := []error{s.err}
-	s.fmu.Lock()
 	if s.f != nil {
 		errs = append(errs, s.f.Close())
 		s.f = nil
 	}
-	s.fmu.Unlock()
 	if s.rf != nil {
 		errs = append(errs, s.rf.Close())
 		s.rf = nil

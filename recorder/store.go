@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 // Errors callers branch on.
@@ -34,7 +35,7 @@ const logFormat = 1
 const logExt = ".log"
 
 // DefaultBodyLimit caps the bytes of each body kept in the log.
-const DefaultBodyLimit = 1 << 20
+const DefaultBodyLimit = httplog.DefaultBodyLimit
 
 // SessionMeta describes what a session was recorded against. It holds no secrets and
 // feeds the bundle's config.json.
@@ -64,11 +65,20 @@ type sessionHeader struct {
 	Host    HostInfo    `json:"host"`
 }
 
-// record is one line of the log.
+// Record types of the log.
+const (
+	recordSession = "session"
+	recordCall    = "call"
+	recordNote    = "note"
+)
+
+// record is one line of the log: the session header, a call, or a named note (Annotate).
 type record struct {
-	Type    string         `json:"type"` // "session" or "call"
-	Session *sessionHeader `json:"session,omitempty"`
-	Call    *Entry         `json:"call,omitempty"`
+	Type    string          `json:"type"`
+	Session *sessionHeader  `json:"session,omitempty"`
+	Call    *callRecord     `json:"call,omitempty"`
+	Name    string          `json:"name,omitempty"`
+	Value   json.RawMessage `json:"value,omitempty"`
 }
 
 // SessionInfo is one line of the session list.
@@ -91,13 +101,8 @@ type Option func(*options)
 type options struct {
 	now         func() time.Time
 	ids         io.Reader
-	step        func(*http.Request) string
 	bodyLimit   int
 	eventBuffer int
-	lowPriority bool
-	// The most calls, and body bytes, waiting for the writer before callers wait.
-	backlogCalls, backlogBytes int
-	writerStarted              func() // for tests: runs on a writer's goroutine as it starts
 }
 
 // WithClock sets the clock used for timestamps and durations.
@@ -106,21 +111,12 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithIDs sets the randomness behind session ids, for reproducible tests.
 func WithIDs(r io.Reader) Option { return func(o *options) { o.ids = r } }
 
-// WithStepFunc labels each call with the flow step it belongs to, typically read from a
-// context key the flow package sets; the recorder knows nothing of the flow.
-func WithStepFunc(f func(*http.Request) string) Option { return func(o *options) { o.step = f } }
-
 // WithBodyLimit caps the bytes of each body kept; longer bodies are marked truncated.
 func WithBodyLimit(n int) Option { return func(o *options) { o.bodyLimit = n } }
 
 // WithEventBuffer sets how many live events a slow subscriber may fall behind before it
 // is told to reload.
 func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuffer = n } }
-
-// WithLowPriorityWriter says whether the writer redacts, encodes and writes calls on a
-// thread of lowered priority (Linux; the default), so recording runs while calls wait on
-// the network instead of competing with the client and a local server for the CPU.
-func WithLowPriorityWriter(on bool) Option { return func(o *options) { o.lowPriority = on } }
 
 // Store is a directory of session logs.
 type Store struct {
@@ -131,8 +127,7 @@ type Store struct {
 // Open opens (creating with mode 0700) the directory holding session logs. The caller
 // resolves the directory; the recorder reads no environment variables.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256, lowPriority: true,
-		backlogCalls: 4096, backlogBytes: 64 << 20}
+	o := options{now: time.Now, ids: rand.Reader, bodyLimit: DefaultBodyLimit, eventBuffer: 256}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -184,7 +179,7 @@ func (st *Store) NewSession(meta SessionMeta) (*Session, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create session log: %w", err)
 		}
-		payload, err := json.Marshal(record{Type: "session", Session: &hdr})
+		payload, err := json.Marshal(record{Type: recordSession, Session: &hdr})
 		if err != nil {
 			f.Close()
 			os.Remove(path)
@@ -244,24 +239,27 @@ func (st *Store) logNames() ([]string, error) {
 	return ids, nil
 }
 
-// summaryDigest is the part of a call record its Summary needs: loading a session decodes
-// no headers or bodies, which stay on disk until Entry asks for them.
+// summaryDigest is the part of a record loading needs: a call's summary fields (no headers or
+// bodies, which stay on disk until Entry asks for them), or a note.
 type summaryDigest struct {
-	Call *callSummary `json:"call"`
+	Type  string          `json:"type"`
+	Call  *callSummary    `json:"call"`
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
 }
 
 type callSummary struct {
-	ID        string        `json:"id"`
-	Seq       int           `json:"seq"`
-	Step      string        `json:"step"`
-	Kind      Kind          `json:"kind"`
-	Leg       string        `json:"leg"`
-	Started   time.Time     `json:"started"`
-	Duration  time.Duration `json:"duration_ns"`
-	Error     string        `json:"error"`
-	ErrorKind ErrorKind     `json:"error_kind"`
-	ReplayOf  string        `json:"replay_of"`
-	Attempt   int           `json:"attempt"`
+	ID        string            `json:"id"`
+	Seq       int               `json:"seq"`
+	Step      string            `json:"step"`
+	Kind      Kind              `json:"kind"`
+	Leg       string            `json:"leg"`
+	Started   time.Time         `json:"started"`
+	Duration  time.Duration     `json:"duration_ns"`
+	Error     string            `json:"error"`
+	ErrorKind httplog.ErrorKind `json:"error_kind"`
+	ReplayOf  string            `json:"replay_of"`
+	Attempt   int               `json:"attempt"`
 	Request   struct {
 		Method string `json:"method"`
 		URL    string `json:"url"`
@@ -273,11 +271,11 @@ type callSummary struct {
 
 // entry is the digest as an Entry holding what Summary reads.
 func (c *callSummary) entry() Entry {
-	e := Entry{ID: c.ID, Seq: c.Seq, Step: c.Step, Kind: c.Kind, Leg: c.Leg, Started: c.Started, Duration: c.Duration,
-		Error: c.Error, ErrorKind: c.ErrorKind, ReplayOf: c.ReplayOf, Attempt: c.Attempt,
-		Request: Request{Method: c.Request.Method, URL: c.Request.URL}}
+	e := Entry{Exchange: httplog.Exchange{ID: c.ID, Step: c.Step, Leg: c.Leg, Started: c.Started, Duration: c.Duration,
+		Error: c.Error, ErrorKind: c.ErrorKind, Request: httplog.Request{Method: c.Request.Method, URL: c.Request.URL}},
+		Seq: c.Seq, Kind: c.Kind, ReplayOf: c.ReplayOf, Attempt: c.Attempt}
 	if c.Response != nil {
-		e.Response = &Response{Status: c.Response.Status}
+		e.Response = &httplog.Response{Status: c.Response.Status}
 	}
 	return e
 }
@@ -286,6 +284,7 @@ func (c *callSummary) entry() Entry {
 type callDigest struct {
 	Call *struct {
 		Kind     Kind          `json:"kind"`
+		Leg      string        `json:"leg"`
 		Started  time.Time     `json:"started"`
 		Duration time.Duration `json:"duration_ns"`
 		Error    string        `json:"error"`
@@ -343,9 +342,10 @@ func (st *Store) info(id string) (SessionInfo, error) {
 		case d.Call != nil:
 			info.Calls++
 			c := d.Call
-			e := Entry{Kind: c.Kind, Error: c.Error, Request: Request{URL: c.Request.URL}}
+			e := Entry{Exchange: httplog.Exchange{Error: c.Error, Request: httplog.Request{URL: c.Request.URL}}, Kind: c.Kind}
+			e.Leg = c.Leg
 			if c.Response != nil {
-				e.Response = &Response{Status: c.Response.Status}
+				e.Response = &httplog.Response{Status: c.Response.Status}
 			}
 			if e.Failed() {
 				info.Failed++
@@ -466,7 +466,7 @@ func (st *Store) Load(id string) (*Session, error) {
 	}
 	defer f.Close()
 	var s *Session
-	var loaded loadedSlots
+	var loaded []slot
 	red := NewRedactor()
 	res, err := scanRecords(f, func(off int64, n int, payload []byte) error {
 		if s == nil && bytes.Contains(payload[:min(len(payload), 32)], []byte(`"type":"session"`)) {
@@ -477,18 +477,21 @@ func (st *Store) Load(id string) (*Session, error) {
 			s = newSession(st, *rec.Session, path, red)
 			return nil
 		}
-		var d summaryDigest
-		if err := json.Unmarshal(payload, &d); err != nil || d.Call == nil {
-			if s != nil {
-				s.skipped++
-			}
-			return nil
-		}
 		if s == nil {
-			return nil // our writer never puts a call before the header
+			return nil // our writer never puts a record before the header
 		}
-		e := d.Call.entry()
-		loaded.add(&e, off, n)
+		var d summaryDigest
+		switch {
+		case json.Unmarshal(payload, &d) != nil:
+			s.skipped++
+		case d.Type == recordNote && d.Name != "":
+			s.notes[d.Name] = d.Value
+		case d.Call != nil:
+			e := d.Call.entry()
+			loaded = append(loaded, slot{sum: e.Summary(), off: off, n: n})
+		default:
+			s.skipped++
+		}
 		return nil
 	})
 	if err != nil {
@@ -498,6 +501,34 @@ func (st *Store) Load(id string) (*Session, error) {
 		return nil, fmt.Errorf("session %s has no readable header: %w", resolved, ErrCorrupt)
 	}
 	s.skipped += res.skipped // the first write measures the log's end again, torn tail included
-	s.setLoaded(&loaded)
+	s.setLoaded(loaded)
 	return s, nil
+}
+
+// setLoaded puts the loaded calls in call order. Two processes appending to one session
+// (a replay while the flow that recorded it still runs, say) can give two calls the same
+// number: the one written first keeps it, the other is numbered after the last call, so
+// neither is lost.
+func (s *Session) setLoaded(calls []slot) {
+	sort.SliceStable(calls, func(i, j int) bool { return calls[i].sum.Seq < calls[j].sum.Seq })
+	for _, c := range calls {
+		s.maxSeq = max(s.maxSeq, c.sum.Seq)
+	}
+	var renumbered []slot
+	prev := 0 // the number the previous record carried, before any renumbering
+	for i, c := range calls {
+		recSeq := c.sum.Seq
+		clash := i > 0 && recSeq == prev
+		prev = recSeq
+		if clash {
+			s.maxSeq++
+			c.sum.Seq, c.sum.ID, c.recSeq = s.maxSeq, callID(s.maxSeq), recSeq
+			renumbered = append(renumbered, c)
+			continue
+		}
+		s.calls.push(c)
+	}
+	for _, c := range renumbered {
+		s.calls.push(c)
+	}
 }

@@ -9,27 +9,27 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/oauthdiag/oauthdiag/bundle"
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 // bundleDoneMsg reports a written (or failed) support bundle.
 type bundleDoneMsg struct {
-	summary recorder.BundleSummary
+	summary bundle.Summary
 	err     error
 }
 
-// bundleCmd writes the support bundle: the session's calls (redacted), the configuration,
-// and the diagnoses of the flow's failed steps and of the failed calls.
-func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, stepDiags []inspector.Diagnosis) tea.Cmd {
+// bundleCmd writes the support bundle: the session's calls (redacted), the configuration, and
+// the diagnoses the flow stored with the session plus those of the calls after it.
+func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return bundleDoneMsg{err: fmt.Errorf("creating the bundle directory %s: %w", dir, err)}
 		}
 		name := fmt.Sprintf("oauthdiag-bundle-%s-%s.zip", s.ID(), now.UTC().Format("20060102T150405Z"))
 		path := filepath.Join(dir, name)
-		sum, err := recorder.WriteBundle(path, s, recorder.BundleInfo{Findings: inspector.SessionFindings(s, now, stepDiags), ToolVersion: toolVersion,
-			Now: func() time.Time { return now }})
+		sum, err := bundle.Write(path, s, bundle.Options{ToolVersion: toolVersion, Now: func() time.Time { return now }})
 		if err != nil {
 			return bundleDoneMsg{err: fmt.Errorf("writing the bundle %s: %w", path, err)}
 		}
@@ -38,7 +38,7 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time, step
 }
 
 // bundleView is the summary shown after an export.
-func bundleView(st *Styles, sum recorder.BundleSummary, w int) string {
+func bundleView(st *Styles, sum bundle.Summary, w int) string {
 	var b strings.Builder
 	row := func(k, v string) {
 		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-10s", k))+" "+st.Table.Value.Render(v), w) + "\n")
@@ -51,7 +51,7 @@ func bundleView(st *Styles, sum recorder.BundleSummary, w int) string {
 		files = append(files, fmt.Sprintf("%s (%s)", f.Name, byteSize(f.Size)))
 	}
 	row("files", strings.Join(files, ", "))
-	red := recorder.RedactionList(sum.Redactions)
+	red := bundle.RedactionList(sum.Redactions)
 	if len(red) == 0 {
 		red = []string{"nothing needed redacting"}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
@@ -15,21 +16,28 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/oauthdiag/oauthdiag/bundle"
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
-// entryLoadedMsg brings a call's full record, read from the session log.
+// entryLoadedMsg brings a call's full record, read from the session log, and its diagnosis.
 type entryLoadedMsg struct {
-	id    string
-	entry recorder.Entry
-	err   error
+	id        string
+	entry     recorder.Entry
+	diagnoses []inspector.Diagnosis
+	err       error
 }
 
+// loadEntryCmd reads a call and diagnoses it in the context its session's flow stored.
 func loadEntryCmd(s *recorder.Session, id string) tea.Cmd {
 	return func() tea.Msg {
 		e, err := s.Entry(id)
-		return entryLoadedMsg{id: id, entry: e, err: err}
+		msg := entryLoadedMsg{id: id, entry: e, err: err}
+		if err == nil {
+			msg.diagnoses = diagnoseEntry(e, bundle.Facts(s).Context(e.Started))
+		}
+		return msg
 	}
 }
 
@@ -173,7 +181,7 @@ func (d callDetail) Update(msg tea.Msg) (callDetail, tea.Cmd) {
 		}
 		e := msg.entry
 		d.entry = &e
-		d.diagnoses = diagnoseEntry(e)
+		d.diagnoses = msg.diagnoses
 		d.render()
 	case curlMsg:
 		if msg.err != nil {
@@ -268,7 +276,7 @@ func (d callDetail) content(w int) string {
 			b.WriteString(renderDiagnosis(st, dg, d.mask, w) + "\n")
 		}
 	}
-	t := entryText(e, d.mask)
+	t := d.mask.recorded(e.Exchange)
 	if e.Kind == recorder.KindObserved {
 		section("Browser leg (observed, not sent by oauthdiag)")
 		b.WriteString(renderURLParams(st, d.mask.unmask(e.Request.URL), masker{red: d.mask.red, reveal: true}, w))
@@ -307,8 +315,8 @@ func renderComparison(st *Styles, r *recorder.ReplayResult, mk masker, edited bo
 		b.WriteString(wrapLines(st.Muted.Render("• "+n), w) + "\n")
 	}
 	col := max(10, (w-3)/2)
-	left := st.Muted.Render("original "+r.Original.ID) + "\n" + renderResponse(st, entryText(r.Original, mk), col)
-	right := st.Muted.Render("now "+last.ID) + "\n" + renderResponse(st, entryText(last, mk), col)
+	left := st.Muted.Render("original "+r.Original.ID) + "\n" + renderResponse(st, mk.recorded(r.Original.Exchange), col)
+	right := st.Muted.Render("now "+last.ID) + "\n" + renderResponse(st, mk.recorded(last.Exchange), col)
 	lh, rh := lipgloss.Height(left), lipgloss.Height(right)
 	h := max(lh, rh)
 	sep := strings.TrimRight(strings.Repeat(st.Muted.Render(" │ ")+"\n", h), "\n")
@@ -390,8 +398,8 @@ func newRequestEditor(st *Styles, e recorder.Entry, w, h int) requestEditor {
 	body := textarea.New()
 	body.ShowLineNumbers = false
 	body.Prompt = ""
-	if e.Request.BodyEncoding == "" {
-		body.SetValue(e.Request.Body)
+	if utf8.Valid(e.Request.Body) {
+		body.SetValue(string(e.Request.Body))
 	}
 	ed := requestEditor{styles: st, forms: newFormKeys(), orig: e, method: method, url: u, headers: hdr, body: body, origHdrs: e.Request.Header}
 	return ed.setSize(w, h)
@@ -427,7 +435,7 @@ func (e *requestEditor) focus() tea.Cmd {
 
 // binaryBody says the request's body is not text (it is stored as base64): the editor
 // cannot show it, so it is resent unchanged.
-func (e requestEditor) binaryBody() bool { return e.orig.Request.BodyEncoding != "" }
+func (e requestEditor) binaryBody() bool { return !utf8.Valid(e.orig.Request.Body) }
 
 // moveFocus moves the focus by step fields, passing over a body that cannot be edited.
 func (e requestEditor) moveFocus(step int) requestEditor {
@@ -520,7 +528,7 @@ func (e requestEditor) edit() (recorder.Edit, error) {
 	if len(changed) > 0 {
 		ed.SetHeaders = changed
 	}
-	if b := e.body.Value(); !e.binaryBody() && b != e.orig.Request.Body {
+	if b := e.body.Value(); !e.binaryBody() && b != string(e.orig.Request.Body) {
 		ed.Body = &b
 	}
 	return ed, nil

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"net/http"
 	"os"
@@ -137,16 +138,16 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	}}
 	runner := oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client), oauthflow.WithClock(clock.Now),
 		oauthflow.WithRandom(&counterReader{seed: "runner"}))
-	var browser oauthflow.Browser
+	var browser browser.Browser
 	if !opts.browser {
-		browser = &oauthflow.HeadlessBrowser{Username: "ada@example.com", Password: "sandbox"}
+		br = &browser.Headless{Username: "ada@example.com", Password: "sandbox"}
 	}
 	return &testEnv{
 		sb: sb, base: base, callback: redirect, clock: clock, session: sess,
 		cfg: Config{
 			Runner: runner, Session: sess, HTTPClient: client,
 			Discover: true, Issuer: sb.Issuer(), DiscoveryURL: p.DiscoveryURL,
-			Browser: browser, Listen: true, CallbackTimeout: 2 * time.Minute,
+			Browser: br, Listen: true, CallbackTimeout: 2 * time.Minute,
 			BundleDir: t.TempDir(), ToolVersion: "test", Mode: "demo",
 			Scenarios: sandboxSwitcher{sb},
 		},

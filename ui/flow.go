@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
@@ -20,24 +21,17 @@ import (
 type stepRecord struct {
 	state     stepState
 	started   time.Time
-	finished  time.Time
-	exchanges []oauthflow.Exchange
-	err       error
-	notes     []string
+	report    oauthflow.StepReport
+	notes     []string // the command's own, after the report's
 	diagnoses []inspector.Diagnosis
 	auto      bool
 }
 
-func (r stepRecord) duration() time.Duration {
-	if r.finished.IsZero() || r.started.IsZero() {
-		return 0
-	}
-	return r.finished.Sub(r.started)
-}
+func (r stepRecord) duration() time.Duration { return r.report.Duration }
 
-// flowModel is the Flow screen: the stepper on the left, the selected step on the right.
-// It owns the flow's state (authorization request, callback, tokens) because every step
-// reads what the previous ones produced.
+// flowModel is the Flow screen: the stepper on the left, the selected step on the right. The
+// flow's state is the engine's (oauthflow.Flow); the model keeps the snapshot the last step
+// returned, and the records of the steps as the stepper shows them.
 type flowModel struct {
 	styles  *Styles
 	keys    flowKeys
@@ -48,47 +42,43 @@ type flowModel struct {
 	now     func() time.Time
 
 	run      int
+	flow     *oauthflow.Flow      // used by commands only
+	state    oauthflow.FlowResult // the flow's state after the last step
+	idToken  *inspector.Verification
+	diags    []inspector.Diagnosis // the flow's diagnoses, as DiagnoseFlow gives them
 	steps    [numSteps]stepRecord
 	selected stepID
 	runAll   bool
 	explain  bool
 
-	// The authorization leg.
-	request      *oauthflow.AuthRequest
-	listener     *oauthflow.Listener
 	cancelWait   context.CancelFunc
 	waitDeadline time.Time
-	waiting      bool
-	redirect     string
 	pasting      bool
 	paste        textinput.Model
-
-	provider oauthflow.Provider
-	callback *oauthflow.Callback
-	token    *oauthflow.Token
-	revoked  bool
 
 	detail        viewport.Model
 	width, height int
 }
 
-func newFlowModel(ctx context.Context, st *Styles, b flowBackend, mk masker, now func() time.Time) flowModel {
+func newFlowModel(ctx context.Context, st *Styles, b flowBackend, mk masker, now func() time.Time, initial *oauthflow.Token) flowModel {
 	ti := textinput.New()
 	ti.Placeholder = "paste the URL the browser was redirected to"
 	ti.Prompt = "redirect ▸ "
 	ti.CharLimit = 8192
+	f := b.newFlow(initial)
 	m := flowModel{
-		styles:   st,
-		keys:     newFlowKeys(),
-		forms:    newFormKeys(),
-		backend:  b,
-		ctx:      ctx,
-		mask:     mk,
-		now:      now,
-		explain:  true,
-		paste:    ti,
-		provider: b.runner.Config().Provider,
-		detail:   viewport.New(),
+		styles:  st,
+		keys:    newFlowKeys(),
+		forms:   newFormKeys(),
+		backend: b,
+		ctx:     ctx,
+		mask:    mk,
+		now:     now,
+		explain: true,
+		paste:   ti,
+		flow:    f,
+		state:   f.Result(),
+		detail:  viewport.New(),
 	}
 	m.detail.KeyMap = viewport.KeyMap{} // scrolling keys are ours, so they can be shown in help
 	m.updateKeys()
@@ -96,7 +86,14 @@ func newFlowModel(ctx context.Context, st *Styles, b flowBackend, mk masker, now
 	return m
 }
 
-// busy reports whether a step is running (the authorization leg included).
+// token is the token in use, revoked whether it has been revoked.
+func (m flowModel) token() *oauthflow.Token { return m.state.CurrentToken() }
+func (m flowModel) revoked() bool           { return m.state.Revoked }
+
+// waiting says the callback step waits for the browser to come back.
+func (m flowModel) waiting() bool { return m.steps[stepCallback].state == stateRunning }
+
+// busy reports whether a step is running.
 func (m flowModel) busy() bool {
 	for _, s := range m.steps {
 		if s.state == stateRunning {
@@ -125,7 +122,7 @@ func (m flowModel) setMask(mk masker) flowModel {
 // layout: the stepper is a fixed column when there is room, a one-line strip otherwise.
 func (m flowModel) narrow() bool { return m.width < 64 }
 
-const stepperWidth = 22
+const stepperWidth = 24
 
 // Panes have a border and one column of padding on each side.
 const paneFrame = 4
@@ -160,7 +157,7 @@ func (m flowModel) Update(msg tea.Msg) (flowModel, tea.Cmd) {
 			m.paste, cmd = m.paste.Update(msg)
 			return m, cmd
 		}
-		if v := strings.TrimSpace(msg.Content); m.waiting && v != "" {
+		if v := strings.TrimSpace(msg.Content); m.waiting() && v != "" {
 			return m.deliver(v)
 		}
 		return m, nil
@@ -169,21 +166,6 @@ func (m flowModel) Update(msg tea.Msg) (flowModel, tea.Cmd) {
 			return m, nil
 		}
 		return m.stepDone(msg)
-	case authStartedMsg:
-		if msg.run != m.run {
-			return m, closeListenerCmd(msg.listener)
-		}
-		return m.authStarted(msg)
-	case browserDoneMsg:
-		if msg.run != m.run {
-			return m, nil
-		}
-		return m.browserDone(msg)
-	case redirectMsg:
-		if msg.run != m.run || !m.waiting {
-			return m, nil
-		}
-		return m.redirectArrived(msg)
 	}
 	return m, nil
 }
@@ -236,8 +218,8 @@ func (m flowModel) handleKey(msg tea.KeyPressMsg) (flowModel, tea.Cmd) {
 	case key.Matches(msg, m.keys.OpenBrowser):
 		return m, m.openBrowser()
 	case key.Matches(msg, m.keys.CopyURL):
-		if m.request != nil {
-			return m, tea.Batch(tea.SetClipboard(m.request.URL), statusCmd("authorization URL copied to the clipboard (OSC 52)", false))
+		if ar := m.state.AuthRequest; ar != nil {
+			return m, tea.Batch(tea.SetClipboard(ar.URL), statusCmd("authorization URL copied to the clipboard (OSC 52)", false))
 		}
 	case key.Matches(msg, m.keys.Paste):
 		m.pasting = true
@@ -245,7 +227,7 @@ func (m flowModel) handleKey(msg tea.KeyPressMsg) (flowModel, tea.Cmd) {
 		cmd := m.paste.Focus()
 		return m, cmd
 	case key.Matches(msg, m.keys.Cancel):
-		if m.waiting && m.cancelWait != nil {
+		if m.waiting() && m.cancelWait != nil {
 			m.cancelWait()
 		}
 	case key.Matches(msg, m.keys.Restart):
@@ -258,48 +240,25 @@ func (m flowModel) handleKey(msg tea.KeyPressMsg) (flowModel, tea.Cmd) {
 	return m, nil
 }
 
-// firstUnfinished is where "run all" starts: the first step not yet ok.
+// firstUnfinished is where "run all" starts: the first step not yet done.
 func (m flowModel) firstUnfinished() stepID {
-	for s := stepConfigure; s < numSteps; s++ {
+	for s := stepDiscovery; s < numSteps; s++ {
 		if st := m.steps[s].state; st != stateOK && st != stateSkipped {
 			return s
 		}
 	}
-	return stepConfigure
+	return stepDiscovery
 }
 
-// ready says whether a step can run now, and if not, what must happen first.
+// ready says whether a step can run now, and if not, what must happen first: the engine's rule.
 func (m flowModel) ready(s stepID) (bool, string) {
-	switch s {
-	case stepConfigure:
-		return true, ""
-	case stepAuthorize:
-		if m.steps[stepConfigure].state != stateOK {
-			return false, "run Configure first"
-		}
-	case stepCallback:
-		if m.redirect == "" {
-			return false, "Authorize must bring the redirect back first"
-		}
-	case stepExchange:
-		if m.callback == nil || m.callback.Code == "" || m.steps[stepCallback].state != stateOK {
-			return false, "a validated Callback with a code is needed first"
-		}
-	case stepCallAPI, stepInspect, stepRefresh, stepRevoke:
-		if m.token == nil {
-			return false, "no token yet: run Exchange first"
-		}
-		if m.backend.discover && m.steps[stepConfigure].state != stateOK {
-			return false, "run Configure first: the endpoints come from discovery"
-		}
-		if m.revoked && s != stepInspect {
-			return false, "the tokens were revoked: press N for a new flow"
-		}
+	if err := m.state.Ready(s.name()); err != nil {
+		return false, err.Error()
 	}
 	return true, ""
 }
 
-// runStep starts a step. Running an earlier step again resets the ones that depend on it.
+// runStep starts a step.
 func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 	if m.busy() {
 		return m, statusCmd("a step is still running", true)
@@ -308,156 +267,105 @@ func (m flowModel) runStep(s stepID, auto bool) (flowModel, tea.Cmd) {
 		m.runAll = false
 		return m, statusCmd(s.String()+": "+why, true)
 	}
-	var cmds []tea.Cmd
-	var closing tea.Cmd
-	switch s {
-	case stepConfigure:
-		m, closing = m.reset(stepConfigure)
-	case stepAuthorize:
-		m, closing = m.reset(stepAuthorize)
-	case stepCallback:
-		m, closing = m.reset(stepExchange)
+	ctx := m.ctx
+	if s == stepCallback {
+		timeout := m.backend.opts.CallbackTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Minute
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(m.ctx)
+		m.cancelWait = cancel
+		m.waitDeadline = m.now().Add(timeout)
 	}
-	cmds = append(cmds, closing)
-	rec := stepRecord{state: stateRunning, started: m.now(), auto: auto}
-	m.steps[s] = rec
+	m.steps[s] = stepRecord{state: stateRunning, started: m.now(), auto: auto}
 	m.refreshDetail()
 	m.updateKeys()
-	b := m.backend
-	switch s {
-	case stepConfigure:
-		cmds = append(cmds, configureCmd(m.ctx, b, m.run))
-	case stepAuthorize:
-		cmds = append(cmds, startAuthorizeCmd(b, m.run))
-	case stepCallback:
-		cmds = append(cmds, callbackCmd(b, m.run, m.request, m.redirect))
-	case stepExchange:
-		cmds = append(cmds, exchangeCmd(m.ctx, b, m.run, m.request, m.callback))
-	case stepCallAPI:
-		cmds = append(cmds, callAPICmd(m.ctx, b, m.run, m.token.AccessToken, m.requested("openid")))
-	case stepInspect:
-		cmds = append(cmds, inspectCmd(m.ctx, b, m.run, *m.token, m.nonce(), m.provider))
-	case stepRefresh:
-		cmds = append(cmds, refreshCmd(m.ctx, b, m.run, m.token, auto))
-	case stepRevoke:
-		cmds = append(cmds, revokeCmd(m.ctx, b, m.run, m.token))
-	}
-	return m, tea.Batch(cmds...)
-}
-
-func (m flowModel) requested(scope string) bool {
-	scopes := m.backend.runner.Config().Client.Scopes
-	if len(scopes) == 0 {
-		scopes = m.provider.DefaultScopes
-	}
-	if m.request != nil {
-		scopes = m.request.Scopes
-	}
-	for _, s := range scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
-
-func (m flowModel) nonce() string {
-	if m.request == nil {
-		return ""
-	}
-	return m.request.Nonce
-}
-
-// reset returns every step from s on to pending and forgets what they produced. The
-// command it returns closes a listener that was still waiting.
-func (m flowModel) reset(from stepID) (flowModel, tea.Cmd) {
-	var cmd tea.Cmd
-	if from <= stepAuthorize {
-		m, cmd = m.stopWaiting()
-		m.request, m.redirect = nil, ""
-	}
-	if from <= stepCallback {
-		m.callback = nil
-	}
-	// Reading the configuration again leaves the tokens alone; a new authorization replaces them.
-	if from >= stepAuthorize && from <= stepExchange {
-		m.token, m.revoked = nil, false
-	}
-	for s := from; s < numSteps; s++ {
-		m.steps[s] = stepRecord{}
+	cmd := stepCmd(ctx, m.backend, m.flow, m.run, s, auto, m.idToken)
+	if s == stepCallback && m.backend.opts.Browser == nil && !m.backend.opts.Listen {
+		return m, tea.Batch(cmd, statusCmd("paste the redirect URL with p once the browser lands on "+m.state.AuthRequest.RedirectURI, false))
 	}
 	return m, cmd
 }
 
 // restart abandons the flow: late results of its commands carry the old run and are dropped.
 func (m flowModel) restart() (flowModel, tea.Cmd) {
-	m, closing := m.stopWaiting()
-	m.run++
-	m.runAll = false
-	m.request, m.redirect, m.callback, m.token, m.revoked = nil, "", nil, nil, false
-	m.steps = [numSteps]stepRecord{}
-	m.selected = stepConfigure
-	m.refreshDetail()
-	m.updateKeys()
-	return m, tea.Batch(closing, statusCmd("new flow: press enter to start with Configure", false))
-}
-
-// stopWaiting ends the authorization leg's wait; the listener is closed by the returned
-// command, since closing a server is not something Update may wait on.
-func (m flowModel) stopWaiting() (flowModel, tea.Cmd) {
 	if m.cancelWait != nil {
 		m.cancelWait()
 		m.cancelWait = nil
 	}
-	cmd := closeListenerCmd(m.listener)
-	m.listener = nil
-	m.waiting = false
-	m.pasting = false
+	closing := closeFlowCmd(m.flow)
+	m.run++
+	m.runAll, m.pasting = false, false
 	m.paste.Blur()
-	return m, cmd
+	m.flow = m.backend.newFlow(nil)
+	m.state, m.idToken, m.diags = m.flow.Result(), nil, nil
+	m.steps = [numSteps]stepRecord{}
+	m.selected = stepDiscovery
+	m.refreshDetail()
+	m.updateKeys()
+	return m, tea.Batch(closing, statusCmd("new flow: press enter to start with Discovery", false))
+}
+
+// records rebuilds the stepper from the flow's state: a step the engine forgot (an earlier step
+// ran again) is pending again.
+func (m *flowModel) records() {
+	for s := stepDiscovery; s < numSteps; s++ {
+		rep := m.state.Step(s.name())
+		rec := m.steps[s]
+		switch {
+		case rep == nil && rec.state == stateRunning:
+		case rep == nil:
+			m.steps[s] = stepRecord{}
+		default:
+			rec.state, rec.report, rec.started = stateOf(rep.Status), *rep, rep.Started
+			rec.diagnoses = m.diagnosesOf(s, *rep)
+			m.steps[s] = rec
+		}
+	}
+}
+
+// diagnosesOf are the flow's diagnoses that explain step s: those made from it, and, for the
+// failed step, those the flow's context shows.
+func (m flowModel) diagnosesOf(s stepID, rep oauthflow.StepReport) []inspector.Diagnosis {
+	if rep.Status != oauthflow.StatusFailed {
+		return nil
+	}
+	ids := rep.CallIDs()
+	var out []inspector.Diagnosis
+	for _, d := range m.diags {
+		if d.Step == s.name() || (d.CallID != "" && slices.Contains(ids, d.CallID)) || (d.Step == "" && d.CallID == "") {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
-	rec := stepRecord{
-		state: stateOK, started: msg.started, finished: msg.finished,
-		exchanges: msg.exchanges, err: msg.err, notes: msg.notes, auto: msg.auto,
+	if msg.step == stepCallback && m.cancelWait != nil {
+		m.cancelWait()
+		m.cancelWait = nil
+		m.pasting = false
+		m.paste.Blur()
 	}
-	var cmds []tea.Cmd
-	if msg.err != nil {
-		rec.state = stateFailed
-		if skippable(msg.err) {
-			rec.state = stateSkipped
-			rec.notes = append(rec.notes, "skipped: "+errorLine(msg.err))
-			rec.err = nil
-		} else {
-			rec.diagnoses = diagnoseStep(msg.step, rec, m.diagContext())
-		}
+	m.state, m.idToken, m.diags = msg.state, msg.idToken, msg.diagnoses
+	m.steps[msg.step] = stepRecord{state: stateRunning, auto: msg.auto}
+	m.records()
+	rec := m.steps[msg.step]
+	if m.state.Step(msg.step.name()) == nil {
+		// Not kept by the engine (a token adopted from another command): the report stands alone.
+		rec = stepRecord{state: stateOf(msg.report.Status), report: msg.report, started: msg.report.Started}
 	}
-	switch msg.step {
-	case stepConfigure:
-		if msg.provider != nil {
-			m.provider = *msg.provider
-			if msg.err == nil {
-				m.backend.runner.SetProvider(*msg.provider)
-			}
-		}
-	case stepCallback:
-		m.callback = msg.callback
-		if msg.callback != nil {
-			m.mask.red.AddSecret("code", msg.callback.Code)
-		}
-	case stepExchange, stepRefresh:
-		if msg.token != nil {
-			m.token = msg.token
-			m.revoked = false
-			learnToken(m.mask, msg.token)
-		}
-	case stepRevoke:
-		if msg.err == nil {
-			m.revoked = true
+	rec.auto, rec.notes = msg.auto, msg.notes
+	if rec.state == stateFailed {
+		if e, ok := oauthflow.AsError(rec.report.Err); ok && e.Code == oauthflow.CodeCanceled && msg.step == stepCallback {
+			rec.report.Err = fmt.Errorf("stopped waiting for the redirect: %w", errCancelled)
 		}
 	}
 	m.steps[msg.step] = rec
+	m.learnSecrets()
+
+	var cmds []tea.Cmd
 	if rec.state == stateFailed {
 		m.runAll = false
 		m.selected = msg.step
@@ -465,10 +373,13 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	} else if !msg.auto && m.selected == msg.step && msg.step < numSteps-1 {
 		m.selected = msg.step + 1
 	}
+	// The browser coming back is part of authorizing, and checking the revocation part of
+	// revoking: those steps follow on their own.
+	follow := (msg.step == stepAuthorize || msg.step == stepRevoke) && rec.state == stateOK
 	switch {
 	case msg.auto && rec.state == stateOK:
 		cmds = append(cmds, statusCmd("access token refreshed automatically before it expired", false))
-	case m.runAll || rec.state == stateFailed:
+	case m.runAll || rec.state == stateFailed || follow:
 	case msg.step == numSteps-1:
 		cmds = append(cmds, statusCmd(msg.step.String()+" "+rec.state.String()+": the flow is complete; N starts a new one", false))
 	default:
@@ -476,35 +387,46 @@ func (m flowModel) stepDone(msg stepDoneMsg) (flowModel, tea.Cmd) {
 	}
 	m.refreshDetail()
 	m.updateKeys()
-	// Run all stops before Revoke: logging out ends the tokens, which is the user's call.
-	if m.runAll && rec.state != stateFailed {
-		if next := msg.step + 1; next < stepRevoke {
-			m.selected = next
-			var cmd tea.Cmd
-			m, cmd = m.runStep(next, false)
-			cmds = append(cmds, cmd)
-		} else {
-			m.runAll = false
-			m.selected = stepRevoke
-			m.refreshDetail()
-			cmds = append(cmds, statusCmd("flow complete: watch the tokens below; enter on Revoke logs out", false))
-		}
+	if rec.state == stateFailed || msg.auto {
+		return m, tea.Batch(cmds...)
+	}
+	next := msg.step + 1
+	switch {
+	case follow:
+		m.selected = next
+		var cmd tea.Cmd
+		m, cmd = m.runStep(next, false)
+		cmds = append(cmds, cmd)
+	case m.runAll && next < stepRevoke:
+		// Run all stops before Revoke: logging out ends the tokens, which is the user's call.
+		m.selected = next
+		var cmd tea.Cmd
+		m, cmd = m.runStep(next, false)
+		cmds = append(cmds, cmd)
+	case m.runAll:
+		m.runAll = false
+		m.selected = stepRevoke
+		m.refreshDetail()
+		cmds = append(cmds, statusCmd("flow complete: watch the tokens below; enter on Revoke logs out", false))
 	}
 	return m, tea.Batch(cmds...)
 }
 
-// skippable errors say the step cannot apply to this provider, not that it failed.
-func skippable(err error) bool {
-	e, ok := oauthflow.AsError(err)
-	return ok && e.Code == oauthflow.CodeNoEndpoint && e.Kind != oauthflow.KindConfig
-}
-
-func (m flowModel) diagContext() diagContext {
-	dc := diagContext{provider: m.provider, client: m.backend.runner.Config().Client, token: m.token, request: m.request, now: m.now()}
-	if r := m.steps[stepAuthorize]; r.state == stateOK {
-		dc.codeAt = r.finished
+// learnSecrets teaches the redactor the secrets the flow holds, so that every view catches them.
+func (m flowModel) learnSecrets() {
+	red := m.mask.red
+	if ar := m.state.AuthRequest; ar != nil {
+		red.AddSecret("code_verifier", ar.Verifier)
+		red.AddSecret("state", ar.State)
 	}
-	return dc
+	if cb := m.state.Callback; cb != nil {
+		red.AddSecret("code", cb.Code)
+	}
+	for _, t := range []*oauthflow.Token{m.state.Token, m.state.CurrentToken()} {
+		if t != nil {
+			learnToken(m.mask, t)
+		}
+	}
 }
 
 func learnToken(mk masker, t *oauthflow.Token) {
@@ -513,90 +435,20 @@ func learnToken(mk masker, t *oauthflow.Token) {
 	mk.red.AddSecret("id_token", t.IDToken)
 }
 
-func (m flowModel) authStarted(msg authStartedMsg) (flowModel, tea.Cmd) {
-	if msg.err != nil {
-		return m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: msg.started, finished: m.now(), err: msg.err})
-	}
-	m.request, m.listener = msg.request, msg.listener
-	m.mask.red.AddSecret("code_verifier", msg.request.Verifier)
-	m.mask.red.AddSecret("state", msg.request.State)
-	timeout := m.backend.callbackTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.cancelWait = cancel
-	m.waiting = true
-	m.waitDeadline = m.now().Add(timeout)
-	var cmds []tea.Cmd
-	if m.backend.browser != nil {
-		cmds = append(cmds, browserCmd(ctx, m.backend.browser, m.listener, m.run, m.request.URL, m.request.RedirectURI))
-	}
-	if m.listener != nil {
-		cmds = append(cmds, waitRedirectCmd(ctx, m.listener, m.run, timeout))
-	} else {
-		cmds = append(cmds, statusCmd("paste the redirect URL with p once the browser lands on "+m.request.RedirectURI, false))
-	}
-	m.refreshDetail()
-	m.updateKeys()
-	return m, tea.Batch(cmds...)
-}
-
-func (m flowModel) browserDone(msg browserDoneMsg) (flowModel, tea.Cmd) {
-	if !m.waiting {
-		return m, nil
-	}
-	switch {
-	case msg.err != nil:
-		if errors.Is(msg.err, context.Canceled) {
-			return m, nil
-		}
-		rec := m.steps[stepAuthorize]
-		m, closing := m.stopWaiting()
-		m, cmd := m.stepDone(stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now(), err: msg.err})
-		return m, tea.Batch(closing, cmd)
-	case msg.redirect != "":
-		return m.redirectArrived(redirectMsg{run: m.run, redirect: msg.redirect})
-	case msg.delivered:
-		return m, nil
-	}
-	return m, statusCmd("the browser shows the provider's login: sign in and consent there (or paste the redirect with p)", false)
-}
-
 func (m flowModel) deliver(redirect string) (flowModel, tea.Cmd) {
-	if !m.waiting {
+	if !m.waiting() {
 		return m, statusCmd("nothing is waiting for a redirect: run Authorize first", true)
 	}
-	if m.listener != nil {
-		return m, deliverCmd(m.listener, redirect)
-	}
-	return m.redirectArrived(redirectMsg{run: m.run, redirect: redirect})
-}
-
-func (m flowModel) redirectArrived(msg redirectMsg) (flowModel, tea.Cmd) {
-	rec := m.steps[stepAuthorize]
-	m, closing := m.stopWaiting()
-	done := stepDoneMsg{run: m.run, step: stepAuthorize, started: rec.started, finished: m.now()}
-	if msg.err != nil {
-		done.err = msg.err
-		if e, ok := oauthflow.AsError(msg.err); ok && e.Code == oauthflow.CodeCanceled {
-			done.err = fmt.Errorf("stopped waiting for the redirect: %w", errCancelled)
-		}
-	} else {
-		m.redirect = msg.redirect
-		done.notes = []string{"the browser came back to " + m.request.RedirectURI}
-	}
-	m, cmd := m.stepDone(done)
-	return m, tea.Batch(closing, cmd)
+	return m, deliverCmd(m.flow, redirect)
 }
 
 func (m flowModel) openBrowser() tea.Cmd {
-	if m.request == nil {
+	if m.state.AuthRequest == nil {
 		return statusCmd("no authorization URL yet: run Authorize first", true)
 	}
-	url := m.request.URL
+	url := m.state.AuthRequest.URL
 	return func() tea.Msg {
-		if _, err := (oauthflow.SystemBrowser{}).Authorize(context.Background(), url, ""); err != nil {
+		if _, err := (browser.System{}).Authorize(context.Background(), url, ""); err != nil {
 			return statusMsg{text: "cannot open a browser: " + err.Error() + " (copy the URL with y)", isErr: true}
 		}
 		return statusMsg{text: "opened the authorization URL in the desktop browser"}
@@ -605,19 +457,25 @@ func (m flowModel) openBrowser() tea.Cmd {
 
 // updateKeys enables exactly the keys that do something now.
 func (m *flowModel) updateKeys() {
-	hasURL := m.request != nil
-	m.keys.OpenBrowser.SetEnabled(hasURL && m.waiting)
+	hasURL := m.state.AuthRequest != nil
+	m.keys.OpenBrowser.SetEnabled(hasURL && m.waiting())
 	m.keys.CopyURL.SetEnabled(hasURL)
-	m.keys.Paste.SetEnabled(m.waiting && !m.pasting)
-	m.keys.Cancel.SetEnabled(m.waiting)
-	m.keys.Restart.SetEnabled(m.steps[stepConfigure].state != statePending)
+	m.keys.Paste.SetEnabled(m.waiting() && !m.pasting)
+	m.keys.Cancel.SetEnabled(m.waiting())
+	m.keys.Restart.SetEnabled(m.steps[stepDiscovery].state != statePending)
 }
 
-// diagnoses are the flow's step diagnoses, for the bundle.
-func (m flowModel) diagnoses() []inspector.Diagnosis {
-	var out []inspector.Diagnosis
-	for _, s := range m.steps {
-		out = append(out, s.diagnoses...)
+// diagnoses are the flow's diagnoses, for the bundle and the tests that compare with the CLI.
+func (m flowModel) diagnoses() []inspector.Diagnosis { return m.diags }
+
+// failedCall is the recorded call behind the selected step's failure: its last call.
+func (m flowModel) failedCall() string {
+	rec := m.steps[m.selected]
+	if rec.state != stateFailed {
+		return ""
 	}
-	return out
+	if ids := rec.report.CallIDs(); len(ids) > 0 {
+		return ids[len(ids)-1]
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/base64"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"os"
 	"regexp"
@@ -151,7 +152,7 @@ func TestPastedRedirectCompletesAuthorize(t *testing.T) {
 		t.Fatalf("y must copy the whole authorization URL, got %q", authURL)
 	}
 	// The user signs in with their own browser; the test's browser stands in for it.
-	redirect, err := (&oauthflow.HeadlessBrowser{Username: "ada@example.com", Password: "x"}).Authorize(context.Background(), authURL, env.callback)
+	redirect, err := (&browser.Headless{Username: "ada@example.com", Password: "x"}).Authorize(context.Background(), authURL, env.callback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestBrowserOutputNeverReachesTheTerminal(t *testing.T) {
 	defer restore()
 
 	env := newTestEnv(t, envOptions{browser: true})
-	env.cfg.Browser = oauthflow.CommandBrowser{Command: `sh -c "echo OPENER-NOISE-OUT; echo OPENER-NOISE-ERR >&2" opener`}
+	env.cfg.Browser = browser.Command{Command: `sh -c "echo OPENER-NOISE-OUT; echo OPENER-NOISE-ERR >&2" opener`}
 	s := env.start(t, 120, 40)
 	s.waitFor("Configure")
 	s.keys("enter")

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -28,11 +30,11 @@ func (m flowModel) stepperView(spin string) string {
 	st := m.styles
 	var b strings.Builder
 	inner := stepperWidth - paneFrame
-	for s := stepConfigure; s < numSteps; s++ {
+	for s := stepDiscovery; s < numSteps; s++ {
 		rec := m.steps[s]
 		name := s.String()
 		line := stepSymbol(st, rec.state, spin) + " "
-		label := fit(name, 10)
+		label := fit(name, 13)
 		if s == m.selected {
 			label = st.Step.Selected.Render(label)
 		} else {
@@ -46,7 +48,7 @@ func (m flowModel) stepperView(spin string) string {
 		case stateSkipped:
 			info = "skip"
 		}
-		line += " " + st.Step.Note.Render(fit(info, max(0, inner-13)))
+		line += " " + st.Step.Note.Render(fit(info, max(0, inner-16)))
 		b.WriteString(fit(line, inner))
 		if s < numSteps-1 {
 			b.WriteByte('\n')
@@ -59,7 +61,7 @@ func (m flowModel) stepperView(spin string) string {
 func (m flowModel) stripView(spin string) string {
 	st := m.styles
 	var parts []string
-	for s := stepConfigure; s < numSteps; s++ {
+	for s := stepDiscovery; s < numSteps; s++ {
 		parts = append(parts, stepSymbol(st, m.steps[s].state, spin))
 	}
 	return strings.Join(parts, "") + " " + st.Step.Selected.Render(m.selected.String())
@@ -70,7 +72,7 @@ func (m flowModel) statusLine(spin string) string {
 	st := m.styles
 	rec := m.steps[m.selected]
 	switch {
-	case m.selected == stepAuthorize && m.waiting:
+	case m.selected == stepCallback && m.waiting():
 		left := m.waitDeadline.Sub(m.now())
 		// The countdown comes first so that a narrow pane never cuts it off.
 		return st.Step.Running.Render(spin+" ") + st.Token.Warning.Render(countdown(max(0, left))) +
@@ -114,67 +116,62 @@ func (m flowModel) detailContent(w int) string {
 	section := func(title string) {
 		b.WriteString("\n" + st.PaneTitle.Render(title) + "\n")
 	}
+	ar, cb := m.state.AuthRequest, m.state.Callback
 	// A failure is what the user came for: its diagnosis goes first, the lesson after it.
-	if rec.err != nil {
+	if err := rec.report.Err; err != nil {
 		b.WriteString(st.PaneTitle.Render("What went wrong") + "\n")
-		b.WriteString(wrapLines(st.Error.Render(m.mask.text(errorLine(rec.err))), w) + "\n")
+		b.WriteString(wrapLines(st.Error.Render(m.mask.text(errorLine(err))), w) + "\n")
 		for _, d := range rec.diagnoses {
 			b.WriteString("\n" + renderDiagnosis(st, d, m.mask, w) + "\n")
 		}
 		b.WriteString("\n")
 	}
-	// While Authorize waits, the URL is what the user needs: it comes before the lesson.
-	waitingHere := s == stepAuthorize && m.waiting && m.request != nil
+	// While the callback waits, the URL is what the user needs: it comes before the lesson.
+	waitingHere := s == stepCallback && m.waiting() && ar != nil
 	if waitingHere {
 		b.WriteString(st.PaneTitle.Render("Authorization URL (y copies it, o opens a browser)") + "\n")
-		b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n\n")
+		b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(ar.URL), st.Redacted), w) + "\n\n")
 	}
 	if m.explain {
 		b.WriteString(st.ExplainTitle.Render("Why this step") + st.Muted.Render(" (i hides this)") + "\n")
 		b.WriteString(wrapLines(st.Explain.Render(s.explanation()), w) + "\n")
 	}
-	if len(rec.notes) > 0 {
+	if notes := append(slices.Clone(rec.report.Notes), rec.notes...); len(notes) > 0 {
 		section("Notes")
-		for _, n := range rec.notes {
+		for _, n := range notes {
 			b.WriteString(wrapLines(st.Muted.Render("• ")+highlightPlaceholders(m.mask.text(n), st.Redacted), w) + "\n")
 		}
 	}
 	switch s {
-	case stepConfigure:
+	case stepDiscovery:
 		if rec.state == statePending {
 			section("What will happen")
-			p := m.provider
-			if m.backend.discover {
-				b.WriteString(wrapLines("GET the discovery document of "+firstNonEmpty(m.backend.discoveryURL, m.backend.issuer), w) + "\n")
+			p := m.state.Provider
+			if o := m.backend.opts; o.Discover {
+				b.WriteString(wrapLines("GET the discovery document of "+firstNonEmpty(o.DiscoveryURL, o.Issuer), w) + "\n")
 			}
 			b.WriteString(wrapLines(st.Muted.Render("provider ")+p.Name+st.Muted.Render("  client_id ")+m.backend.runner.Config().Client.ID, w) + "\n")
 		}
-		if rec.state == stateOK {
+		if rec.state == stateOK || rec.state == stateSkipped {
 			section("Endpoints")
-			b.WriteString(endpointTable(st, m.provider, w))
+			b.WriteString(endpointTable(st, m.state.Provider, w))
 		}
 	case stepAuthorize:
-		if m.request != nil {
+		if ar != nil {
 			section("Authorization request, parameter by parameter")
-			b.WriteString(renderURLParams(st, m.request.URL, m.mask, w))
-			if !waitingHere {
-				section("Full URL (y copies it)")
-				b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(m.request.URL), st.Redacted), w) + "\n")
-			}
-		}
-		if m.redirect != "" {
-			section("The browser came back with")
-			b.WriteString(renderURLParams(st, m.redirect, m.mask, w))
+			b.WriteString(renderURLParams(st, ar.URL, m.mask, w))
+			section("Full URL (y copies it)")
+			b.WriteString(wrapLines(highlightPlaceholders(m.mask.url(ar.URL), st.Redacted), w) + "\n")
 		}
 	case stepCallback:
-		if m.redirect != "" {
+		if cb != nil {
 			section("Redirect received")
-			b.WriteString(renderURLParams(st, m.redirect, m.mask, w))
+			b.WriteString(renderURLParams(st, cb.URL, m.mask, w))
 		}
-		if m.callback != nil && m.request != nil && rec.state == stateOK {
+		if cb != nil && ar != nil && rec.state == stateOK {
 			section("Checks")
 			b.WriteString(st.Verdict.Pass.Render("✓ ") + "state matches the value sent with the request\n")
-			if m.callback.Iss != "" {
+			if cb.Iss != "" {
 				b.WriteString(st.Verdict.Pass.Render("✓ ") + "iss matches the issuer\n")
 			} else {
 				b.WriteString(st.Verdict.Info.Render("· ") + "no iss parameter (RFC 9207 not used by this provider)\n")
@@ -182,15 +179,24 @@ func (m flowModel) detailContent(w int) string {
 			b.WriteString(st.Verdict.Pass.Render("✓ ") + "an authorization code is present\n")
 		}
 	}
-	for i, ex := range rec.exchanges {
+	var calls []httplog.Exchange
+	for _, ex := range rec.report.Exchanges {
+		if ex.Leg == "" { // browser legs are shown above, parameter by parameter
+			calls = append(calls, ex)
+		}
+	}
+	for i, ex := range calls {
 		title := "HTTP"
-		if len(rec.exchanges) > 1 {
-			title = fmt.Sprintf("HTTP %d of %d", i+1, len(rec.exchanges))
+		if len(calls) > 1 {
+			title = fmt.Sprintf("HTTP %d of %d", i+1, len(calls))
+		}
+		if ex.ID != "" {
+			title += " " + ex.ID
 		}
 		section(title + st.Muted.Render(" · "+ex.Step+" · "+shortDuration(ex.Duration)))
-		b.WriteString(renderExchange(st, exchangeText(ex, m.mask), w))
+		b.WriteString(renderExchange(st, m.mask.exchange(ex), w))
 	}
-	if rec.state == statePending && s != stepConfigure {
+	if rec.state == statePending && s != stepDiscovery {
 		if what := m.preview(s); what != "" {
 			section("What will happen")
 			b.WriteString(wrapLines(what, w) + "\n")
@@ -204,25 +210,29 @@ func (m flowModel) detailContent(w int) string {
 
 // preview says in one sentence what a pending step will send where.
 func (m flowModel) preview(s stepID) string {
-	p := m.provider.Endpoints
-	or := func(v string) string { return firstNonEmpty(v, "(unknown until Configure)") }
+	p := m.state.Provider.Endpoints
+	or := func(v string) string { return firstNonEmpty(v, "(unknown until Discovery)") }
 	c := m.backend.runner.Config().Client
 	switch s {
 	case stepAuthorize:
 		return "Builds the authorization URL (fresh state, PKCE S256 challenge, nonce), listens on " + c.RedirectURI +
 			" and sends the browser to " + or(p.Authorization) + "."
 	case stepCallback:
-		return "Checks the redirect the browser brought back: state must match, iss must be the issuer, a code must be there."
+		return "Waits for the browser to come back, then checks the redirect: state must match, iss must be the issuer, a code must be there."
 	case stepExchange:
 		return "POSTs the code and the PKCE verifier to " + or(p.Token) + ", authenticating as client " + c.ID + "."
-	case stepCallAPI:
-		return "GETs " + or(firstNonEmpty(p.Userinfo, p.API)) + " with the access token as Authorization: Bearer."
-	case stepInspect:
-		return "Introspects the access token at " + or(p.Introspection) + " and verifies the ID token's signature against " + or(p.JWKS) + "."
+	case stepUserinfo:
+		return "GETs " + or(p.Userinfo) + " with the access token as Authorization: Bearer."
+	case stepAPICall:
+		return "GETs " + or(p.API) + " with the access token as Authorization: Bearer."
+	case stepIntrospect:
+		return "Introspects the access token at " + or(p.Introspection) + "; the Inspect screen (2) sets it beside the verified ID token."
 	case stepRefresh:
 		return "POSTs the refresh token to " + or(p.Token) + " for a new access token."
 	case stepRevoke:
-		return "Revokes the access and refresh tokens at " + or(p.Revocation) + ", then introspects to confirm they are dead."
+		return "Revokes the access and refresh tokens at " + or(p.Revocation) + "."
+	case stepIntrospectAfter:
+		return "Introspects the revoked access token at " + or(p.Introspection) + " to confirm it is dead."
 	}
 	return ""
 }
@@ -268,8 +278,8 @@ func firstDiagnosisTitle(r stepRecord) string {
 	if len(r.diagnoses) > 0 {
 		return r.diagnoses[0].Title
 	}
-	if r.err != nil {
-		return truncate(errorLine(r.err), 60)
+	if r.report.Err != nil {
+		return truncate(errorLine(r.report.Err), 60)
 	}
 	return ""
 }

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
@@ -66,160 +66,84 @@ func (m masker) unmask(s string) string {
 	})
 }
 
-// httpText is an exchange laid out as HTTP/1.1 text, before styling.
-type httpText struct {
-	requestLine string
-	reqHeaders  [][2]string
-	reqBody     string
-	status      int
-	statusLine  string
-	respHeaders [][2]string
-	respBody    string
-	transport   string // transport error, when no response came
-	truncated   bool
+// exchange is a live exchange as the screen may show it: redacted, unless the user asked to see
+// secrets.
+func (m masker) exchange(ex httplog.Exchange) httplog.Exchange {
+	if m.reveal {
+		return ex
+	}
+	return m.red.RedactExchange(ex)
 }
 
-func sortedHeaders(h http.Header) [][2]string {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
+// recorded is a recorded (already redacted) exchange as the screen may show it: with the values
+// the redactor knows put back, when the user asked to see secrets.
+func (m masker) recorded(ex httplog.Exchange) httplog.Exchange {
+	if !m.reveal {
+		return ex
 	}
-	sort.Strings(names)
-	var out [][2]string
-	for _, k := range names {
-		for _, v := range h[k] {
-			out = append(out, [2]string{k, v})
+	out := ex
+	out.Request.URL = m.unmask(ex.Request.URL)
+	out.Request.Header = m.unmaskHeader(ex.Request.Header)
+	out.Request.Body = []byte(m.unmask(string(ex.Request.Body)))
+	if r := ex.Response; r != nil {
+		rc := *r
+		rc.Header = m.unmaskHeader(r.Header)
+		rc.Body = []byte(m.unmask(string(r.Body)))
+		out.Response = &rc
+	}
+	return out
+}
+
+func (m masker) unmaskHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		for _, v := range vs {
+			out[k] = append(out[k], m.unmask(v))
 		}
 	}
 	return out
 }
 
-func exchangeText(ex oauthflow.Exchange, mk masker) httpText {
-	var t httpText
-	u := mk.url(ex.Request.URL)
-	target, host := pathAndQuery(u)
-	t.requestLine = ex.Request.Method + " " + target + " HTTP/1.1"
-	hdr := mk.header(ex.Request.Header)
-	if host != "" && hdr.Get("Host") == "" {
-		t.reqHeaders = append(t.reqHeaders, [2]string{"Host", host})
-	}
-	t.reqHeaders = append(t.reqHeaders, sortedHeaders(hdr)...)
-	ct := ex.Request.Header.Get("Content-Type")
-	t.reqBody = prettyBody(ct, mk.body(ct, ex.Request.Body))
-	if ex.Response == nil {
-		if ex.Err != nil {
-			t.transport = mk.text(ex.Err.Error())
-		} else {
-			t.transport = "no response"
+// renderLines styles lines of an exchange's HTTP text (httplog's layout, shared with the CLI and
+// report.md).
+func renderLines(st *Styles, lines []httplog.Line, width int) string {
+	var b strings.Builder
+	for _, l := range lines {
+		switch l.Kind {
+		case httplog.LineRequest:
+			b.WriteString(st.HTTP.Method.Render(l.Name) + " " + st.HTTP.URL.Render(l.Value))
+		case httplog.LineStatus:
+			b.WriteString(st.statusStyle(l.Status).Render(l.Value))
+		case httplog.LineHeader:
+			b.WriteString(st.HTTP.HeaderName.Render(l.Name+":") + " " + st.HTTP.HeaderValue.Render(l.Value))
+		case httplog.LineBody:
+			b.WriteString(st.HTTP.Body.Render(l.Value))
+		case httplog.LineNote:
+			if strings.HasPrefix(l.Value, "(no response") {
+				b.WriteString(st.Error.Render("✗ " + l.Value))
+			} else {
+				b.WriteString(st.Muted.Render(l.Value))
+			}
 		}
-		return t
+		b.WriteByte('\n')
 	}
-	r := ex.Response
-	proto := r.Proto
-	if proto == "" {
-		proto = "HTTP/1.1"
-	}
-	t.status = r.Status
-	t.statusLine = fmt.Sprintf("%s %d %s", proto, r.Status, http.StatusText(r.Status))
-	t.respHeaders = sortedHeaders(mk.header(r.Header))
-	rct := r.Header.Get("Content-Type")
-	t.respBody = prettyBody(rct, mk.body(rct, r.Body))
-	t.truncated = r.Truncated
-	return t
-}
-
-func entryText(e recorder.Entry, mk masker) httpText {
-	var t httpText
-	target, host := pathAndQuery(mk.unmask(e.Request.URL))
-	t.requestLine = e.Request.Method + " " + target + " HTTP/1.1"
-	if host != "" && e.Request.Header.Get("Host") == "" {
-		t.reqHeaders = append(t.reqHeaders, [2]string{"Host", host})
-	}
-	for _, kv := range sortedHeaders(e.Request.Header) {
-		t.reqHeaders = append(t.reqHeaders, [2]string{kv[0], mk.unmask(kv[1])})
-	}
-	if b, err := e.Request.DecodedBody(); err == nil && e.Request.BodyEncoding == "" {
-		t.reqBody = mk.unmask(prettyBody(e.Request.Header.Get("Content-Type"), b))
-	} else if e.Request.Body != "" {
-		t.reqBody = fmt.Sprintf("(%d bytes of binary body)", e.Request.BodySize)
-	}
-	if e.Request.Truncated {
-		t.reqBody += "\n… (body cut at the recording limit)"
-	}
-	if e.Response == nil {
-		t.transport = e.Error
-		if e.ErrorKind != "" {
-			t.transport = string(e.ErrorKind) + ": " + e.Error
-		}
-		if t.transport == "" {
-			t.transport = "no response"
-		}
-		return t
-	}
-	r := e.Response
-	proto := r.Proto
-	if proto == "" {
-		proto = "HTTP/1.1"
-	}
-	t.status = r.Status
-	t.statusLine = fmt.Sprintf("%s %d %s", proto, r.Status, http.StatusText(r.Status))
-	for _, kv := range sortedHeaders(r.Header) {
-		t.respHeaders = append(t.respHeaders, [2]string{kv[0], mk.unmask(kv[1])})
-	}
-	if b, err := r.DecodedBody(); err == nil && r.BodyEncoding == "" {
-		t.respBody = mk.unmask(prettyBody(r.Header.Get("Content-Type"), b))
-	} else if r.Body != "" {
-		t.respBody = fmt.Sprintf("(%d bytes of binary body)", r.BodySize)
-	}
-	t.truncated = r.Truncated
-	return t
+	return wrapLines(highlightPlaceholders(b.String(), st.Redacted), width)
 }
 
 // renderRequest styles the request half of an exchange.
-func renderRequest(st *Styles, t httpText, width int) string {
-	var b strings.Builder
-	method, rest, _ := strings.Cut(t.requestLine, " ")
-	b.WriteString(st.HTTP.Method.Render(method) + " " + st.HTTP.URL.Render(rest))
-	b.WriteByte('\n')
-	for _, kv := range t.reqHeaders {
-		b.WriteString(st.HTTP.HeaderName.Render(kv[0]+":") + " " + st.HTTP.HeaderValue.Render(kv[1]) + "\n")
-	}
-	if t.reqBody != "" {
-		b.WriteByte('\n')
-		b.WriteString(st.HTTP.Body.Render(t.reqBody))
-		b.WriteByte('\n')
-	}
-	return wrapLines(highlightPlaceholders(b.String(), st.Redacted), width)
+func renderRequest(st *Styles, ex httplog.Exchange, width int) string {
+	return renderLines(st, httplog.RequestLines(&ex, httplog.TextOptions{}), width)
 }
 
 // renderResponse styles the response half of an exchange.
-func renderResponse(st *Styles, t httpText, width int) string {
-	var b strings.Builder
-	if t.statusLine == "" {
-		b.WriteString(st.Error.Render("✗ no response: " + t.transport))
-		b.WriteByte('\n')
-		return wrapLines(highlightPlaceholders(b.String(), st.Redacted), width)
-	}
-	b.WriteString(st.statusStyle(t.status).Render(t.statusLine))
-	b.WriteByte('\n')
-	for _, kv := range t.respHeaders {
-		b.WriteString(st.HTTP.HeaderName.Render(kv[0]+":") + " " + st.HTTP.HeaderValue.Render(kv[1]) + "\n")
-	}
-	if t.respBody != "" {
-		b.WriteByte('\n')
-		b.WriteString(st.HTTP.Body.Render(t.respBody))
-		b.WriteByte('\n')
-	}
-	if t.truncated {
-		b.WriteString(st.Muted.Render("… (body cut at the capture limit)") + "\n")
-	}
-	return wrapLines(highlightPlaceholders(b.String(), st.Redacted), width)
+func renderResponse(st *Styles, ex httplog.Exchange, width int) string {
+	return renderLines(st, httplog.ResponseLines(&ex, httplog.TextOptions{}), width)
 }
 
 // renderExchange is a whole exchange: request, then response, with a separator.
-func renderExchange(st *Styles, t httpText, width int) string {
-	return st.HTTP.Section.Render("→ request") + "\n" + renderRequest(st, t, width) + "\n" +
-		st.HTTP.Section.Render("← response") + "\n" + renderResponse(st, t, width)
+func renderExchange(st *Styles, ex httplog.Exchange, width int) string {
+	return st.HTTP.Section.Render("→ request") + "\n" + renderRequest(st, ex, width) + "\n" +
+		st.HTTP.Section.Render("← response") + "\n" + renderResponse(st, ex, width)
 }
 
 // renderURLParams lays out a URL (the authorization request, a redirect) one parameter a

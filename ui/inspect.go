@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -33,66 +32,37 @@ type inspection struct {
 // inspectionMsg hands a finished inspection to the Inspect screen.
 type inspectionMsg struct{ result *inspection }
 
-// runStepMsg asks the flow to run a step (the Inspect screen's "inspect again").
+// runStepMsg asks the flow to run a step (the Inspect screen's "introspect again").
 type runStepMsg struct{ step stepID }
 
-// inspectCmd introspects the access token, verifies the ID token against the JWKS and
-// compares what the client believes with what the server says.
-func inspectCmd(ctx context.Context, b flowBackend, run int, tok oauthflow.Token, nonce string, p oauthflow.Provider) tea.Cmd {
-	return func() tea.Msg {
-		msg := stepDoneMsg{run: run, step: stepInspect, started: b.now()}
-		in := &inspection{token: tok}
-		ran := false
-		if p.Endpoints.Introspection != "" {
-			ran = true
-			raw, trace, err := b.runner.Introspect(ctx, tok.AccessToken, "access_token")
-			msg.exchanges = trace.Exchanges()
-			if err != nil {
-				in.introspectErr = err
-				msg.err = err
-			} else {
-				v := inspector.NormalizeIntrospection(raw, p.Introspection)
-				in.introspection = &v
-				if !v.Active {
-					msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindValidation, Code: "token_inactive",
-						Description: "the server reports the access token " + v.Status,
-						Hint:        "the provider no longer accepts this token: see the diagnosis"}
-				}
-			}
-		}
-		if tok.IDToken != "" {
-			ran = true
-			opts := inspector.VerifyOptions{JWKSURL: p.Endpoints.JWKS, HTTPClient: b.httpClient, Issuer: p.Issuer,
-				Audience: b.runner.Config().Client.ID, Nonce: nonce, Now: b.now()}
-			v, err := inspector.VerifyJWT(oauthflow.WithStep(ctx, oauthflow.StepIDToken), tok.IDToken, opts)
-			in.idToken, in.idTokenErr = &v, err
-			if err == nil && !v.OK() && msg.err == nil {
-				var failed []string
-				for _, c := range v.Failed() {
-					failed = append(failed, c.Name+": "+c.Detail)
-				}
-				if len(failed) > 0 {
-					msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindValidation, Code: "id_token_invalid",
-						Description: "the ID token fails verification: " + strings.Join(failed, "; ")}
-				}
-			}
-		}
-		if j, err := inspector.DecodeJWT(tok.AccessToken); err == nil && j.Format == inspector.FormatJWT {
-			in.access = j
-		}
-		in.at = b.now()
-		in.local = inspector.TokenState(&tok, in.at, inspector.StateOptions{})
-		if in.introspection != nil {
-			in.mismatches = inspector.Compare(in.local, *in.introspection)
-		}
-		if !ran {
-			msg.err = &oauthflow.Error{Step: oauthflow.StepIntrospect, Kind: oauthflow.KindUnavailable, Code: oauthflow.CodeNoEndpoint,
-				Description: "nothing to inspect: no introspection endpoint and no ID token"}
-		}
-		msg.inspect = in
-		msg.finished = b.now()
-		return msg
+// inspectionOf is what the flow's state says about the token in use: the server's view (the last
+// introspection), the ID token's verification, and where the two views disagree.
+func inspectionOf(st *oauthflow.FlowResult, idToken *inspector.Verification, now time.Time) *inspection {
+	tok := st.CurrentToken()
+	if tok == nil {
+		return nil
 	}
+	in := &inspection{at: now, token: *tok, idToken: idToken}
+	if st.Introspection != nil {
+		v := inspector.NormalizeIntrospection(st.Introspection, st.Provider.Introspection)
+		in.introspection = &v
+	}
+	if rep := st.Step(oauthflow.StepIntrospect); rep != nil && rep.Err != nil {
+		in.introspectErr = rep.Err
+	}
+	if idToken == nil && tok.IDToken != "" {
+		if _, err := inspector.DecodeJWT(tok.IDToken); err != nil {
+			in.idTokenErr = err
+		}
+	}
+	if j, err := inspector.DecodeJWT(tok.AccessToken); err == nil && j.Format == inspector.FormatJWT {
+		in.access = j
+	}
+	in.local = inspector.TokenState(tok, now, inspector.StateOptions{})
+	if in.introspection != nil {
+		in.mismatches = inspector.Compare(in.local, *in.introspection)
+	}
+	return in
 }
 
 // inspectModel is the Inspect screen.
@@ -146,7 +116,7 @@ func (m inspectModel) Update(msg tea.Msg) (inspectModel, tea.Cmd) {
 		case key.Matches(msg, m.keys.Down):
 			m.view.ScrollDown(max(1, m.view.Height()/2))
 		case key.Matches(msg, m.keys.Rerun):
-			return m, func() tea.Msg { return runStepMsg{step: stepInspect} }
+			return m, func() tea.Msg { return runStepMsg{step: stepIntrospect} }
 		}
 	}
 	return m, nil
@@ -159,8 +129,8 @@ func (m *inspectModel) render() {
 func (m inspectModel) content(w int) string {
 	st := m.styles
 	if m.result == nil {
-		return wrapLines(st.Muted.Render("Nothing inspected yet. Once the flow has a token, run the Inspect step (or press r here) to see "+
-			"the server's introspection, the decoded ID token with a verdict per check, and where the two views disagree."), w)
+		return wrapLines(st.Muted.Render("Nothing inspected yet. Once the flow has a token, its ID token is verified here; run the Introspect step (or press r here) to see "+
+			"the server's introspection beside it, with a verdict per check and where the two views disagree."), w)
 	}
 	r := m.result
 	var b strings.Builder
@@ -196,7 +166,7 @@ func (m inspectModel) content(w int) string {
 	case r.introspectErr != nil:
 		b.WriteString(wrapLines(st.Error.Render("introspection failed: "+m.mask.text(errorLine(r.introspectErr))), w) + "\n")
 	case r.introspection == nil:
-		b.WriteString(st.Muted.Render("no introspection endpoint is known for this provider") + "\n")
+		b.WriteString(st.Muted.Render("not introspected yet (r introspects), or no introspection endpoint is known for this provider") + "\n")
 	default:
 		v := r.introspection
 		mark := st.Verdict.Pass.Render("● " + v.Status)
@@ -219,6 +189,8 @@ func (m inspectModel) content(w int) string {
 		b.WriteString(st.Muted.Render("no ID token was issued (request the openid scope for one)") + "\n")
 	case r.idTokenErr != nil:
 		b.WriteString(wrapLines(st.Error.Render("cannot decode the ID token: "+r.idTokenErr.Error()), w) + "\n")
+	case r.idToken == nil:
+		b.WriteString(st.Muted.Render("the ID token could not be verified: no JWKS is known for this provider") + "\n")
 	case r.idToken != nil:
 		v := r.idToken
 		verdict := st.Verdict.Pass.Render("✓ verified")

@@ -2,22 +2,31 @@ package ui
 
 import "github.com/oauthdiag/oauthdiag/oauthflow"
 
-// stepID is one step of the stepper, in flow order.
+// stepID is one step of the stepper: the flow engine's steps, in their order, so that the TUI
+// and `oauthdiag flow` walk the same steps and report the same outcomes.
 type stepID int
 
 const (
-	stepConfigure stepID = iota
+	stepDiscovery stepID = iota
 	stepAuthorize
 	stepCallback
 	stepExchange
-	stepCallAPI
-	stepInspect
+	stepUserinfo
+	stepAPICall
+	stepIntrospect
 	stepRefresh
 	stepRevoke
+	stepIntrospectAfter
 	numSteps
 )
 
-var stepNames = [numSteps]string{"Configure", "Authorize", "Callback", "Exchange", "Call API", "Inspect", "Refresh", "Revoke"}
+// flowStepNames are the engine's names of the stepper's steps.
+var flowStepNames = [numSteps]string{oauthflow.StepDiscovery, oauthflow.StepAuthorize, oauthflow.StepCallback,
+	oauthflow.StepExchange, oauthflow.StepUserinfo, oauthflow.StepAPICall, oauthflow.StepIntrospect,
+	oauthflow.StepRefresh, oauthflow.StepRevoke, oauthflow.StepIntrospectAfter}
+
+var stepNames = [numSteps]string{"Discovery", "Authorize", "Callback", "Exchange", "Userinfo", "API call",
+	"Introspect", "Refresh", "Revoke", "Verify revoke"}
 
 func (s stepID) String() string {
 	if s >= 0 && s < numSteps {
@@ -26,33 +35,23 @@ func (s stepID) String() string {
 	return "step?"
 }
 
-// flowSteps are the oauthflow step names whose recorded calls belong to a stepper step.
-func (s stepID) flowSteps() []string {
-	switch s {
-	case stepConfigure:
-		return []string{oauthflow.StepDiscovery}
-	case stepAuthorize:
-		return []string{oauthflow.StepAuthorize}
-	case stepCallback:
-		return []string{oauthflow.StepCallback}
-	case stepExchange:
-		return []string{oauthflow.StepExchange}
-	case stepCallAPI:
-		return []string{oauthflow.StepUserinfo, oauthflow.StepAPICall}
-	case stepInspect:
-		return []string{oauthflow.StepIntrospect}
-	case stepRefresh:
-		return []string{oauthflow.StepRefresh}
-	case stepRevoke:
-		return []string{oauthflow.StepRevoke, oauthflow.StepIntrospectAfter}
+// name is the engine's name of the step.
+func (s stepID) name() string { return flowStepNames[s] }
+
+// stepNamed is the stepper step of an engine step name.
+func stepNamed(name string) (stepID, bool) {
+	for i, n := range flowStepNames {
+		if n == name {
+			return stepID(i), true
+		}
 	}
-	return nil
+	return 0, false
 }
 
 // explanation is what a trainer says about a step: what it does and why.
 func (s stepID) explanation() string {
 	switch s {
-	case stepConfigure:
+	case stepDiscovery:
 		return "The client reads the provider's discovery document (/.well-known/openid-configuration) to learn its endpoints instead of hard-coding them. " +
 			"The issuer named in it must be the one we expect, or ID tokens could not be trusted. " +
 			"LinkedIn serves it under /oauth/ and leaves introspection and revocation out, so those come from the preset."
@@ -68,19 +67,23 @@ func (s stepID) explanation() string {
 		return "The app trades the code for tokens at the token endpoint, server to server, authenticating with its client secret and sending the PKCE verifier. " +
 			"The code is single-use and short-lived, so a code leaked through a log or the browser history cannot be redeemed again. " +
 			"The secret stays server-side: it never goes through the browser."
-	case stepCallAPI:
+	case stepUserinfo:
 		return "The access token travels in the Authorization: Bearer header; whoever holds it can use it, so it must never appear in URLs or logs. " +
-			"The API checks it on every call: an expired, revoked or under-scoped token gets 401 or 403, and the diagnosis says which."
-	case stepInspect:
+			"The userinfo endpoint (OpenID Connect) answers who signed in; an expired, revoked or under-scoped token gets 401 or 403, and the diagnosis says which."
+	case stepAPICall:
+		return "The same token calls the API itself (LinkedIn's versioned /rest/ APIs also need a LinkedIn-Version header). " +
+			"The API checks the token on every call, and the scopes the member granted decide what it may do."
+	case stepIntrospect:
 		return "Introspection (RFC 7662, LinkedIn's introspectToken) asks the server what it thinks of the token: active, scopes, expiry. " +
-			"The ID token is a signed JWT checked locally: signature against the JWKS, issuer, audience, expiry and nonce. " +
-			"Comparing both views reveals clock skew, revocation and scopes that were not granted."
+			"The Inspect screen sets it beside the ID token, a signed JWT checked locally (signature against the JWKS, issuer, audience, expiry, nonce): " +
+			"comparing both views reveals clock skew, revocation and scopes that were not granted."
 	case stepRefresh:
 		return "Shortly before the access token expires the app uses the refresh token to get a new one, without bothering the user. " +
 			"Some providers rotate the refresh token on each use (keep the new one); LinkedIn never extends its lifetime, so when it runs out the user must authorize again."
 	case stepRevoke:
-		return "Logging out properly asks the provider to revoke the tokens (RFC 7009) instead of merely forgetting them locally. " +
-			"Introspecting afterwards proves the server agrees they are dead."
+		return "Logging out properly asks the provider to revoke the tokens (RFC 7009) instead of merely forgetting them locally."
+	case stepIntrospectAfter:
+		return "Introspecting the revoked access token proves the server agrees it is dead: a provider that still calls it active did not revoke it."
 	}
 	return ""
 }
@@ -110,4 +113,16 @@ func (s stepState) String() string {
 		return "skipped"
 	}
 	return "state?"
+}
+
+func stateOf(s oauthflow.StepStatus) stepState {
+	switch s {
+	case oauthflow.StatusOK:
+		return stateOK
+	case oauthflow.StatusFailed:
+		return stateFailed
+	case oauthflow.StatusSkipped:
+		return stateSkipped
+	}
+	return statePending
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +19,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/bundle"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
@@ -39,7 +41,7 @@ type Config struct {
 
 	// Browser takes the user through the authorization URL when Authorize runs; nil opens
 	// nothing (the user copies the URL and pastes the redirect back).
-	Browser oauthflow.Browser
+	Browser browser.Browser
 	// Listen runs the loopback listener on the redirect URI's port (loopback URIs only).
 	Listen          bool
 	CallbackTimeout time.Duration
@@ -52,16 +54,17 @@ type Config struct {
 	ToolVersion string
 	// Mode names the setting in the header, e.g. "demo".
 	Mode string
-	// SaveToken, if set, persists every token the flow gets, saying whether it came from a
-	// refresh (true) or a new authorization. It is called inside a command, one at a time.
-	SaveToken func(tok *oauthflow.Token, refreshed bool) error
+	// SaveToken, if set, persists every token the flow gets: the token in use, the scopes the
+	// authorization requested, the exchanges that brought it, and whether it came from a refresh
+	// (true) or a new authorization. It is called inside a command, one at a time.
+	SaveToken func(tok *oauthflow.Token, scopes []string, exchanges []httplog.Exchange, refreshed bool) error
 	// GuardRefresh, if set, runs before every refresh, inside the command: it serialises the
 	// refresh with other processes using the same stored token (the profile lock) and returns a
 	// newer token one of them already got, which is used instead of refreshing again. release
 	// is called once the refreshed token is saved.
 	GuardRefresh func(ctx context.Context, current *oauthflow.Token) (newer *oauthflow.Token, release func(), err error)
 	// InitialToken is a token already held (a profile's stored one): the panel counts it
-	// down and Call API, Inspect, Refresh and Revoke can use it without a new authorization.
+	// down and the steps that use a token can use it without a new authorization.
 	InitialToken *oauthflow.Token
 	// Profile names the profile in the status bar.
 	Profile string
@@ -137,7 +140,7 @@ type Model struct {
 	tokens  tokenPanel
 	status  statusBar
 	picker  scenarioPicker
-	bundle  *recorder.BundleSummary
+	bundle  *bundle.Summary
 
 	events      <-chan recorder.Event
 	unsubscribe func()
@@ -168,18 +171,18 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	red := cfg.Session.Redactor()
 	mk := masker{red: red}
+	sess := cfg.Session
 	backend := flowBackend{
-		runner: cfg.Runner, httpClient: cfg.HTTPClient,
-		discover: cfg.Discover, issuer: cfg.Issuer, discoveryURL: cfg.DiscoveryURL,
-		browser: cfg.Browser, listen: cfg.Listen, callbackTimeout: cfg.CallbackTimeout, extraParams: cfg.ExtraAuthParams,
-		saveToken: cfg.SaveToken, guardRefresh: cfg.GuardRefresh,
-		observe: func(step, leg, rawURL string) {
-			l := recorder.LegAuthorizationURL
-			if leg == "redirect" {
-				l = recorder.LegBrowserRedirect
-			}
-			cfg.Session.Observe(step, l, rawURL, "")
+		runner: cfg.Runner, session: sess, httpClient: cfg.HTTPClient, now: o.clock,
+		opts: oauthflow.FlowOptions{
+			Discover: cfg.Discover, Issuer: cfg.Issuer, DiscoveryURL: cfg.DiscoveryURL,
+			Browser: cfg.Browser, Listen: cfg.Listen, CallbackTimeout: cfg.CallbackTimeout, ExtraAuthParams: cfg.ExtraAuthParams,
+			AcceptPaste: true,
+			Observe: func(step, leg, rawURL string) httplog.Exchange {
+				return sess.Observe(step, leg, rawURL, "").Exchange
+			},
 		},
+		saveToken: cfg.SaveToken, guardRefresh: cfg.GuardRefresh,
 	}
 	h := help.New()
 	h.Styles = st.Help
@@ -188,7 +191,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 		cfg: cfg, ctx: ctx, cancel: cancel, clock: o.clock, styles: &st, fixed: o.dark != nil,
 		keys: newGlobalKeys(), help: h, red: red,
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
-		flow:    newFlowModel(ctx, &st, backend, mk, o.clock),
+		flow:    newFlowModel(ctx, &st, backend, mk, o.clock, cfg.InitialToken),
 		inspect: newInspectModel(&st, mk),
 		calls:   newCallsModel(ctx, &st, cfg.Session, replayBackend{client: cfg.HTTPClient}, mk),
 		tokens:  newTokenPanel(&st, o.autoRefresh, mk),
@@ -199,12 +202,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (Model, error) {
 		m.status.scenario = cfg.Scenarios.Current()
 	}
 	m.status.profile = cfg.Profile
-	if cfg.InitialToken != nil {
-		tok := *cfg.InitialToken
-		learnToken(mk, &tok)
-		m.flow.token = &tok
+	if tok := cfg.InitialToken; tok != nil {
+		learnToken(mk, tok)
 		m.calls.accessToken = tok.AccessToken
-		m.status = m.status.show(statusMsg{text: "using the stored token: run Configure, then Call API, Inspect, Refresh or Revoke use it; Authorize gets a new one"}, m.clock())
+		m.status = m.status.show(statusMsg{text: "using the stored token: run Discovery, then the steps that use a token use it; Authorize gets a new one"}, m.clock())
 	}
 	m.events, m.unsubscribe = cfg.Session.Subscribe()
 	for _, c := range cfg.Session.Entries() {
@@ -236,10 +237,10 @@ func Run(ctx context.Context, cfg Config, opts ...Option) error {
 // Close stops what the model started: the event subscription, waits and listeners. Call it
 // on the final model, once the program has ended.
 func (m Model) Close() {
-	_, closing := m.flow.stopWaiting()
-	if closing != nil {
-		closing()
+	if m.flow.cancelWait != nil {
+		m.flow.cancelWait()
 	}
+	_ = m.flow.flow.Close()
 	if m.unsubscribe != nil {
 		m.unsubscribe()
 	}
@@ -318,12 +319,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m = m.afterFlow()
 		spin := m.startSpinner()
 		return m, tea.Batch(cmd, spin)
-	case authStartedMsg, browserDoneMsg, redirectMsg:
-		var cmd tea.Cmd
-		m.flow, cmd = m.flow.Update(msg)
-		m = m.afterFlow()
-		spin := m.startSpinner()
-		return m, tea.Batch(cmd, spin)
 	case runStepMsg:
 		var cmd tea.Cmd
 		m.flow, cmd = m.flow.runStep(msg.step, false)
@@ -362,7 +357,7 @@ func (m Model) handlePaste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.picker.open || m.bundle != nil:
 		return m, nil
-	case m.screen == screenFlow && (m.flow.typing() || m.flow.waiting):
+	case m.screen == screenFlow && (m.flow.typing() || m.flow.waiting()):
 		m.flow, cmd = m.flow.Update(msg)
 		m = m.afterFlow()
 	case m.screen == screenCalls && m.calls.typing():
@@ -373,15 +368,15 @@ func (m Model) handlePaste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 
 // afterFlow brings the token panel, the other screens and the keys in line with the flow.
 func (m Model) afterFlow() Model {
-	if m.flow.token != m.tokens.token || m.flow.revoked != m.tokens.revoked {
-		changed := tokenChangedMsg{token: m.flow.token, revoked: m.flow.revoked}
+	if tok := m.flow.token(); tok != m.tokens.token || m.flow.revoked() != m.tokens.revoked {
+		changed := tokenChangedMsg{token: tok, revoked: m.flow.revoked()}
 		m.inspect, _ = m.inspect.Update(changed)
 		m.calls.accessToken = ""
 		if changed.token != nil && !changed.revoked {
 			m.calls.accessToken = changed.token.AccessToken
 		}
 	}
-	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, m.clock())
+	m.tokens = m.tokens.update(m.flow.token(), m.flow.revoked(), m.clock())
 	m.updateKeys()
 	return m
 }
@@ -414,10 +409,10 @@ func (m Model) tick(seq int) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, tickCmd(m.tickSeq))
 	}
 	m.status = m.status.expire(now)
-	m.tokens = m.tokens.update(m.flow.token, m.flow.revoked, now)
+	m.tokens = m.tokens.update(m.flow.token(), m.flow.revoked(), now)
 	// A failed automatic refresh is not retried on every tick: the user sees the diagnosis
 	// and refreshes by hand (R) or authorizes again. Nor is one tried before the Refresh step
-	// can run (a stored token before Configure): the step says what it needs when asked.
+	// can run (a stored token before Discovery): the step says what it needs when asked.
 	last := m.flow.steps[stepRefresh]
 	ready, _ := m.flow.ready(stepRefresh)
 	if m.tokens.wantsRefresh() && ready && !m.flow.busy() && !(last.auto && last.state == stateFailed) {
@@ -483,7 +478,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m.toggleReveal()
 		case key.Matches(msg, m.keys.Export):
 			return m, tea.Batch(statusCmd("writing the support bundle…", false),
-				bundleCmd(m.cfg.Session, m.cfg.BundleDir, m.cfg.ToolVersion, m.clock(), m.flow.diagnoses()))
+				bundleCmd(m.cfg.Session, m.cfg.BundleDir, m.cfg.ToolVersion, m.clock()))
 		case key.Matches(msg, m.keys.Scenarios):
 			m.picker = m.picker.show()
 			m.updateKeys()
@@ -513,36 +508,11 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 
 func (m Model) switchTo(s screen) Model {
 	if s == screenCalls && m.screen != screenCalls && m.calls.mode == callsList {
-		m.calls = m.calls.selectID(m.failedCallOfSelectedStep())
+		m.calls = m.calls.selectID(m.flow.failedCall())
 	}
 	m.screen = s
 	m.updateKeys()
 	return m
-}
-
-// failedCallOfSelectedStep is the recorded call behind the selected step's failure, so that
-// going to Calls after a failure lands on it: the call the bundle files the step's diagnosis
-// under, the latest if the step spans several flow steps.
-func (m Model) failedCallOfSelectedStep() string {
-	if m.flow.steps[m.flow.selected].state != stateFailed {
-		return ""
-	}
-	var ds []inspector.Diagnosis
-	for _, n := range m.flow.selected.flowSteps() {
-		ds = append(ds, inspector.Diagnosis{Step: n})
-	}
-	linked := map[string]bool{}
-	for _, d := range inspector.LinkCalls(ds, m.calls.all) {
-		if d.CallID != "" {
-			linked[d.CallID] = true
-		}
-	}
-	for i := len(m.calls.all) - 1; i >= 0; i-- {
-		if linked[m.calls.all[i].ID] {
-			return m.calls.all[i].ID
-		}
-	}
-	return ""
 }
 
 func (m Model) toggleReveal() (tea.Model, tea.Cmd) {
@@ -561,7 +531,8 @@ func (m Model) toggleReveal() (tea.Model, tea.Cmd) {
 // updateKeys enables the global keys that apply now.
 func (m *Model) updateKeys() {
 	m.keys.Scenarios.SetEnabled(m.cfg.Scenarios != nil)
-	m.keys.RefreshNow.SetEnabled(m.flow.token != nil && m.flow.token.RefreshToken != "" && !m.flow.revoked)
+	tok := m.flow.token()
+	m.keys.RefreshNow.SetEnabled(tok != nil && tok.RefreshToken != "" && !m.flow.revoked())
 }
 
 // ---- layout and view ----

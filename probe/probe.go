@@ -1,4 +1,4 @@
-package inspector
+package probe
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/browser"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -33,38 +36,38 @@ const (
 
 // The probe's checks, in report order. The names are stable identifiers for scripts.
 const (
-	ProbeDiscoveryEndpoints          = "discovery-endpoints"
-	ProbeDiscoveryPKCEMethods        = "discovery-pkce-methods"
-	ProbeDiscoveryIntrospectRevoke   = "discovery-introspection-revocation"
-	ProbeWrongClientSecret           = "wrong-client-secret"
-	ProbeUnregisteredRedirectURI     = "unregistered-redirect-uri"
-	ProbeTokenRedirectURIMismatch    = "token-redirect-uri-mismatch"
-	ProbeWrongPKCEVerifier           = "wrong-pkce-verifier"
-	ProbeCodeReuse                   = "code-reuse"
-	ProbeRevokedAccessTokenInactive  = "revoked-access-token-inactive"
-	ProbeRevokedRefreshTokenRefused  = "revoked-refresh-token-refused"
-	ProbeRefreshTokenRotation        = "refresh-token-rotation"
-	ProbeAuthorizationResponseIssuer = "authorization-response-iss"
+	DiscoveryEndpoints          = "discovery-endpoints"
+	DiscoveryPKCEMethods        = "discovery-pkce-methods"
+	DiscoveryIntrospectRevoke   = "discovery-introspection-revocation"
+	WrongClientSecret           = "wrong-client-secret"
+	UnregisteredRedirectURI     = "unregistered-redirect-uri"
+	TokenRedirectURIMismatch    = "token-redirect-uri-mismatch"
+	WrongPKCEVerifier           = "wrong-pkce-verifier"
+	CodeReuse                   = "code-reuse"
+	RevokedAccessTokenInactive  = "revoked-access-token-inactive"
+	RevokedRefreshTokenRefused  = "revoked-refresh-token-refused"
+	RefreshTokenRotation        = "refresh-token-rotation"
+	AuthorizationResponseIssuer = "authorization-response-iss"
 )
 
 // probeChecks lists every check with the specification section it tests.
 var probeChecks = []struct{ name, reference string }{
-	{ProbeDiscoveryEndpoints, "RFC 8414 §2, OIDC Discovery §3"},
-	{ProbeDiscoveryPKCEMethods, "RFC 8414 §2, RFC 9700 §2.1.1"},
-	{ProbeDiscoveryIntrospectRevoke, "RFC 8414 §2"},
-	{ProbeWrongClientSecret, "RFC 6749 §5.2"},
-	{ProbeUnregisteredRedirectURI, "RFC 6749 §4.1.2.1"},
-	{ProbeTokenRedirectURIMismatch, "RFC 6749 §4.1.3"},
-	{ProbeWrongPKCEVerifier, "RFC 7636 §4.6"},
-	{ProbeCodeReuse, "RFC 6749 §4.1.2"},
-	{ProbeRevokedAccessTokenInactive, "RFC 7009 §2.2"},
-	{ProbeRevokedRefreshTokenRefused, "RFC 7009 §2.2"},
-	{ProbeRefreshTokenRotation, "RFC 9700 §4.14.2"},
-	{ProbeAuthorizationResponseIssuer, "RFC 9207 §2.4"},
+	{DiscoveryEndpoints, "RFC 8414 §2, OIDC Discovery §3"},
+	{DiscoveryPKCEMethods, "RFC 8414 §2, RFC 9700 §2.1.1"},
+	{DiscoveryIntrospectRevoke, "RFC 8414 §2"},
+	{WrongClientSecret, "RFC 6749 §5.2"},
+	{UnregisteredRedirectURI, "RFC 6749 §4.1.2.1"},
+	{TokenRedirectURIMismatch, "RFC 6749 §4.1.3"},
+	{WrongPKCEVerifier, "RFC 7636 §4.6"},
+	{CodeReuse, "RFC 6749 §4.1.2"},
+	{RevokedAccessTokenInactive, "RFC 7009 §2.2"},
+	{RevokedRefreshTokenRefused, "RFC 7009 §2.2"},
+	{RefreshTokenRotation, "RFC 9700 §4.14.2"},
+	{AuthorizationResponseIssuer, "RFC 9207 §2.4"},
 }
 
-// ProbeCheckNames returns the names of all checks in report order.
-func ProbeCheckNames() []string {
+// CheckNames returns the names of all checks in report order.
+func CheckNames() []string {
 	names := make([]string, len(probeChecks))
 	for i, c := range probeChecks {
 		names[i] = c.name
@@ -72,9 +75,9 @@ func ProbeCheckNames() []string {
 	return names
 }
 
-// ProbeCheck is the outcome of one conformance check. Evidence says what was sent and what came back;
+// Check is the outcome of one conformance check. Evidence says what was sent and what came back;
 // codes, tokens, verifiers and secrets never appear in it.
-type ProbeCheck struct {
+type Check struct {
 	Name      string  `json:"name"`
 	Verdict   Verdict `json:"verdict"`
 	Reference string  `json:"reference"`
@@ -84,8 +87,8 @@ type ProbeCheck struct {
 	Fact bool `json:"fact,omitempty"`
 }
 
-// ProbeOptions configure Probe.
-type ProbeOptions struct {
+// Options configure Probe.
+type Options struct {
 	// Config is the provider and the client to probe with. PKCE is always used by the probe,
 	// whatever Config.Client.PKCE says, since three checks depend on it.
 	Config oauthflow.Config
@@ -95,63 +98,63 @@ type ProbeOptions struct {
 	Issuer       string
 	DiscoveryURL string
 	// Browser completes each authorization and must return the redirect URL (a headless driver:
-	// oauthflow.HeadlessBrowser, or oauthflow.CommandBrowser running `oauthdiag browse`). Several
+	// browser.Headless, or browser.Command running `oauthdiag browse`). Several
 	// checks each need a fresh authorization code, so a person clicking through is not practical.
-	Browser oauthflow.Browser
+	Browser browser.Browser
 	// AuthParams are added to every authorization request. Without a prompt here, the probe adds
 	// prompt=consent when it asks for offline_access (OIDC Core §11).
 	AuthParams url.Values
 	// HTTPClient sends every request to the provider's endpoints (nil: a client with a 30 s timeout).
 	HTTPClient *http.Client
-	// Observe, if set, is told about the browser legs the probe does not send itself (kind
-	// "authorization-url" or "redirect"), as oauthflow.FlowOptions.Observe, so they can be recorded.
-	Observe func(step, kind, rawURL string)
+	// Observe, if set, is told about the browser legs the probe does not send itself
+	// (httplog.LegAuthorizationURL, httplog.LegBrowserRedirect), so they can be recorded.
+	Observe func(step, leg, rawURL string) httplog.Exchange
 	Now     func() time.Time // nil: time.Now
 	Random  io.Reader        // state, nonce, PKCE verifiers and the wrong values sent; nil: crypto/rand
 }
 
-// ProbeReport is the outcome of a probe: every check in the fixed order, and the tallies.
-type ProbeReport struct {
-	Provider      string       `json:"provider"`
-	Issuer        string       `json:"issuer,omitempty"`
-	Checks        []ProbeCheck `json:"checks"`
-	Passed        int          `json:"passed"`
-	Deviations    int          `json:"deviations"`
-	NotApplicable int          `json:"not_applicable"`
-	Errors        int          `json:"errors"`
+// Report is the outcome of a probe: every check in the fixed order, and the tallies.
+type Report struct {
+	Provider      string  `json:"provider"`
+	Issuer        string  `json:"issuer,omitempty"`
+	Checks        []Check `json:"checks"`
+	Passed        int     `json:"passed"`
+	Deviations    int     `json:"deviations"`
+	NotApplicable int     `json:"not_applicable"`
+	Errors        int     `json:"errors"`
 }
 
 // Check returns the named check, or false.
-func (r *ProbeReport) Check(name string) (ProbeCheck, bool) {
+func (r *Report) Check(name string) (Check, bool) {
 	for _, c := range r.Checks {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return ProbeCheck{}, false
+	return Check{}, false
 }
 
-// ErrProbeUnreachable is wrapped by Probe's error when the provider cannot be reached at all.
-var ErrProbeUnreachable = errors.New("provider unreachable")
+// ErrUnreachable is wrapped by Probe's error when the provider cannot be reached at all.
+var ErrUnreachable = errors.New("provider unreachable")
 
-// Probe runs the conformance checks against a provider. Deviations are findings, not errors: the
+// Run runs the conformance checks against a provider. Deviations are findings, not errors: the
 // error is non-nil only when the probe cannot run at all (incomplete configuration, no browser,
 // provider unreachable). Checks that could not run get VerdictError with the reason.
 //
 // The probe authorizes six times (once for the tokens the revocation and refresh checks use, once
 // per check that needs a fresh code), revokes the tokens it obtained, and asks for offline_access
 // when discovery lists it and the configured scopes lack it, so that a refresh token is issued.
-func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
+func Run(ctx context.Context, opts Options) (*Report, error) {
 	p := newProber(opts)
 	if opts.Discover {
 		if err := p.discover(ctx); err != nil {
 			return nil, err
 		}
 	} else {
-		p.set(ProbeDiscoveryEndpoints, VerdictNotApplicable, p.noDocument())
+		p.set(DiscoveryEndpoints, VerdictNotApplicable, p.noDocument())
 	}
 	if err := p.cfg.Validate(); err != nil {
-		if c, ok := p.results[ProbeDiscoveryEndpoints]; ok && opts.Discover && c.Verdict != VerdictPass {
+		if c, ok := p.results[DiscoveryEndpoints]; ok && opts.Discover && c.Verdict != VerdictPass {
 			// What discovery found is usually why the configuration is incomplete.
 			return nil, fmt.Errorf("probe: %w (discovery: %s)", err, p.scrub(c.Evidence))
 		}
@@ -176,8 +179,8 @@ func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
 		p.checkCodeReuse(ctx)
 	} else {
 		// When the first login fails the others would too, each taking a browser run to say so.
-		for _, name := range []string{ProbeUnregisteredRedirectURI, ProbeWrongClientSecret, ProbeTokenRedirectURIMismatch, ProbeWrongPKCEVerifier, ProbeCodeReuse} {
-			p.set(name, VerdictError, "not run: the first authorization already failed (see "+ProbeAuthorizationResponseIssuer+")")
+		for _, name := range []string{UnregisteredRedirectURI, WrongClientSecret, TokenRedirectURIMismatch, WrongPKCEVerifier, CodeReuse} {
+			p.set(name, VerdictError, "not run: the first authorization already failed (see "+AuthorizationResponseIssuer+")")
 		}
 	}
 	p.checkDiscoveryPKCE()
@@ -190,14 +193,14 @@ func Probe(ctx context.Context, opts ProbeOptions) (*ProbeReport, error) {
 
 // prober holds one probe run's state.
 type prober struct {
-	opts    ProbeOptions
+	opts    Options
 	cfg     oauthflow.Config
 	runner  *oauthflow.Runner
 	now     func() time.Time
 	random  io.Reader
 	extra   url.Values
 	doc     *probeDocument // nil when discovery was not used or found nothing
-	results map[string]ProbeCheck
+	results map[string]Check
 	// secrets are scrubbed from every evidence string before the report leaves Probe.
 	secrets []string
 	// authorized counts authorizations that came back to the registered redirect URI with a code:
@@ -207,9 +210,9 @@ type prober struct {
 	endpointAnswers map[string]int
 }
 
-func newProber(opts ProbeOptions) *prober {
+func newProber(opts Options) *prober {
 	p := &prober{opts: opts, cfg: opts.Config, now: opts.Now, random: opts.Random,
-		results: map[string]ProbeCheck{}, endpointAnswers: map[string]int{}}
+		results: map[string]Check{}, endpointAnswers: map[string]int{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -236,7 +239,7 @@ func (p *prober) newRunner(cfg oauthflow.Config) *oauthflow.Runner {
 // set records a check's outcome, scrubbing the secrets known so far (report scrubs again for
 // those learned later). Evidence that is cut short must be cut by cut or oneLine, which scrub before cutting.
 func (p *prober) set(name string, v Verdict, evidence string) {
-	p.results[name] = ProbeCheck{Name: name, Verdict: v, Evidence: p.scrub(evidence)}
+	p.results[name] = Check{Name: name, Verdict: v, Evidence: p.scrub(evidence)}
 }
 
 // remember adds values that must never appear in evidence.
@@ -265,12 +268,12 @@ func (p *prober) scrub(s string) string {
 	return s
 }
 
-func (p *prober) report() *ProbeReport {
-	r := &ProbeReport{Provider: p.cfg.Provider.Name, Issuer: p.cfg.Provider.Issuer}
+func (p *prober) report() *Report {
+	r := &Report{Provider: p.cfg.Provider.Name, Issuer: p.cfg.Provider.Issuer}
 	for _, c := range probeChecks {
 		res, ok := p.results[c.name]
 		if !ok {
-			res = ProbeCheck{Name: c.name, Verdict: VerdictError, Evidence: "not run"}
+			res = Check{Name: c.name, Verdict: VerdictError, Evidence: "not run"}
 		}
 		res.Reference = c.reference
 		res.Evidence = p.scrub(res.Evidence)
@@ -349,7 +352,7 @@ func (p *prober) authorize(ctx context.Context) (*probeAuthorization, string, er
 // browse hands an authorization URL to the browser, telling Observe about both legs.
 func (p *prober) browse(ctx context.Context, authURL, stopAt string) (string, error) {
 	if p.opts.Observe != nil {
-		p.opts.Observe(oauthflow.StepAuthorize, "authorization-url", authURL)
+		p.opts.Observe(oauthflow.StepAuthorize, httplog.LegAuthorizationURL, authURL)
 	}
 	redirect, err := p.opts.Browser.Authorize(ctx, authURL, stopAt)
 	if u, perr := url.Parse(redirect); perr == nil {
@@ -357,7 +360,7 @@ func (p *prober) browse(ctx context.Context, authURL, stopAt string) (string, er
 		p.remember(u.Query().Get("code"))
 	}
 	if redirect != "" && p.opts.Observe != nil {
-		p.opts.Observe(oauthflow.StepCallback, "redirect", redirect)
+		p.opts.Observe(oauthflow.StepCallback, httplog.LegBrowserRedirect, redirect)
 	}
 	return redirect, err
 }
@@ -369,24 +372,24 @@ func (p *prober) runMain(ctx context.Context) error {
 	auth, why, err := p.authorize(ctx)
 	if err != nil {
 		if probeUnreachable(err) {
-			return fmt.Errorf("probe: %w: %w", ErrProbeUnreachable, err)
+			return fmt.Errorf("probe: %w: %w", ErrUnreachable, err)
 		}
-		p.set(ProbeAuthorizationResponseIssuer, VerdictError, why)
-		for _, name := range []string{ProbeRefreshTokenRotation, ProbeRevokedAccessTokenInactive, ProbeRevokedRefreshTokenRefused} {
-			p.set(name, VerdictError, "not run: the first authorization already failed (see "+ProbeAuthorizationResponseIssuer+")")
+		p.set(AuthorizationResponseIssuer, VerdictError, why)
+		for _, name := range []string{RefreshTokenRotation, RevokedAccessTokenInactive, RevokedRefreshTokenRefused} {
+			p.set(name, VerdictError, "not run: the first authorization already failed (see "+AuthorizationResponseIssuer+")")
 		}
 		return nil
 	}
 	p.checkIssuer(auth.cb)
 
-	tok, _, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
+	tok, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(tok)
 	if err != nil {
 		if probeUnreachable(err) {
-			return fmt.Errorf("probe: %w: %w", ErrProbeUnreachable, err)
+			return fmt.Errorf("probe: %w: %w", ErrUnreachable, err)
 		}
 		why := "the code exchange failed: " + p.answer(err)
-		for _, name := range []string{ProbeRefreshTokenRotation, ProbeRevokedAccessTokenInactive, ProbeRevokedRefreshTokenRefused} {
+		for _, name := range []string{RefreshTokenRotation, RevokedAccessTokenInactive, RevokedRefreshTokenRefused} {
 			p.set(name, VerdictError, why)
 		}
 		return nil
@@ -413,10 +416,10 @@ func (p *prober) cleanup(ctx context.Context, t *oauthflow.Token) {
 		return
 	}
 	if t.RefreshToken != "" {
-		_, _ = p.runner.Revoke(ctx, t.RefreshToken, "refresh_token")
+		_ = p.runner.Revoke(ctx, t.RefreshToken, "refresh_token")
 	}
 	if t.AccessToken != "" {
-		_, _ = p.runner.Revoke(ctx, t.AccessToken, "access_token")
+		_ = p.runner.Revoke(ctx, t.AccessToken, "access_token")
 	}
 }
 

@@ -1,4 +1,4 @@
-package inspector_test
+package probe_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"maps"
 	"math/rand/v2"
@@ -19,25 +20,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/probe"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // probeVerdicts is what a server earns on every check; a missing entry fails the test, so each
 // table row states the whole report.
-type probeVerdicts map[string]inspector.Verdict
+type probeVerdicts map[string]probe.Verdict
 
 const (
-	pass = inspector.VerdictPass
-	dev  = inspector.VerdictDeviation
-	na   = inspector.VerdictNotApplicable
+	pass = probe.VerdictPass
+	dev  = probe.VerdictDeviation
+	na   = probe.VerdictNotApplicable
 )
 
 // probeSandbox starts the sandbox in the given compliance mode, with its login and consent pages
 // (completed by the headless browser), and returns probe options for its default client.
-func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option) inspector.ProbeOptions {
+func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option) probe.Options {
 	t.Helper()
 	sb := sandbox.New(append([]sandbox.Option{sandbox.WithCompliance(mode)}, opts...)...)
 	base, err := sb.Start("127.0.0.1:0")
@@ -46,35 +47,35 @@ func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option)
 	}
 	t.Cleanup(func() { sb.Close() })
 	provider := oauthflow.LinkedInAt(base, base)
-	return inspector.ProbeOptions{
+	return probe.Options{
 		Config: oauthflow.Config{Provider: provider, Client: oauthflow.Client{
 			ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI,
 		}},
 		Discover:     true,
 		Issuer:       sb.Issuer(),
 		DiscoveryURL: provider.DiscoveryURL,
-		Browser:      &oauthflow.HeadlessBrowser{Username: "member@example.com", Password: "probe-password"},
+		Browser:      &browser.Headless{Username: "member@example.com", Password: "probe-password"},
 		Now:          func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
 		Random:       rand.NewChaCha8([32]byte{'p', 'r', 'o', 'b', 'e'}),
 	}
 }
 
 // probePeer returns probe options for a peer's confidential client, found through discovery.
-func probePeer(p *peertest.Peer) inspector.ProbeOptions {
-	return inspector.ProbeOptions{
+func probePeer(p *peertest.Peer) probe.Options {
+	return probe.Options{
 		Config: oauthflow.Config{
 			Provider: oauthflow.Provider{Issuer: p.Issuer},
 			Client:   oauthflow.Client{ID: p.ClientID, Secret: p.ClientSecret, RedirectURI: p.RedirectURI, AuthMethod: oauthflow.AuthBasic},
 		},
 		Discover: true,
 		Issuer:   p.Issuer,
-		Browser:  &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password},
+		Browser:  &browser.Headless{Username: p.Username, Password: p.Password},
 	}
 }
 
-func runProbe(t *testing.T, opts inspector.ProbeOptions) *inspector.ProbeReport {
+func runProbe(t *testing.T, opts probe.Options) *probe.Report {
 	t.Helper()
-	rep, err := inspector.Probe(t.Context(), opts)
+	rep, err := probe.Run(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
@@ -82,12 +83,12 @@ func runProbe(t *testing.T, opts inspector.ProbeOptions) *inspector.ProbeReport 
 }
 
 // checkVerdicts compares every check's verdict and, where given, evidence fragments.
-func checkVerdicts(t *testing.T, rep *inspector.ProbeReport, want probeVerdicts, evidence map[string][]string) {
+func checkVerdicts(t *testing.T, rep *probe.Report, want probeVerdicts, evidence map[string][]string) {
 	t.Helper()
-	if len(rep.Checks) != len(inspector.ProbeCheckNames()) {
-		t.Errorf("report has %d checks, want %d", len(rep.Checks), len(inspector.ProbeCheckNames()))
+	if len(rep.Checks) != len(probe.CheckNames()) {
+		t.Errorf("report has %d checks, want %d", len(rep.Checks), len(probe.CheckNames()))
 	}
-	for i, name := range inspector.ProbeCheckNames() {
+	for i, name := range probe.CheckNames() {
 		if i < len(rep.Checks) && rep.Checks[i].Name != name {
 			t.Errorf("check %d is %q, want %q (the order is fixed)", i, rep.Checks[i].Name, name)
 		}
@@ -129,7 +130,7 @@ func checkVerdicts(t *testing.T, rep *inspector.ProbeReport, want probeVerdicts,
 			rep.Passed, rep.Deviations, rep.NotApplicable, rep.Errors, passed, deviations, notApplicable)
 	}
 	if t.Failed() {
-		t.Log("\n" + inspector.RenderProbe(rep))
+		t.Log("\n" + probe.Render(rep))
 	}
 }
 
@@ -146,58 +147,58 @@ func TestProbeSandbox(t *testing.T) {
 		{
 			mode: sandbox.ComplianceStrict,
 			want: probeVerdicts{
-				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
-				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
-				inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
-				inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+				probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: pass, probe.DiscoveryIntrospectRevoke: pass,
+				probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: pass,
+				probe.WrongPKCEVerifier: pass, probe.CodeReuse: pass, probe.RevokedAccessTokenInactive: pass,
+				probe.RevokedRefreshTokenRefused: pass, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: pass,
 			},
 			evidence: map[string][]string{
-				inspector.ProbeWrongClientSecret:           {"HTTP 401 invalid_client"},
-				inspector.ProbeUnregisteredRedirectURI:     {"stopped on an HTTP 400 page", "/oauthdiag-probe-unregistered"},
-				inspector.ProbeWrongPKCEVerifier:           {"HTTP 400 invalid_grant"},
-				inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
-				inspector.ProbeRefreshTokenRotation:        {"not rotated"},
-				inspector.ProbeAuthorizationResponseIssuer: {"the issuer exactly"},
+				probe.WrongClientSecret:           {"HTTP 401 invalid_client"},
+				probe.UnregisteredRedirectURI:     {"stopped on an HTTP 400 page", "/oauthdiag-probe-unregistered"},
+				probe.WrongPKCEVerifier:           {"HTTP 400 invalid_grant"},
+				probe.CodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
+				probe.RefreshTokenRotation:        {"not rotated"},
+				probe.AuthorizationResponseIssuer: {"the issuer exactly"},
 			},
 		},
 		{
 			mode: sandbox.ComplianceLenient,
 			want: probeVerdicts{
-				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: dev, inspector.ProbeDiscoveryIntrospectRevoke: dev,
-				inspector.ProbeWrongClientSecret: dev, inspector.ProbeUnregisteredRedirectURI: dev, inspector.ProbeTokenRedirectURIMismatch: dev,
-				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: dev,
-				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+				probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: dev, probe.DiscoveryIntrospectRevoke: dev,
+				probe.WrongClientSecret: dev, probe.UnregisteredRedirectURI: dev, probe.TokenRedirectURIMismatch: dev,
+				probe.WrongPKCEVerifier: dev, probe.CodeReuse: dev, probe.RevokedAccessTokenInactive: dev,
+				probe.RevokedRefreshTokenRefused: dev, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: na,
 			},
 			evidence: map[string][]string{
-				inspector.ProbeDiscoveryPKCEMethods:       {"code_challenge_methods_supported is absent"},
-				inspector.ProbeDiscoveryIntrospectRevoke:  {"introspection_endpoint is not listed", "revocation_endpoint is not listed"},
-				inspector.ProbeWrongClientSecret:          {"accepted"},
-				inspector.ProbeUnregisteredRedirectURI:    {"redirected there with an authorization code"},
-				inspector.ProbeTokenRedirectURIMismatch:   {"accepted"},
-				inspector.ProbeWrongPKCEVerifier:          {"accepted"},
-				inspector.ProbeCodeReuse:                  {"accepted again"},
-				inspector.ProbeRevokedAccessTokenInactive: {"still calls the access token active"},
+				probe.DiscoveryPKCEMethods:       {"code_challenge_methods_supported is absent"},
+				probe.DiscoveryIntrospectRevoke:  {"introspection_endpoint is not listed", "revocation_endpoint is not listed"},
+				probe.WrongClientSecret:          {"accepted"},
+				probe.UnregisteredRedirectURI:    {"redirected there with an authorization code"},
+				probe.TokenRedirectURIMismatch:   {"accepted"},
+				probe.WrongPKCEVerifier:          {"accepted"},
+				probe.CodeReuse:                  {"accepted again"},
+				probe.RevokedAccessTokenInactive: {"still calls the access token active"},
 				// Lenient mode refuses a revoked refresh token, but in LinkedIn's words.
-				inspector.ProbeRevokedRefreshTokenRefused:  {"invalid_request", "instead of invalid_grant"},
-				inspector.ProbeAuthorizationResponseIssuer: {"does not advertise"},
+				probe.RevokedRefreshTokenRefused:  {"invalid_request", "instead of invalid_grant"},
+				probe.AuthorizationResponseIssuer: {"does not advertise"},
 			},
 		},
 		{
 			mode: sandbox.ComplianceLinkedIn,
 			want: probeVerdicts{
-				inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: dev,
-				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: dev,
-				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: pass,
-				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+				probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: pass, probe.DiscoveryIntrospectRevoke: dev,
+				probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: dev,
+				probe.WrongPKCEVerifier: dev, probe.CodeReuse: dev, probe.RevokedAccessTokenInactive: pass,
+				probe.RevokedRefreshTokenRefused: dev, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: na,
 			},
 			evidence: map[string][]string{
-				inspector.ProbeDiscoveryIntrospectRevoke:  {"/oauth/v2/introspectToken answered (HTTP 200)", "/oauth/v2/revoke answered (HTTP 200)"},
-				inspector.ProbeWrongClientSecret:          {"client_secret_post", "HTTP 401 invalid_client"},
-				inspector.ProbeTokenRedirectURIMismatch:   {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
-				inspector.ProbeWrongPKCEVerifier:          {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
-				inspector.ProbeCodeReuse:                  {"rejected, but with HTTP 400 invalid_request", "instead of invalid_grant"},
-				inspector.ProbeRevokedAccessTokenInactive: {"status=revoked"},
-				inspector.ProbeRevokedRefreshTokenRefused: {"rejected, but with HTTP 400 invalid_request"},
+				probe.DiscoveryIntrospectRevoke:  {"/oauth/v2/introspectToken answered (HTTP 200)", "/oauth/v2/revoke answered (HTTP 200)"},
+				probe.WrongClientSecret:          {"client_secret_post", "HTTP 401 invalid_client"},
+				probe.TokenRedirectURIMismatch:   {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
+				probe.WrongPKCEVerifier:          {"rejected, but with HTTP 400 invalid_redirect_uri", "instead of invalid_grant"},
+				probe.CodeReuse:                  {"rejected, but with HTTP 400 invalid_request", "instead of invalid_grant"},
+				probe.RevokedAccessTokenInactive: {"status=revoked"},
+				probe.RevokedRefreshTokenRefused: {"rejected, but with HTTP 400 invalid_request"},
 			},
 		},
 	}
@@ -206,7 +207,7 @@ func TestProbeSandbox(t *testing.T) {
 			t.Parallel()
 			rep := runProbe(t, probeSandbox(t, tc.mode))
 			checkVerdicts(t, rep, tc.want, tc.evidence)
-			if c, _ := rep.Check(inspector.ProbeRefreshTokenRotation); !c.Fact {
+			if c, _ := rep.Check(probe.RefreshTokenRotation); !c.Fact {
 				t.Errorf("refresh-token-rotation of a confidential client must be reported as a fact: %+v", c)
 			}
 		})
@@ -220,17 +221,17 @@ func TestProbeZitadel(t *testing.T) {
 	p := peertest.Zitadel(t)
 	rep := runProbe(t, probePeer(p))
 	checkVerdicts(t, rep, probeVerdicts{
-		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
-		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
-		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
-		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+		probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: pass, probe.DiscoveryIntrospectRevoke: pass,
+		probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: pass,
+		probe.WrongPKCEVerifier: pass, probe.CodeReuse: pass, probe.RevokedAccessTokenInactive: pass,
+		probe.RevokedRefreshTokenRefused: pass, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: na,
 	}, map[string][]string{
-		inspector.ProbeWrongClientSecret:           {"client_secret_basic", "HTTP 401 invalid_client"},
-		inspector.ProbeUnregisteredRedirectURI:     {"redirect_uri is missing in the client configuration"},
-		inspector.ProbeTokenRedirectURIMismatch:    {"HTTP 400 invalid_grant"},
-		inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange stays active"},
-		inspector.ProbeRefreshTokenRotation:        {"rotated: the refresh response carried a new refresh token"},
-		inspector.ProbeAuthorizationResponseIssuer: {"no iss in the authorization response"},
+		probe.WrongClientSecret:           {"client_secret_basic", "HTTP 401 invalid_client"},
+		probe.UnregisteredRedirectURI:     {"redirect_uri is missing in the client configuration"},
+		probe.TokenRedirectURIMismatch:    {"HTTP 400 invalid_grant"},
+		probe.CodeReuse:                   {"HTTP 400 invalid_grant", "first exchange stays active"},
+		probe.RefreshTokenRotation:        {"rotated: the refresh response carried a new refresh token"},
+		probe.AuthorizationResponseIssuer: {"no iss in the authorization response"},
 	})
 }
 
@@ -244,16 +245,16 @@ func TestProbeZitadelPublicClient(t *testing.T) {
 	opts.Config.Client = oauthflow.Client{ID: p.PublicClientID, AuthMethod: oauthflow.AuthNone, RedirectURI: p.RedirectURI}
 	rep := runProbe(t, opts)
 	checkVerdicts(t, rep, probeVerdicts{
-		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
-		inspector.ProbeWrongClientSecret: na, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
-		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: na,
-		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+		probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: pass, probe.DiscoveryIntrospectRevoke: pass,
+		probe.WrongClientSecret: na, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: pass,
+		probe.WrongPKCEVerifier: pass, probe.CodeReuse: pass, probe.RevokedAccessTokenInactive: na,
+		probe.RevokedRefreshTokenRefused: pass, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: na,
 	}, map[string][]string{
-		inspector.ProbeWrongClientSecret:          {"public client"},
-		inspector.ProbeRevokedAccessTokenInactive: {"refuses this public client", "HTTP 401"},
-		inspector.ProbeRefreshTokenRotation:       {"required for public clients"},
+		probe.WrongClientSecret:          {"public client"},
+		probe.RevokedAccessTokenInactive: {"refuses this public client", "HTTP 401"},
+		probe.RefreshTokenRotation:       {"required for public clients"},
 	})
-	if c, _ := rep.Check(inspector.ProbeRefreshTokenRotation); c.Fact {
+	if c, _ := rep.Check(probe.RefreshTokenRotation); c.Fact {
 		t.Errorf("rotation is judged for a public client, not reported as a fact: %+v", c)
 	}
 }
@@ -266,16 +267,16 @@ func TestProbeOIDCProvider(t *testing.T) {
 	p := peertest.OIDCProvider(t)
 	rep := runProbe(t, probePeer(p))
 	checkVerdicts(t, rep, probeVerdicts{
-		inspector.ProbeDiscoveryEndpoints: pass, inspector.ProbeDiscoveryPKCEMethods: pass, inspector.ProbeDiscoveryIntrospectRevoke: pass,
-		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
-		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
-		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+		probe.DiscoveryEndpoints: pass, probe.DiscoveryPKCEMethods: pass, probe.DiscoveryIntrospectRevoke: pass,
+		probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: pass,
+		probe.WrongPKCEVerifier: pass, probe.CodeReuse: pass, probe.RevokedAccessTokenInactive: pass,
+		probe.RevokedRefreshTokenRefused: pass, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: pass,
 	}, map[string][]string{
-		inspector.ProbeWrongClientSecret:           {"HTTP 401 invalid_client"},
-		inspector.ProbeUnregisteredRedirectURI:     {"invalid_redirect_uri"},
-		inspector.ProbeCodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
-		inspector.ProbeRefreshTokenRotation:        {"not rotated"},
-		inspector.ProbeAuthorizationResponseIssuer: {fmt.Sprintf("iss=%q", p.Issuer)},
+		probe.WrongClientSecret:           {"HTTP 401 invalid_client"},
+		probe.UnregisteredRedirectURI:     {"invalid_redirect_uri"},
+		probe.CodeReuse:                   {"HTTP 400 invalid_grant", "first exchange was revoked"},
+		probe.RefreshTokenRotation:        {"not rotated"},
+		probe.AuthorizationResponseIssuer: {fmt.Sprintf("iss=%q", p.Issuer)},
 	})
 }
 
@@ -287,12 +288,12 @@ func TestProbeWithoutDiscovery(t *testing.T) {
 	opts.Discover = false
 	rep := runProbe(t, opts)
 	checkVerdicts(t, rep, probeVerdicts{
-		inspector.ProbeDiscoveryEndpoints: na, inspector.ProbeDiscoveryPKCEMethods: na, inspector.ProbeDiscoveryIntrospectRevoke: na,
-		inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: pass,
-		inspector.ProbeWrongPKCEVerifier: pass, inspector.ProbeCodeReuse: pass, inspector.ProbeRevokedAccessTokenInactive: pass,
-		inspector.ProbeRevokedRefreshTokenRefused: pass, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: pass,
+		probe.DiscoveryEndpoints: na, probe.DiscoveryPKCEMethods: na, probe.DiscoveryIntrospectRevoke: na,
+		probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: pass,
+		probe.WrongPKCEVerifier: pass, probe.CodeReuse: pass, probe.RevokedAccessTokenInactive: pass,
+		probe.RevokedRefreshTokenRefused: pass, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: pass,
 	}, map[string][]string{
-		inspector.ProbeDiscoveryEndpoints: {"no discovery document was read"},
+		probe.DiscoveryEndpoints: {"no discovery document was read"},
 	})
 }
 
@@ -370,7 +371,7 @@ func (st secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // secretBrowser records the codes of the redirects the real browser brings back.
 type secretBrowser struct {
 	log  *secretLog
-	next oauthflow.Browser
+	next browser.Browser
 }
 
 func (b secretBrowser) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
@@ -413,7 +414,7 @@ func TestProbeNeverRevealsSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			outputs := map[string]string{"json": string(js), "text": inspector.RenderProbe(rep)}
+			outputs := map[string]string{"json": string(js), "text": probe.Render(rep)}
 			if len(seen.values) < 10 {
 				t.Fatalf("only %d secrets were seen on the wire; the transport did not record the probe's traffic", len(seen.values))
 			}
@@ -444,14 +445,14 @@ func TestProbeUnreachable(t *testing.T) {
 	provider := oauthflow.LinkedInAt(base, base)
 	for _, discover := range []bool{true, false} {
 		t.Run(fmt.Sprintf("discover=%v", discover), func(t *testing.T) {
-			_, err := inspector.Probe(t.Context(), inspector.ProbeOptions{
+			_, err := probe.Run(t.Context(), probe.Options{
 				Config: oauthflow.Config{Provider: provider, Client: oauthflow.Client{
 					ID: "id", Secret: "secret", RedirectURI: oauthflow.DefaultRedirectURI}},
 				Discover: discover, Issuer: provider.Issuer, DiscoveryURL: provider.DiscoveryURL,
-				Browser: &oauthflow.HeadlessBrowser{},
+				Browser: &browser.Headless{},
 			})
-			if !errors.Is(err, inspector.ErrProbeUnreachable) {
-				t.Fatalf("err = %v, want ErrProbeUnreachable", err)
+			if !errors.Is(err, probe.ErrUnreachable) {
+				t.Fatalf("err = %v, want ErrUnreachable", err)
 			}
 		})
 	}
@@ -462,20 +463,20 @@ func TestProbeConfigurationErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		edit func(*inspector.ProbeOptions)
+		edit func(*probe.Options)
 		want string
 	}{
-		{"no browser", func(o *inspector.ProbeOptions) { o.Browser = nil }, "needs a browser"},
-		{"no client id", func(o *inspector.ProbeOptions) { o.Config.Client.ID = "" }, "--client-id"},
-		{"discovery without issuer", func(o *inspector.ProbeOptions) {
+		{"no browser", func(o *probe.Options) { o.Browser = nil }, "needs a browser"},
+		{"no client id", func(o *probe.Options) { o.Config.Client.ID = "" }, "--client-id"},
+		{"discovery without issuer", func(o *probe.Options) {
 			o.Discover = true
 			o.Issuer, o.DiscoveryURL = "", ""
 		}, "issuer"},
-		{"no discovery document and no endpoints", func(o *inspector.ProbeOptions) {
+		{"no discovery document and no endpoints", func(o *probe.Options) {
 			o.Config.Provider = oauthflow.Provider{Issuer: o.Config.Provider.Issuer}
 			o.Discover, o.Issuer, o.DiscoveryURL = true, "", o.Config.Provider.Issuer+"/nowhere"
 		}, "(discovery: no discovery document at"},
-		{"no token endpoint", func(o *inspector.ProbeOptions) {
+		{"no token endpoint", func(o *probe.Options) {
 			o.Discover = false
 			o.Config.Provider.Endpoints.Token = ""
 		}, "--token-url"},
@@ -486,7 +487,7 @@ func TestProbeConfigurationErrors(t *testing.T) {
 			opts := probeSandbox(t, sandbox.ComplianceLinkedIn)
 			opts.Discover = false
 			tc.edit(&opts)
-			_, err := inspector.Probe(t.Context(), opts)
+			_, err := probe.Run(t.Context(), opts)
 			e, ok := oauthflow.AsError(err)
 			if !ok || e.Kind != oauthflow.KindConfig || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want a KindConfig error mentioning %q", err, tc.want)
@@ -506,8 +507,8 @@ func TestProbeHelperBrowser(t *testing.T) {
 	}
 	authURL := os.Args[len(os.Args)-1]
 	user, password, _ := strings.Cut(os.Getenv(helperBrowserEnv), ":")
-	redirect, err := (&oauthflow.HeadlessBrowser{Username: user, Password: password}).Authorize(context.Background(), authURL, "")
-	var pe *oauthflow.PageError
+	redirect, err := (&browser.Headless{Username: user, Password: password}).Authorize(context.Background(), authURL, "")
+	var pe *browser.PageError
 	switch {
 	case err == nil:
 		fmt.Println(redirect)
@@ -530,31 +531,31 @@ func TestProbeBrowserCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := probePeer(p)
-	opts.Browser = oauthflow.CommandBrowser{Command: fmt.Sprintf("'%s' -test.run=^TestProbeHelperBrowser$", exe)}
+	opts.Browser = browser.Command{Command: fmt.Sprintf("'%s' -test.run=^TestProbeHelperBrowser$", exe)}
 	rep := runProbe(t, opts)
-	c, _ := rep.Check(inspector.ProbeUnregisteredRedirectURI)
+	c, _ := rep.Check(probe.UnregisteredRedirectURI)
 	if c.Verdict != pass || !strings.Contains(c.Evidence, "exit status 2") {
 		t.Errorf("unregistered-redirect-uri through a browser command: %s: %s", c.Verdict, c.Evidence)
 	}
 	if rep.Errors != 0 || rep.Deviations != 0 {
-		t.Errorf("zitadel through a browser command: %s\n%s", inspector.ProbeSummary(rep), inspector.RenderProbe(rep))
+		t.Errorf("zitadel through a browser command: %s\n%s", probe.Summary(rep), probe.Render(rep))
 	}
 }
 
 // TestRenderProbe: one line per check with its mark, name, reference and evidence, then the tally.
 func TestRenderProbe(t *testing.T) {
-	rep := &inspector.ProbeReport{
+	rep := &probe.Report{
 		Provider: "example", Issuer: "https://id.example.com",
-		Checks: []inspector.ProbeCheck{
+		Checks: []probe.Check{
 			{Name: "a-check", Verdict: pass, Reference: "RFC 1 §1", Evidence: "fine"},
 			{Name: "another-check", Verdict: dev, Reference: "RFC 22 §2.2", Evidence: "rejected, but\nwith X"},
 			{Name: "n", Verdict: na, Reference: "RFC 3", Evidence: "no endpoint"},
 			{Name: "fact", Verdict: pass, Reference: "RFC 4", Evidence: "rotated", Fact: true},
-			{Name: "broken", Verdict: inspector.VerdictError, Reference: "RFC 5", Evidence: "no answer"},
+			{Name: "broken", Verdict: probe.VerdictError, Reference: "RFC 5", Evidence: "no answer"},
 		},
 		Passed: 2, Deviations: 1, NotApplicable: 1, Errors: 1,
 	}
-	got := inspector.RenderProbe(rep)
+	got := probe.Render(rep)
 	want := "Conformance probe of example (https://id.example.com)\n\n" +
 		"  ✓  a-check        RFC 1 §1     fine\n" +
 		"  ✗  another-check  RFC 22 §2.2  rejected, but with X\n" +
@@ -563,11 +564,11 @@ func TestRenderProbe(t *testing.T) {
 		"  !  broken         RFC 5        no answer\n" +
 		"\n2 pass, 1 deviation, 1 not applicable, 1 could not run\n"
 	if got != want {
-		t.Errorf("RenderProbe:\n%s\nwant:\n%s", got, want)
+		t.Errorf("Render:\n%s\nwant:\n%s", got, want)
 	}
 	rep.Errors = 0
-	if s := inspector.ProbeSummary(rep); s != "2 pass, 1 deviation, 1 not applicable" {
-		t.Errorf("ProbeSummary = %q", s)
+	if s := probe.Summary(rep); s != "2 pass, 1 deviation, 1 not applicable" {
+		t.Errorf("Summary = %q", s)
 	}
 }
 
@@ -577,7 +578,7 @@ func TestProbeLoginFails(t *testing.T) {
 	t.Parallel()
 	p := peertest.Zitadel(t)
 	opts := probePeer(p)
-	opts.Browser = &oauthflow.HeadlessBrowser{Username: p.Username, Password: "not-the-password"}
+	opts.Browser = &browser.Headless{Username: p.Username, Password: "not-the-password"}
 	rep := runProbe(t, opts)
 	for _, c := range rep.Checks {
 		switch {
@@ -585,9 +586,9 @@ func TestProbeLoginFails(t *testing.T) {
 			if c.Verdict != pass {
 				t.Errorf("%s: %s, want pass (discovery needs no login): %s", c.Name, c.Verdict, c.Evidence)
 			}
-		case c.Verdict != inspector.VerdictError:
+		case c.Verdict != probe.VerdictError:
 			t.Errorf("%s: %s, want error: %s", c.Name, c.Verdict, c.Evidence)
-		case c.Name == inspector.ProbeAuthorizationResponseIssuer:
+		case c.Name == probe.AuthorizationResponseIssuer:
 			if !strings.Contains(c.Evidence, "check the username and password") {
 				t.Errorf("the first failure should carry the browser's reason: %s", c.Evidence)
 			}
@@ -595,8 +596,8 @@ func TestProbeLoginFails(t *testing.T) {
 			t.Errorf("%s: evidence should point at the first failure: %s", c.Name, c.Evidence)
 		}
 	}
-	if rep.Errors != 9 || !strings.Contains(inspector.ProbeSummary(rep), "9 could not run") {
-		t.Errorf("summary %q, want 9 checks that could not run", inspector.ProbeSummary(rep))
+	if rep.Errors != 9 || !strings.Contains(probe.Summary(rep), "9 could not run") {
+		t.Errorf("summary %q, want 9 checks that could not run", probe.Summary(rep))
 	}
 }
 
@@ -614,9 +615,9 @@ func TestProbeDiscoveryDocument(t *testing.T) {
 		{
 			name: "missing",
 			want: probeVerdicts{
-				inspector.ProbeDiscoveryEndpoints: na, inspector.ProbeDiscoveryPKCEMethods: na, inspector.ProbeDiscoveryIntrospectRevoke: na,
+				probe.DiscoveryEndpoints: na, probe.DiscoveryPKCEMethods: na, probe.DiscoveryIntrospectRevoke: na,
 			},
-			evidence: map[string][]string{inspector.ProbeDiscoveryEndpoints: {"HTTP 404"}},
+			evidence: map[string][]string{probe.DiscoveryEndpoints: {"HTTP 404"}},
 		},
 		{
 			name: "incomplete, wrong issuer",
@@ -627,11 +628,11 @@ func TestProbeDiscoveryDocument(t *testing.T) {
 				doc["code_challenge_methods_supported"] = []string{"plain"}
 			},
 			want: probeVerdicts{
-				inspector.ProbeDiscoveryEndpoints: dev, inspector.ProbeDiscoveryPKCEMethods: dev, inspector.ProbeDiscoveryIntrospectRevoke: dev,
+				probe.DiscoveryEndpoints: dev, probe.DiscoveryPKCEMethods: dev, probe.DiscoveryIntrospectRevoke: dev,
 			},
 			evidence: map[string][]string{
-				inspector.ProbeDiscoveryEndpoints:   {"lacks required jwks_uri, subject_types_supported", `claims issuer "https://elsewhere.example/oauth"`},
-				inspector.ProbeDiscoveryPKCEMethods: {"without S256"},
+				probe.DiscoveryEndpoints:   {"lacks required jwks_uri, subject_types_supported", `claims issuer "https://elsewhere.example/oauth"`},
+				probe.DiscoveryPKCEMethods: {"without S256"},
 			},
 		},
 	}
@@ -665,9 +666,9 @@ func TestProbeDiscoveryDocument(t *testing.T) {
 			rep := runProbe(t, opts)
 			// The checks that do not read the document earn what linkedin mode always earns.
 			want := probeVerdicts{
-				inspector.ProbeWrongClientSecret: pass, inspector.ProbeUnregisteredRedirectURI: pass, inspector.ProbeTokenRedirectURIMismatch: dev,
-				inspector.ProbeWrongPKCEVerifier: dev, inspector.ProbeCodeReuse: dev, inspector.ProbeRevokedAccessTokenInactive: pass,
-				inspector.ProbeRevokedRefreshTokenRefused: dev, inspector.ProbeRefreshTokenRotation: pass, inspector.ProbeAuthorizationResponseIssuer: na,
+				probe.WrongClientSecret: pass, probe.UnregisteredRedirectURI: pass, probe.TokenRedirectURIMismatch: dev,
+				probe.WrongPKCEVerifier: dev, probe.CodeReuse: dev, probe.RevokedAccessTokenInactive: pass,
+				probe.RevokedRefreshTokenRefused: dev, probe.RefreshTokenRotation: pass, probe.AuthorizationResponseIssuer: na,
 			}
 			maps.Copy(want, tc.want)
 			checkVerdicts(t, rep, want, tc.evidence)

@@ -1,4 +1,4 @@
-package inspector
+package probe
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -66,7 +68,8 @@ func (d *probeDocument) flag(key string) bool {
 // discover reads the discovery document, merges it into the configuration and judges it. Only an
 // unreachable provider is an error; a missing or broken document is a finding.
 func (p *prober) discover(ctx context.Context) error {
-	res, trace, err := p.newRunner(p.cfg).Discover(ctx, p.opts.Issuer, p.opts.DiscoveryURL)
+	dctx, trace := httplog.Collect(ctx)
+	res, err := p.newRunner(p.cfg).Discover(dctx, p.opts.Issuer, p.opts.DiscoveryURL)
 	for _, ex := range trace.Exchanges() {
 		if ex.Response == nil || ex.Response.Status != http.StatusOK {
 			continue
@@ -78,7 +81,7 @@ func (p *prober) discover(ctx context.Context) error {
 	}
 	if err != nil {
 		if probeUnreachable(err) {
-			return fmt.Errorf("probe: discovery: %w: %w", ErrProbeUnreachable, err)
+			return fmt.Errorf("probe: discovery: %w: %w", ErrUnreachable, err)
 		}
 		if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindConfig {
 			return fmt.Errorf("probe: %w", err)
@@ -105,12 +108,12 @@ func (p *prober) discoveryFailed(err error) {
 	e, _ := oauthflow.AsError(err)
 	switch {
 	case e != nil && e.Status == http.StatusNotFound:
-		p.set(ProbeDiscoveryEndpoints, VerdictNotApplicable,
+		p.set(DiscoveryEndpoints, VerdictNotApplicable,
 			fmt.Sprintf("no discovery document at %s (HTTP 404): the provider publishes no metadata there; check --issuer", where))
 	case e != nil && e.Status >= 500:
-		p.set(ProbeDiscoveryEndpoints, VerdictError, fmt.Sprintf("discovery at %s failed: %s", where, p.answer(err)))
+		p.set(DiscoveryEndpoints, VerdictError, fmt.Sprintf("discovery at %s failed: %s", where, p.answer(err)))
 	default:
-		p.set(ProbeDiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("GET %s did not return a metadata document: %s", where, p.answer(err)))
+		p.set(DiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("GET %s did not return a metadata document: %s", where, p.answer(err)))
 	}
 }
 
@@ -147,7 +150,7 @@ func (p *prober) checkDiscoveryEndpoints() {
 		}
 	}
 	if len(problems) > 0 {
-		p.set(ProbeDiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("%s at %s %s", kind, d.url, strings.Join(append(problems, notes...), "; ")))
+		p.set(DiscoveryEndpoints, VerdictDeviation, fmt.Sprintf("%s at %s %s", kind, d.url, strings.Join(append(problems, notes...), "; ")))
 		return
 	}
 	ev := fmt.Sprintf("%s at %s has %s; the issuer matches", kind, d.url, strings.Join(required, ", "))
@@ -157,7 +160,7 @@ func (p *prober) checkDiscoveryEndpoints() {
 	if len(notes) > 0 {
 		ev += "; " + strings.Join(notes, "; ")
 	}
-	p.set(ProbeDiscoveryEndpoints, VerdictPass, ev)
+	p.set(DiscoveryEndpoints, VerdictPass, ev)
 }
 
 // probeSecureURL accepts https, and http on loopback hosts (local test servers, RFC 8252 §8.3).
@@ -180,28 +183,28 @@ func probeSecureURL(raw string) bool {
 // that an absent member can be set against what the server actually does.
 func (p *prober) checkDiscoveryPKCE() {
 	if p.doc == nil {
-		p.set(ProbeDiscoveryPKCEMethods, VerdictNotApplicable, p.noDocument())
+		p.set(DiscoveryPKCEMethods, VerdictNotApplicable, p.noDocument())
 		return
 	}
 	methods := p.doc.strings("code_challenge_methods_supported")
 	enforced := ""
-	if c, ok := p.results[ProbeWrongPKCEVerifier]; ok && c.Verdict == VerdictPass {
+	if c, ok := p.results[WrongPKCEVerifier]; ok && c.Verdict == VerdictPass {
 		enforced = "; yet the server does check the verifier (see wrong-pkce-verifier)"
 	}
 	switch {
 	case !p.doc.has("code_challenge_methods_supported"):
-		p.set(ProbeDiscoveryPKCEMethods, VerdictDeviation,
+		p.set(DiscoveryPKCEMethods, VerdictDeviation,
 			"code_challenge_methods_supported is absent, which tells clients the server has no PKCE support"+enforced+
 				"; servers should publish it so clients can detect PKCE")
 	case !slices.Contains(methods, "S256"):
-		p.set(ProbeDiscoveryPKCEMethods, VerdictDeviation,
+		p.set(DiscoveryPKCEMethods, VerdictDeviation,
 			fmt.Sprintf("code_challenge_methods_supported is %q, without S256, the method every server must implement (RFC 7636 §4.2)", methods))
 	default:
 		ev := fmt.Sprintf("code_challenge_methods_supported lists %s", strings.Join(methods, ", "))
 		if slices.Contains(methods, "plain") {
 			ev += " (plain exists for clients that cannot hash; the probe uses S256)"
 		}
-		p.set(ProbeDiscoveryPKCEMethods, VerdictPass, ev)
+		p.set(DiscoveryPKCEMethods, VerdictPass, ev)
 	}
 }
 
@@ -210,7 +213,7 @@ func (p *prober) checkDiscoveryPKCE() {
 // is no deviation; one that answers but is not listed is (clients relying on discovery miss it).
 func (p *prober) checkDiscoveryIntrospectRevoke() {
 	if p.doc == nil {
-		p.set(ProbeDiscoveryIntrospectRevoke, VerdictNotApplicable, p.noDocument())
+		p.set(DiscoveryIntrospectRevoke, VerdictNotApplicable, p.noDocument())
 		return
 	}
 	type endpoint struct{ member, configured string }
@@ -231,14 +234,14 @@ func (p *prober) checkDiscoveryIntrospectRevoke() {
 	}
 	switch {
 	case len(unlisted) > 0:
-		p.set(ProbeDiscoveryIntrospectRevoke, VerdictDeviation, strings.Join(unlisted, "; ")+": clients that rely on discovery will not find it")
+		p.set(DiscoveryIntrospectRevoke, VerdictDeviation, strings.Join(unlisted, "; ")+": clients that rely on discovery will not find it")
 	case len(listed) == 0:
-		p.set(ProbeDiscoveryIntrospectRevoke, VerdictNotApplicable,
+		p.set(DiscoveryIntrospectRevoke, VerdictNotApplicable,
 			"the document lists neither introspection_endpoint nor revocation_endpoint and the probe found none answering: the server does not seem to offer them (both optional)")
 	case len(absent) > 0:
-		p.set(ProbeDiscoveryIntrospectRevoke, VerdictPass, fmt.Sprintf("lists %s; %s is absent and the server does not seem to offer it", strings.Join(listed, ", "), strings.Join(absent, ", ")))
+		p.set(DiscoveryIntrospectRevoke, VerdictPass, fmt.Sprintf("lists %s; %s is absent and the server does not seem to offer it", strings.Join(listed, ", "), strings.Join(absent, ", ")))
 	default:
-		p.set(ProbeDiscoveryIntrospectRevoke, VerdictPass, "lists introspection_endpoint and revocation_endpoint")
+		p.set(DiscoveryIntrospectRevoke, VerdictPass, "lists introspection_endpoint and revocation_endpoint")
 	}
 }
 
@@ -261,19 +264,19 @@ func (p *prober) checkIssuer(cb *oauthflow.Callback) {
 	}
 	switch {
 	case cb.Iss == "" && advertised:
-		p.set(ProbeAuthorizationResponseIssuer, VerdictDeviation,
+		p.set(AuthorizationResponseIssuer, VerdictDeviation,
 			"discovery advertises authorization_response_iss_parameter_supported, but the authorization response carried no iss: clients must reject it")
 	case cb.Iss == "" && p.doc == nil:
-		p.set(ProbeAuthorizationResponseIssuer, VerdictNotApplicable,
+		p.set(AuthorizationResponseIssuer, VerdictNotApplicable,
 			"no iss in the authorization response and no discovery document to say whether the server supports RFC 9207 (optional)")
 	case cb.Iss == "":
-		p.set(ProbeAuthorizationResponseIssuer, VerdictNotApplicable,
+		p.set(AuthorizationResponseIssuer, VerdictNotApplicable,
 			"no iss in the authorization response, and discovery does not advertise authorization_response_iss_parameter_supported: the server does not implement RFC 9207 (optional), so clients cannot detect mix-up attacks this way")
 	case expected == "":
-		p.set(ProbeAuthorizationResponseIssuer, VerdictNotApplicable,
+		p.set(AuthorizationResponseIssuer, VerdictNotApplicable,
 			fmt.Sprintf("the authorization response carried iss=%q, but no issuer is known to compare it with (pass --issuer)", cb.Iss))
 	case cb.Iss != expected:
-		p.set(ProbeAuthorizationResponseIssuer, VerdictDeviation,
+		p.set(AuthorizationResponseIssuer, VerdictDeviation,
 			fmt.Sprintf("the authorization response carried iss=%q, not the issuer %q (compared as exact strings): clients must reject it", cb.Iss, expected))
 	default:
 		ev := fmt.Sprintf("the authorization response carried iss=%q, the issuer exactly", cb.Iss)
@@ -283,7 +286,7 @@ func (p *prober) checkIssuer(cb *oauthflow.Callback) {
 		case !advertised:
 			ev += "; discovery does not advertise authorization_response_iss_parameter_supported (RFC 9207 §3), so clients cannot insist on it"
 		}
-		p.set(ProbeAuthorizationResponseIssuer, VerdictPass, ev)
+		p.set(AuthorizationResponseIssuer, VerdictPass, ev)
 	}
 }
 
@@ -291,13 +294,13 @@ func (p *prober) checkIssuer(cb *oauthflow.Callback) {
 // tokens to use next (the refreshed ones, keeping the old refresh token when none came back).
 func (p *prober) checkRotation(ctx context.Context, tok *oauthflow.Token) *oauthflow.Token {
 	if tok.RefreshToken == "" {
-		p.set(ProbeRefreshTokenRotation, VerdictNotApplicable, p.noRefreshToken())
+		p.set(RefreshTokenRotation, VerdictNotApplicable, p.noRefreshToken())
 		return tok
 	}
-	refreshed, _, err := p.runner.Refresh(ctx, tok.RefreshToken)
+	refreshed, err := p.runner.Refresh(ctx, tok.RefreshToken)
 	p.rememberToken(refreshed)
 	if err != nil {
-		p.set(ProbeRefreshTokenRotation, VerdictError, "refreshing with the refresh token just issued failed: "+p.answer(err))
+		p.set(RefreshTokenRotation, VerdictError, "refreshing with the refresh token just issued failed: "+p.answer(err))
 		return tok
 	}
 	var what string
@@ -314,12 +317,12 @@ func (p *prober) checkRotation(ctx context.Context, tok *oauthflow.Token) *oauth
 		// RFC 9700 §4.14.2: a public client's refresh tokens must be sender-constrained or
 		// rotated; the probe uses no sender constraint, so rotation is the only protection.
 		if rotated {
-			p.set(ProbeRefreshTokenRotation, VerdictPass, what+" (required for public clients without sender-constrained tokens)")
+			p.set(RefreshTokenRotation, VerdictPass, what+" (required for public clients without sender-constrained tokens)")
 		} else {
-			p.set(ProbeRefreshTokenRotation, VerdictDeviation, what+": a public client's refresh token must be rotated or sender-constrained")
+			p.set(RefreshTokenRotation, VerdictDeviation, what+": a public client's refresh token must be rotated or sender-constrained")
 		}
 	} else {
-		p.results[ProbeRefreshTokenRotation] = ProbeCheck{Name: ProbeRefreshTokenRotation, Verdict: VerdictPass, Fact: true,
+		p.results[RefreshTokenRotation] = Check{Name: RefreshTokenRotation, Verdict: VerdictPass, Fact: true,
 			Evidence: what + " (either is allowed for a confidential client)"}
 	}
 	current, _ := oauthflow.MergeRefreshed(tok, refreshed)
@@ -336,48 +339,50 @@ func (p *prober) checkRevokedAccessToken(ctx context.Context, cur *oauthflow.Tok
 	eps := p.cfg.Provider.Endpoints
 	switch {
 	case eps.Revocation == "":
-		p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable, "no revocation endpoint is known (not in discovery; --revoke-url sets one)")
+		p.set(RevokedAccessTokenInactive, VerdictNotApplicable, "no revocation endpoint is known (not in discovery; --revoke-url sets one)")
 		return
 	case eps.Introspection == "":
-		p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable, "no introspection endpoint to observe the token with (not in discovery; --introspect-url sets one)")
+		p.set(RevokedAccessTokenInactive, VerdictNotApplicable, "no introspection endpoint to observe the token with (not in discovery; --introspect-url sets one)")
 		return
 	}
-	before, trace, err := p.runner.Introspect(ctx, cur.AccessToken, "access_token")
+	ictx, trace := httplog.Collect(ctx)
+	before, err := p.runner.Introspect(ictx, cur.AccessToken, "access_token")
 	p.noteAnswer(eps.Introspection, trace)
 	if err != nil {
 		if e, ok := oauthflow.AsError(err); ok && p.cfg.AuthMethod() == oauthflow.AuthNone &&
 			(e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
 			// RFC 7662 §2.1 lets the server demand client authentication, which a public client lacks.
-			p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable,
+			p.set(RevokedAccessTokenInactive, VerdictNotApplicable,
 				"introspection refuses this public client ("+p.answer(err)+"); probe with a confidential client to observe revocation")
 			return
 		}
-		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "introspecting the fresh access token failed: "+p.answer(err))
+		p.set(RevokedAccessTokenInactive, VerdictError, "introspecting the fresh access token failed: "+p.answer(err))
 		return
 	}
 	if !before.Active {
-		p.set(ProbeRevokedAccessTokenInactive, VerdictError,
+		p.set(RevokedAccessTokenInactive, VerdictError,
 			"introspection called the fresh access token inactive before any revocation, so its state afterwards proves nothing")
 		return
 	}
-	trace, err = p.runner.Revoke(ctx, cur.AccessToken, "access_token")
+	rctx, trace := httplog.Collect(ctx)
+	err = p.runner.Revoke(rctx, cur.AccessToken, "access_token")
 	p.noteAnswer(eps.Revocation, trace)
 	if err != nil {
 		if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindOAuth && e.Code == "unsupported_token_type" {
-			p.set(ProbeRevokedAccessTokenInactive, VerdictNotApplicable,
+			p.set(RevokedAccessTokenInactive, VerdictNotApplicable,
 				"the server does not revoke access tokens ("+p.answer(err)+"), which RFC 7009 §2.2.1 allows")
 			return
 		}
 		if v, why := p.couldNotDecide(err); v {
-			p.set(ProbeRevokedAccessTokenInactive, VerdictError, "revocation failed: "+why)
+			p.set(RevokedAccessTokenInactive, VerdictError, "revocation failed: "+why)
 			return
 		}
-		p.set(ProbeRevokedAccessTokenInactive, VerdictDeviation, "revoking the access token was answered "+p.answer(err)+" instead of HTTP 200")
+		p.set(RevokedAccessTokenInactive, VerdictDeviation, "revoking the access token was answered "+p.answer(err)+" instead of HTTP 200")
 		return
 	}
-	after, _, err := p.runner.Introspect(ctx, cur.AccessToken, "access_token")
+	after, err := p.runner.Introspect(ctx, cur.AccessToken, "access_token")
 	if err != nil {
-		p.set(ProbeRevokedAccessTokenInactive, VerdictError, "revocation answered HTTP 200, but introspecting afterwards failed: "+p.answer(err))
+		p.set(RevokedAccessTokenInactive, VerdictError, "revocation answered HTTP 200, but introspecting afterwards failed: "+p.answer(err))
 		return
 	}
 	state := "active=" + fmt.Sprint(after.Active)
@@ -385,11 +390,11 @@ func (p *prober) checkRevokedAccessToken(ctx context.Context, cur *oauthflow.Tok
 		state += ", status=" + after.Status
 	}
 	if after.Active {
-		p.set(ProbeRevokedAccessTokenInactive, VerdictDeviation,
+		p.set(RevokedAccessTokenInactive, VerdictDeviation,
 			"revocation answered HTTP 200, yet introspection still calls the access token active ("+state+"): the revocation did not take")
 		return
 	}
-	p.set(ProbeRevokedAccessTokenInactive, VerdictPass,
+	p.set(RevokedAccessTokenInactive, VerdictPass,
 		"introspection called the fresh access token active; after revocation (HTTP 200) it answers "+state)
 }
 
@@ -398,35 +403,36 @@ func (p *prober) checkRevokedRefreshToken(ctx context.Context, cur *oauthflow.To
 	eps := p.cfg.Provider.Endpoints
 	switch {
 	case cur.RefreshToken == "":
-		p.set(ProbeRevokedRefreshTokenRefused, VerdictNotApplicable, p.noRefreshToken())
+		p.set(RevokedRefreshTokenRefused, VerdictNotApplicable, p.noRefreshToken())
 		return
 	case eps.Revocation == "":
-		p.set(ProbeRevokedRefreshTokenRefused, VerdictNotApplicable, "no revocation endpoint is known (not in discovery; --revoke-url sets one)")
+		p.set(RevokedRefreshTokenRefused, VerdictNotApplicable, "no revocation endpoint is known (not in discovery; --revoke-url sets one)")
 		return
 	}
-	trace, err := p.runner.Revoke(ctx, cur.RefreshToken, "refresh_token")
+	rctx, trace := httplog.Collect(ctx)
+	err := p.runner.Revoke(rctx, cur.RefreshToken, "refresh_token")
 	p.noteAnswer(eps.Revocation, trace)
 	if err != nil {
 		if v, why := p.couldNotDecide(err); v {
-			p.set(ProbeRevokedRefreshTokenRefused, VerdictError, "revocation failed: "+why)
+			p.set(RevokedRefreshTokenRefused, VerdictError, "revocation failed: "+why)
 			return
 		}
-		p.set(ProbeRevokedRefreshTokenRefused, VerdictDeviation,
+		p.set(RevokedRefreshTokenRefused, VerdictDeviation,
 			"revoking the refresh token was answered "+p.answer(err)+" instead of HTTP 200 (servers must support revoking refresh tokens, RFC 7009 §2)")
 		return
 	}
-	tok, _, err := p.runner.Refresh(ctx, cur.RefreshToken)
+	tok, err := p.runner.Refresh(ctx, cur.RefreshToken)
 	p.rememberToken(tok)
 	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: the revoked refresh token still buys new tokens (HTTP 200)"
 		p.cleanup(ctx, tok)
 	}
-	p.set(ProbeRevokedRefreshTokenRefused, v, "revocation answered HTTP 200; refreshing with the revoked token: "+ev)
+	p.set(RevokedRefreshTokenRefused, v, "revocation answered HTTP 200; refreshing with the revoked token: "+ev)
 }
 
 // noteAnswer records the status an endpoint answered, as proof that it exists.
-func (p *prober) noteAnswer(endpoint string, trace *oauthflow.Trace) {
+func (p *prober) noteAnswer(endpoint string, trace *httplog.Collector) {
 	if ex := trace.Last(); ex != nil && ex.Response != nil {
 		p.endpointAnswers[endpoint] = ex.Response.Status
 	}
@@ -450,21 +456,21 @@ func (p *prober) unregisteredRedirectURI() (uri, origin string, err error) {
 func (p *prober) checkUnregisteredRedirect(ctx context.Context) {
 	other, origin, err := p.unregisteredRedirectURI()
 	if err != nil {
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, err.Error())
+		p.set(UnregisteredRedirectURI, VerdictError, err.Error())
 		return
 	}
 	cfg := p.cfg
 	cfg.Client.RedirectURI = other
 	ar, err := p.newRunner(cfg).AuthorizationRequest(p.extra)
 	if err != nil {
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, "could not build the authorization request: "+err.Error())
+		p.set(UnregisteredRedirectURI, VerdictError, "could not build the authorization request: "+err.Error())
 		return
 	}
 	p.remember(ar.Verifier)
 	sent := "authorization request with redirect_uri " + other + ": "
 	redirect, err := p.browse(ctx, ar.URL, origin)
 	if err == nil && redirect == "" {
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+"the browser returned no redirect URL")
+		p.set(UnregisteredRedirectURI, VerdictError, sent+"the browser returned no redirect URL")
 		return
 	}
 	if err == nil {
@@ -474,19 +480,19 @@ func (p *prober) checkUnregisteredRedirect(ctx context.Context) {
 	stop, stopped := p.stoppedOnPage(err)
 	switch {
 	case !stopped:
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+"the browser failed: "+p.oneLine(err.Error()))
+		p.set(UnregisteredRedirectURI, VerdictError, sent+"the browser failed: "+p.oneLine(err.Error()))
 	case p.authorized == 0:
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+stop+
+		p.set(UnregisteredRedirectURI, VerdictError, sent+stop+
 			", but no authorization reached the registered redirect URI either, so the stop cannot be put down to the redirect_uri")
 	default:
-		p.set(ProbeUnregisteredRedirectURI, VerdictPass, sent+stop+" and did not redirect (the same login reaches the registered redirect URI)")
+		p.set(UnregisteredRedirectURI, VerdictPass, sent+stop+" and did not redirect (the same login reaches the registered redirect URI)")
 	}
 }
 
 func (p *prober) judgeRedirectAfterUnregistered(sent, redirect, other string) {
 	u, err := url.Parse(redirect)
 	if err != nil {
-		p.set(ProbeUnregisteredRedirectURI, VerdictError, sent+"the browser returned an unparsable URL")
+		p.set(UnregisteredRedirectURI, VerdictError, sent+"the browser returned an unparsable URL")
 		return
 	}
 	q := u.Query()
@@ -502,12 +508,12 @@ func (p *prober) judgeRedirectAfterUnregistered(sent, redirect, other string) {
 	at.RawQuery, at.Fragment = "", ""
 	switch at.String() {
 	case other:
-		p.set(ProbeUnregisteredRedirectURI, VerdictDeviation, sent+"the provider redirected there with "+carried+
+		p.set(UnregisteredRedirectURI, VerdictDeviation, sent+"the provider redirected there with "+carried+
 			": an unregistered redirect URI must get an error page, never a redirect")
 	case p.cfg.Client.RedirectURI:
-		p.set(ProbeUnregisteredRedirectURI, VerdictPass, sent+"the provider redirected to the registered redirect URI instead, with "+carried)
+		p.set(UnregisteredRedirectURI, VerdictPass, sent+"the provider redirected to the registered redirect URI instead, with "+carried)
 	default:
-		p.set(ProbeUnregisteredRedirectURI, VerdictDeviation, sent+"the provider redirected to "+at.String()+" with "+carried)
+		p.set(UnregisteredRedirectURI, VerdictDeviation, sent+"the provider redirected to "+at.String()+" with "+carried)
 	}
 }
 
@@ -515,9 +521,9 @@ func (p *prober) judgeRedirectAfterUnregistered(sent, redirect, other string) {
 // HeadlessBrowser PageError with an error status or nothing to follow, or a browser command that
 // exited with status 2 (oauthdiag browse's "stopped on a page") without printing a redirect.
 func (p *prober) stoppedOnPage(err error) (string, bool) {
-	var pe *oauthflow.PageError
+	var pe *browser.PageError
 	if errors.As(err, &pe) {
-		if pe.Reason != oauthflow.PageErrorStatus && pe.Reason != oauthflow.PageNothingToFollow {
+		if pe.Reason != browser.PageErrorStatus && pe.Reason != browser.PageNothingToFollow {
 			return "", false
 		}
 		s := fmt.Sprintf("the provider stopped on an HTTP %d page", pe.Status)
@@ -526,8 +532,9 @@ func (p *prober) stoppedOnPage(err error) (string, bool) {
 		}
 		return s, true
 	}
+	var ce *browser.CommandError
 	var ee *exec.ExitError
-	if e, ok := oauthflow.AsError(err); ok && e.Kind == oauthflow.KindBrowser && errors.As(err, &ee) && ee.ExitCode() == 2 {
+	if errors.As(err, &ce) && errors.As(err, &ee) && ee.ExitCode() == 2 {
 		return "the browser command stopped on a page (exit status 2)", true
 	}
 	return "", false
@@ -537,23 +544,23 @@ func (p *prober) stoppedOnPage(err error) (string, bool) {
 func (p *prober) checkWrongSecret(ctx context.Context) {
 	method := p.cfg.AuthMethod()
 	if method == oauthflow.AuthNone {
-		p.set(ProbeWrongClientSecret, VerdictNotApplicable, "public client (auth method none): there is no secret to get wrong")
+		p.set(WrongClientSecret, VerdictNotApplicable, "public client (auth method none): there is no secret to get wrong")
 		return
 	}
 	auth, why, err := p.authorize(ctx)
 	if err != nil {
-		p.set(ProbeWrongClientSecret, VerdictError, why)
+		p.set(WrongClientSecret, VerdictError, why)
 		return
 	}
 	wrong, err := p.randomValue()
 	if err != nil || wrong == p.cfg.Client.Secret {
-		p.set(ProbeWrongClientSecret, VerdictError, "could not make up a wrong secret")
+		p.set(WrongClientSecret, VerdictError, "could not make up a wrong secret")
 		return
 	}
 	p.remember(wrong)
 	cfg := p.cfg
 	cfg.Client.Secret = wrong
-	tok, _, err := p.newRunner(cfg).ExchangeCode(ctx, auth.req, auth.cb)
+	tok, err := p.newRunner(cfg).ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(tok)
 	// RFC 6749 §5.2: 401 is required when the client authenticated with HTTP Basic.
 	wantStatus := 0
@@ -565,72 +572,72 @@ func (p *prober) checkWrongSecret(ctx context.Context) {
 		ev = "accepted: HTTP 200 with tokens, so the secret is not checked"
 		p.cleanup(ctx, tok)
 	}
-	p.set(ProbeWrongClientSecret, v, fmt.Sprintf("code exchange with a wrong client secret (%s): %s", method, ev))
+	p.set(WrongClientSecret, v, fmt.Sprintf("code exchange with a wrong client secret (%s): %s", method, ev))
 }
 
 // checkTokenRedirectMismatch exchanges a fresh code with a redirect_uri other than the authorized one.
 func (p *prober) checkTokenRedirectMismatch(ctx context.Context) {
 	other, _, err := p.unregisteredRedirectURI()
 	if err != nil {
-		p.set(ProbeTokenRedirectURIMismatch, VerdictError, err.Error())
+		p.set(TokenRedirectURIMismatch, VerdictError, err.Error())
 		return
 	}
 	auth, why, err := p.authorize(ctx)
 	if err != nil {
-		p.set(ProbeTokenRedirectURIMismatch, VerdictError, why)
+		p.set(TokenRedirectURIMismatch, VerdictError, why)
 		return
 	}
 	req := *auth.req
 	req.RedirectURI = other
-	tok, _, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
+	tok, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
 	p.rememberToken(tok)
 	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: HTTP 200 with tokens"
 		p.cleanup(ctx, tok)
 	}
-	p.set(ProbeTokenRedirectURIMismatch, v, fmt.Sprintf("code exchange with redirect_uri %s instead of the authorized %s: %s", other, auth.req.RedirectURI, ev))
+	p.set(TokenRedirectURIMismatch, v, fmt.Sprintf("code exchange with redirect_uri %s instead of the authorized %s: %s", other, auth.req.RedirectURI, ev))
 }
 
 // checkWrongVerifier exchanges a fresh code with a PKCE verifier that does not match its challenge.
 func (p *prober) checkWrongVerifier(ctx context.Context) {
 	auth, why, err := p.authorize(ctx)
 	if err != nil {
-		p.set(ProbeWrongPKCEVerifier, VerdictError, why)
+		p.set(WrongPKCEVerifier, VerdictError, why)
 		return
 	}
 	wrong, err := p.randomValue()
 	if err != nil || wrong == auth.req.Verifier {
-		p.set(ProbeWrongPKCEVerifier, VerdictError, "could not make up a wrong verifier")
+		p.set(WrongPKCEVerifier, VerdictError, "could not make up a wrong verifier")
 		return
 	}
 	p.remember(wrong)
 	req := *auth.req
 	req.Verifier = wrong
-	tok, _, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
+	tok, err := p.runner.ExchangeCode(ctx, &req, auth.cb)
 	p.rememberToken(tok)
 	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
 		ev = "accepted: HTTP 200 with tokens, so the verifier is not checked"
 		p.cleanup(ctx, tok)
 	}
-	p.set(ProbeWrongPKCEVerifier, v, "code exchange (S256 challenge) with a well-formed but wrong code_verifier: "+ev)
+	p.set(WrongPKCEVerifier, v, "code exchange (S256 challenge) with a well-formed but wrong code_verifier: "+ev)
 }
 
 // checkCodeReuse exchanges a fresh code twice.
 func (p *prober) checkCodeReuse(ctx context.Context) {
 	auth, why, err := p.authorize(ctx)
 	if err != nil {
-		p.set(ProbeCodeReuse, VerdictError, why)
+		p.set(CodeReuse, VerdictError, why)
 		return
 	}
-	first, _, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
+	first, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(first)
 	if err != nil {
-		p.set(ProbeCodeReuse, VerdictError, "the first exchange of a fresh code failed: "+p.answer(err))
+		p.set(CodeReuse, VerdictError, "the first exchange of a fresh code failed: "+p.answer(err))
 		return
 	}
-	second, _, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
+	second, err := p.runner.ExchangeCode(ctx, auth.req, auth.cb)
 	p.rememberToken(second)
 	v, ev := p.rejection(err, "invalid_grant", http.StatusBadRequest)
 	if err == nil {
@@ -640,7 +647,7 @@ func (p *prober) checkCodeReuse(ctx context.Context) {
 	ev = "second exchange of a code already exchanged: " + ev
 	// RFC 6749 §4.1.2 also says the tokens of the first exchange SHOULD be revoked: reported, not judged.
 	if p.cfg.Provider.Endpoints.Introspection != "" && err != nil {
-		if in, _, ierr := p.runner.Introspect(ctx, first.AccessToken, "access_token"); ierr == nil {
+		if in, ierr := p.runner.Introspect(ctx, first.AccessToken, "access_token"); ierr == nil {
 			if in.Active {
 				ev += "; the access token from the first exchange stays active"
 			} else {
@@ -649,7 +656,7 @@ func (p *prober) checkCodeReuse(ctx context.Context) {
 		}
 	}
 	p.cleanup(ctx, first)
-	p.set(ProbeCodeReuse, v, ev)
+	p.set(CodeReuse, v, ev)
 }
 
 // rejection judges the answer to a token request the server must refuse with wantCode

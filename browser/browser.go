@@ -1,4 +1,4 @@
-package oauthflow
+package browser
 
 import (
 	"bufio"
@@ -18,55 +18,59 @@ type Browser interface {
 	Authorize(ctx context.Context, authURL, redirectURI string) (string, error)
 }
 
-// SystemBrowser opens the URL in the desktop browser. Its output is discarded so that nothing it
-// prints reaches a terminal UI.
-type SystemBrowser struct{}
+// System opens the URL in the desktop browser. Its output is discarded so that nothing it prints
+// reaches a terminal UI.
+type System struct{}
 
 // Authorize opens authURL and returns "" (the redirect comes to the listener).
-func (SystemBrowser) Authorize(ctx context.Context, authURL, _ string) (string, error) {
-	var name string
-	var args []string
-	switch runtime.GOOS {
-	case "darwin":
-		name = "open"
-	case "windows":
-		name, args = "rundll32", []string{"url.dll,FileProtocolHandler"}
-	default:
-		name = "xdg-open"
-	}
+func (System) Authorize(ctx context.Context, authURL, _ string) (string, error) {
+	name, args := systemOpener(runtime.GOOS)
 	cmd := exec.Command(name, append(args, authURL)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
-		return "", &Error{Step: StepAuthorize, Kind: KindConfig, Code: CodeBrowserStopped, Err: err,
-			Description: "cannot open a browser: " + err.Error(),
-			Hint:        "open the authorization URL yourself and paste the redirect URL, or pass --browser-cmd"}
+		return "", &LaunchError{Command: name, Err: err}
 	}
 	// Reap the opener in the background: it exits as soon as it has handed the URL over.
 	go cmd.Wait()
 	return "", nil
 }
 
-// CommandBrowser runs a user-given command with the authorization URL as its last argument. If the
+// systemOpener is the program that opens a URL in the desktop browser on goos.
+func systemOpener(goos string) (name string, args []string) {
+	switch goos {
+	case "darwin":
+		return "open", nil
+	case "windows":
+		return "rundll32", []string{"url.dll,FileProtocolHandler"}
+	}
+	return "xdg-open", nil
+}
+
+// Command runs a user-given command with the authorization URL as its last argument. If the
 // command prints a URL that starts with the redirect URI, that is the redirect (headless drivers
 // such as `oauthdiag browse` work this way); otherwise the redirect is awaited at the listener.
-type CommandBrowser struct {
+type Command struct {
 	Command string    // split on spaces, honouring simple single and double quotes
 	Stderr  io.Writer // where the command's stderr goes; nil discards it
 }
 
+// maxCommandStderr bounds the command's stderr kept in a CommandError, which ends up on one line.
+const maxCommandStderr = 500
+
 // Authorize runs the command.
-func (c CommandBrowser) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
+func (c Command) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
 	words, err := SplitCommand(c.Command)
 	if err != nil || len(words) == 0 {
-		return "", &Error{Step: StepAuthorize, Kind: KindConfig, Code: CodeBadURL, Err: err,
-			Description: fmt.Sprintf("--browser-cmd %q is not a command", c.Command)}
+		return "", &CommandLineError{Command: c.Command, Err: err}
 	}
 	cmd := exec.CommandContext(ctx, words[0], append(words[1:], authURL)...)
-	var out bytes.Buffer
-	var errBuf bytes.Buffer
+	var out, errBuf bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &errBuf
-	runErr := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return "", &LaunchError{Command: words[0], Err: err}
+	}
+	runErr := cmd.Wait()
 	if c.Stderr != nil {
 		c.Stderr.Write(errBuf.Bytes())
 	}
@@ -79,13 +83,8 @@ func (c CommandBrowser) Authorize(ctx context.Context, authURL, redirectURI stri
 		}
 	}
 	if runErr != nil {
-		text := strings.TrimSpace(errBuf.String())
-		if len(text) > 500 {
-			text = text[:500] + "…"
-		}
-		return "", &Error{Step: StepAuthorize, Kind: KindBrowser, Code: CodeBrowserStopped, Err: runErr,
-			Description: fmt.Sprintf("browser command %q failed (%v) without printing a redirect: %s", words[0], runErr, text),
-			Hint:        "the authorization page did not redirect back: check the client_id and that the redirect URI is registered exactly"}
+		return "", &CommandError{Command: words[0], Err: runErr,
+			Stderr: cutText(strings.TrimSpace(errBuf.String()), maxCommandStderr)}
 	}
 	return "", nil
 }
@@ -126,15 +125,16 @@ func SplitCommand(s string) ([]string, error) {
 	return words, nil
 }
 
-// PasteBrowser prints nothing and opens nothing: the user opens the URL and pastes the redirect,
-// which is read as one line from In.
-type PasteBrowser struct {
+// Paste prints nothing and opens nothing: the user opens the URL and pastes the redirect, which is
+// read as one line from In.
+type Paste struct {
 	In     io.Reader
 	Prompt io.Writer // where to show the URL and the prompt
 }
 
-// Authorize shows the URL and reads the pasted redirect.
-func (p PasteBrowser) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
+// Authorize shows the URL and reads the pasted redirect. A cancelled ctx returns at once; the read
+// from In cannot be interrupted and ends when In does.
+func (p Paste) Authorize(ctx context.Context, authURL, redirectURI string) (string, error) {
 	if p.Prompt != nil {
 		fmt.Fprintf(p.Prompt, "Open this URL in a browser and log in:\n\n  %s\n\nThen paste the URL you were redirected to (it starts with %s):\n> ", authURL, redirectURI)
 	}
@@ -150,10 +150,10 @@ func (p PasteBrowser) Authorize(ctx context.Context, authURL, redirectURI string
 	select {
 	case l, ok := <-lines:
 		if !ok || strings.TrimSpace(l) == "" {
-			return "", &Error{Step: StepCallback, Kind: KindValidation, Code: CodeBadURL, Description: "no redirect URL was pasted"}
+			return "", ErrNothingPasted
 		}
 		return strings.TrimSpace(l), nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", fmt.Errorf("waiting for the pasted redirect URL: %w", ctx.Err())
 	}
 }

@@ -1,4 +1,4 @@
-package recorder
+package bundle
 
 import (
 	"bufio"
@@ -10,6 +10,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
 const utcLayout = "2006-01-02 15:04:05.000 UTC"
@@ -23,8 +27,8 @@ func isSupportHeader(name string) bool {
 }
 
 // writeReport renders report.md: a summary a support engineer can paste into a ticket.
-func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion string, rows []Summary,
-	failed []Entry, failedTotal int, findings []Finding, redactions map[string]int, skew *ClockSkew) error {
+func writeReport(w io.Writer, s *recorder.Session, generated time.Time, toolVersion string, rows []recorder.Summary,
+	failed []recorder.Entry, failedTotal int, findings []inspector.Diagnosis, redactions map[string]int, skew *ClockSkew) error {
 	bw := bufio.NewWriter(w)
 	meta := s.Meta()
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
@@ -54,8 +58,8 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	}
 	p("\n\n")
 
-	byCall := map[string][]Finding{}
-	var general []Finding
+	byCall := map[string][]inspector.Diagnosis{}
+	var general []inspector.Diagnosis
 	for _, f := range findings {
 		if f.CallID == "" {
 			general = append(general, f)
@@ -88,7 +92,7 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	for _, r := range rows {
 		status := fmt.Sprint(r.Status)
 		switch {
-		case r.Kind == KindObserved:
+		case r.Kind == recorder.KindObserved:
 			status = "browser " + r.Leg
 		case r.Error != "":
 			status = "error: " + string(r.ErrorKind)
@@ -106,7 +110,7 @@ func writeReport(w io.Writer, s *Session, generated time.Time, toolVersion strin
 	return bw.Flush()
 }
 
-func writeFinding(w io.Writer, f Finding) {
+func writeFinding(w io.Writer, f inspector.Diagnosis) {
 	guess := ""
 	if f.BestGuess {
 		guess = " (best guess)"
@@ -121,12 +125,12 @@ func writeFinding(w io.Writer, f Finding) {
 	fmt.Fprintln(w)
 }
 
-func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
+func writeFailedCall(w *bufio.Writer, e *recorder.Entry, findings []inspector.Diagnosis) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	outcome := ""
 	switch {
-	case e.Kind == KindObserved:
-		outcome = "browser redirect with error=" + observedError(e.Request.URL)
+	case e.Kind == recorder.KindObserved:
+		outcome = "browser redirect with error=" + httplog.RedirectError(e.Request.URL)
 	case e.Response != nil:
 		outcome = fmt.Sprintf("%d %s", e.Response.Status, http.StatusText(e.Response.Status))
 	default:
@@ -137,8 +141,8 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 		p("- Step: %s\n", e.Step)
 	}
 	p("- Started: %s, took %.1f ms\n", e.Started.UTC().Format(utcLayout), float64(e.Duration.Microseconds())/1000)
-	if !e.ServerDate.IsZero() {
-		p("- Server Date: %s\n", e.ServerDate.UTC().Format(utcLayout))
+	if d, ok := e.ServerDate(); ok {
+		p("- Server Date: %s\n", d.UTC().Format(utcLayout))
 	}
 	if e.ReplayOf != "" {
 		p("- Replay of %s, attempt %d\n", e.ReplayOf, e.Attempt)
@@ -162,7 +166,7 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 		p("- Diagnosis: ")
 		writeFinding(w, f)
 	}
-	if e.Kind == KindObserved {
+	if e.Kind == recorder.KindObserved {
 		p("\n")
 		return
 	}
@@ -170,7 +174,7 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 	var req strings.Builder
 	fmt.Fprintf(&req, "%s %s\n", e.Request.Method, e.Request.URL)
 	writeHeaderLines(&req, e.Request.Header)
-	if body := reportBody(e.Request.Body, e.Request.BodyEncoding, e.Request.Truncated); body != "" {
+	if body := reportBody(e.Request.Body, e.Request.Truncated); body != "" {
 		req.WriteString("\n" + body)
 	}
 	writeFence(w, "http", req.String())
@@ -179,7 +183,7 @@ func writeFailedCall(w *bufio.Writer, e *Entry, findings []Finding) {
 		var resp strings.Builder
 		fmt.Fprintf(&resp, "%s %d %s\n", orDefault(e.Response.Proto, "HTTP/1.1"), e.Response.Status, http.StatusText(e.Response.Status))
 		writeHeaderLines(&resp, e.Response.Header)
-		if body := reportBody(e.Response.Body, e.Response.BodyEncoding, e.Response.Truncated); body != "" {
+		if body := reportBody(e.Response.Body, e.Response.Truncated); body != "" {
 			resp.WriteString("\n" + body)
 		}
 		writeFence(w, "http", resp.String())
@@ -213,14 +217,16 @@ func writeHeaderLines(b *strings.Builder, h http.Header) {
 	}
 }
 
-func reportBody(body, enc string, truncated bool) string {
-	if body == "" {
+func reportBody(raw []byte, truncated bool) string {
+	text, enc := httplog.BodyText(raw, truncated)
+	if text == "" {
 		return ""
 	}
-	if enc == BodyEncodingBase64 {
-		return fmt.Sprintf("(%d bytes of binary body, base64 in calls.har)\n", len(body)*3/4)
+	if enc == httplog.BodyEncodingBase64 {
+		return fmt.Sprintf("(%d bytes of binary body, base64 in calls.har)\n", len(raw))
 	}
-	if pretty, ok := indentJSON([]byte(body)); ok && looksLikeJSON([]byte(body)) {
+	body := text
+	if pretty := httplog.PrettyBody("", raw); pretty != "" {
 		body = pretty
 	}
 	if len(body) > maxReportBody {

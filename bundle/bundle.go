@@ -1,4 +1,4 @@
-package recorder
+package bundle
 
 import (
 	"archive/zip"
@@ -13,31 +13,27 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
+	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/internal/atomicfile"
+	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
-// Finding is one diagnosis about a call (or the whole session when CallID is empty).
-type Finding struct {
-	CallID    string   `json:"call_id,omitempty"`
-	Code      string   `json:"code"`
-	Title     string   `json:"title"`
-	Fix       string   `json:"fix,omitempty"`
-	Evidence  []string `json:"evidence,omitempty"`
-	BestGuess bool     `json:"best_guess,omitempty"`
-}
-
-// BundleInfo is what the bundle needs beyond the session log.
-type BundleInfo struct {
+// Options is what the bundle needs beyond the session log.
+type Options struct {
 	// Config is written to config.json; nil means the session's metadata (provider,
 	// endpoints, client_id, redirect_uri, scopes). It is redacted like everything else.
-	Config      any
-	Findings    []Finding
+	Config any
+	// Diagnoses explain the session; nil means Diagnoses(session, now).
+	Diagnoses   []inspector.Diagnosis
 	ToolVersion string
 	// Now stamps the bundle; nil means the session's clock.
 	Now func() time.Time
 }
 
-// BundleFile is one file in the bundle.
-type BundleFile struct {
+// File is one file in the bundle.
+type File struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
@@ -64,14 +60,14 @@ func (c ClockSkew) MarshalJSON() ([]byte, error) {
 		"server Date minus local time at the middle of the wait, Date's 1s resolution included; ID token checks usually allow a few minutes"})
 }
 
-// BundleSummary tells what went into a bundle.
-type BundleSummary struct {
-	Path       string         `json:"path"`
-	Files      []BundleFile   `json:"files"`
-	Calls      int            `json:"calls"`
-	Failed     []Summary      `json:"failed"`
-	Redactions map[string]int `json:"redactions"` // distinct secrets redacted, per kind
-	ClockSkew  *ClockSkew     `json:"clock_skew,omitempty"`
+// Summary tells what went into a bundle.
+type Summary struct {
+	Path       string             `json:"path"`
+	Files      []File             `json:"files"`
+	Calls      int                `json:"calls"`
+	Failed     []recorder.Summary `json:"failed"`
+	Redactions map[string]int     `json:"redactions"` // distinct secrets redacted, per kind
+	ClockSkew  *ClockSkew         `json:"clock_skew,omitempty"`
 }
 
 // maxDetailedFailures bounds the failed calls written out in full in report.md; the rest
@@ -81,17 +77,22 @@ const maxDetailedFailures = 200
 // maxReportBody bounds each body quoted in report.md.
 const maxReportBody = 16 << 10
 
-// WriteBundle writes the support-ticket bundle, a zip of report.md, calls.har,
+// Write writes the support-ticket bundle of session s, a zip of report.md, calls.har,
 // config.json, diagnosis.json, environment.json and manifest.json (the SHA-256 of every
 // other file). The zip is written atomically.
-func WriteBundle(path string, s *Session, info BundleInfo) (BundleSummary, error) {
+func Write(path string, s *recorder.Session, info Options) (Summary, error) {
 	now := info.Now
 	if now == nil {
-		now = s.opts.now
+		now = s.Now
 	}
 	generated := now().UTC()
-	sum := BundleSummary{Path: path, Redactions: map[string]int{}}
-	err := WriteFileAtomic(path, 0o600, func(w io.Writer) error {
+	diagnoses := info.Diagnoses
+	if diagnoses == nil {
+		diagnoses = Diagnoses(s, generated)
+	}
+	sum := Summary{Path: path, Redactions: map[string]int{}}
+	red := s.Redactor()
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 			return flate.NewWriter(out, flate.BestSpeed)
@@ -106,23 +107,23 @@ func WriteBundle(path string, s *Session, info BundleInfo) (BundleSummary, error
 			if err := write(cw); err != nil {
 				return fmt.Errorf("bundle %s: %w", name, err)
 			}
-			sum.Files = append(sum.Files, BundleFile{Name: name, Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))})
+			sum.Files = append(sum.Files, File{Name: name, Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))})
 			return nil
 		}
 
 		// One pass over the log: calls.har streams out while the report's material is gathered.
-		var failed []Entry
-		var rows []Summary
+		var failed []recorder.Entry
+		var rows []recorder.Summary
 		var skews []time.Duration
 		secrets := map[string]map[string]bool{}
-		creator := Creator{Name: "oauthdiag", Version: info.ToolVersion}
+		creator := recorder.Creator{Name: "oauthdiag", Version: info.ToolVersion}
 		err := add("calls.har", func(w io.Writer) error {
-			return writeHAR(w, creator, "session "+s.ID(), func(fn func(Entry) error) error {
-				return s.Each(func(e Entry) error {
+			return recorder.StreamHAR(w, creator, "session "+s.ID(), func(fn func(recorder.Entry) error) error {
+				return s.Each(func(e recorder.Entry) error {
 					rows = append(rows, e.Summary())
 					countSecrets(&e, secrets)
-					if !e.ServerDate.IsZero() {
-						skews = append(skews, skewOf(&e))
+					if skew, ok := httplog.ClockSkew(&e.Exchange); ok {
+						skews = append(skews, skew)
 					}
 					if e.Failed() {
 						sum.Failed = append(sum.Failed, e.Summary())
@@ -142,7 +143,10 @@ func WriteBundle(path string, s *Session, info BundleInfo) (BundleSummary, error
 			sum.Redactions[kind] = len(fps)
 		}
 		sum.ClockSkew = clockSkew(skews)
-		findings := redactFindings(s.red, info.Findings)
+		findings := make([]inspector.Diagnosis, len(diagnoses))
+		for i, d := range diagnoses {
+			findings[i] = d.Redacted(red.RedactString)
+		}
 
 		if err := add("report.md", func(w io.Writer) error {
 			return writeReport(w, s, generated, info.ToolVersion, rows, failed, len(sum.Failed), findings, sum.Redactions, sum.ClockSkew)
@@ -170,7 +174,7 @@ func WriteBundle(path string, s *Session, info BundleInfo) (BundleSummary, error
 		}); err != nil {
 			return err
 		}
-		files := append([]BundleFile(nil), sum.Files...)
+		files := append([]File(nil), sum.Files...)
 		if err := add("manifest.json", func(w io.Writer) error {
 			return writeJSON(w, map[string]any{"session_id": s.ID(), "generated_at": generated, "files": files})
 		}); err != nil {
@@ -179,7 +183,7 @@ func WriteBundle(path string, s *Session, info BundleInfo) (BundleSummary, error
 		return zw.Close()
 	})
 	if err != nil {
-		return BundleSummary{}, err
+		return Summary{}, err
 	}
 	return sum, nil
 }
@@ -202,7 +206,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func writeConfig(w io.Writer, s *Session, cfg any) error {
+func writeConfig(w io.Writer, s *recorder.Session, cfg any) error {
 	if cfg == nil {
 		m := s.Meta()
 		cfg = struct {
@@ -219,45 +223,22 @@ func writeConfig(w io.Writer, s *Session, cfg any) error {
 	}
 	// The configuration comes from the caller: redact it like a body, so a client secret
 	// handed in by mistake is still caught.
-	b = s.red.RedactBody("application/json", b)
+	b = s.Redactor().RedactBody("application/json", b)
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
 
-func redactFindings(r *Redactor, in []Finding) []Finding {
-	out := make([]Finding, len(in))
-	for i, f := range in {
-		f.Title, f.Fix = r.RedactString(f.Title), r.RedactString(f.Fix)
-		ev := make([]string, len(f.Evidence))
-		for j, e := range f.Evidence {
-			ev[j] = r.RedactString(e)
-		}
-		f.Evidence = ev
-		out[i] = f
-	}
-	return out
-}
-
 // countSecrets notes every distinct placeholder in an entry.
-func countSecrets(e *Entry, into map[string]map[string]bool) {
+func countSecrets(e *recorder.Entry, into map[string]map[string]bool) {
 	scan := func(s string) {
-		for {
-			i := strings.Index(s, placeholderPrefix)
-			if i < 0 {
-				return
+		if !strings.Contains(s, "[redacted:") {
+			return
+		}
+		for _, ref := range recorder.Placeholders(s) {
+			if into[ref.Kind] == nil {
+				into[ref.Kind] = map[string]bool{}
 			}
-			s = s[i:]
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return
-			}
-			if m := placeholderPattern.FindStringSubmatch(s[:end+1]); m != nil {
-				if into[m[1]] == nil {
-					into[m[1]] = map[string]bool{}
-				}
-				into[m[1]][m[2]] = true
-			}
-			s = s[end+1:]
+			into[ref.Kind][ref.Fingerprint] = true
 		}
 	}
 	scanHeader := func(h http.Header) {
@@ -269,23 +250,12 @@ func countSecrets(e *Entry, into map[string]map[string]bool) {
 	}
 	scan(e.Request.URL)
 	scanHeader(e.Request.Header)
-	scan(e.Request.Body)
+	scan(string(e.Request.Body))
 	if e.Response != nil {
 		scanHeader(e.Response.Header)
-		scan(e.Response.Body)
+		scan(string(e.Response.Body))
 	}
 	scan(e.Error)
-}
-
-// skewOf estimates server minus local clock for one call. The server stamped Date while
-// we waited for headers; Date is truncated to the second, so half a second is added back.
-func skewOf(e *Entry) time.Duration {
-	wait := e.Wait
-	if wait <= 0 {
-		wait = e.Duration
-	}
-	local := e.Started.Add(wait / 2)
-	return e.ServerDate.Add(500 * time.Millisecond).Sub(local)
 }
 
 func clockSkew(samples []time.Duration) *ClockSkew {

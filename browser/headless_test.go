@@ -1,4 +1,4 @@
-package oauthflow_test
+package browser_test
 
 import (
 	"context"
@@ -18,10 +18,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
-	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
+
+var _ browser.Browser = (*browser.Headless)(nil)
 
 // headlessPeerCase is one real authorization server and how it is known to behave.
 type headlessPeerCase struct {
@@ -137,10 +139,10 @@ func headlessAuthURL(t *testing.T, d headlessDiscovery, clientID, redirectURI st
 	return d.AuthorizationEndpoint + "?" + q.Encode(), verifier, state
 }
 
-// TestHeadlessBrowserCompletesPeerFlows proves the browser and the peer harness together: a full
+// TestHeadlessCompletesPeerFlows proves the browser and the peer harness together: a full
 // authorization-code flow with PKCE against each real provider, using nothing but net/http besides the
 // browser, through userinfo, introspection, refresh, revocation and introspection after revocation.
-func TestHeadlessBrowserCompletesPeerFlows(t *testing.T) {
+func TestHeadlessCompletesPeerFlows(t *testing.T) {
 	for _, pc := range headlessPeers() {
 		t.Run(pc.name, func(t *testing.T) {
 			p := pc.start(t)
@@ -152,7 +154,7 @@ func TestHeadlessBrowserCompletesPeerFlows(t *testing.T) {
 			authURL, verifier, state := headlessAuthURL(t, d, p.ClientID, p.RedirectURI)
 
 			var trace strings.Builder
-			b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: password, Trace: &trace}
+			b := &browser.Headless{Username: p.Username, Password: password, Trace: &trace}
 			redirect, err := b.Authorize(t.Context(), authURL, "")
 			if err != nil {
 				t.Fatalf("Authorize: %v\ntrace:\n%s", err, trace.String())
@@ -236,16 +238,16 @@ func TestHeadlessBrowserCompletesPeerFlows(t *testing.T) {
 	}
 }
 
-// TestHeadlessBrowserPublicClientOnAnyLoopbackPort: the peers' public clients are native clients, so a
+// TestHeadlessPublicClientOnAnyLoopbackPort: the peers' public clients are native clients, so a
 // flow may listen on any free loopback port, as oauthdiag's callback listener does.
-func TestHeadlessBrowserPublicClientOnAnyLoopbackPort(t *testing.T) {
+func TestHeadlessPublicClientOnAnyLoopbackPort(t *testing.T) {
 	for _, pc := range headlessPeers() {
 		t.Run(pc.name, func(t *testing.T) {
 			p := pc.start(t)
 			d := headlessDiscover(t, p)
 			redirectURI := "http://127.0.0.1:18999/callback"
 			authURL, verifier, _ := headlessAuthURL(t, d, p.PublicClientID, redirectURI)
-			b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}
+			b := &browser.Headless{Username: p.Username, Password: p.Password}
 			redirect, err := b.Authorize(t.Context(), authURL, redirectURI)
 			if err != nil {
 				t.Fatalf("Authorize: %v", err)
@@ -263,22 +265,22 @@ func TestHeadlessBrowserPublicClientOnAnyLoopbackPort(t *testing.T) {
 	}
 }
 
-// TestHeadlessBrowserStopsOnPeerErrorPages: an unregistered redirect_uri gives an error page, not a
+// TestHeadlessStopsOnPeerErrorPages: an unregistered redirect_uri gives an error page, not a
 // redirect; the browser reports that page's status and text.
-func TestHeadlessBrowserStopsOnPeerErrorPages(t *testing.T) {
+func TestHeadlessStopsOnPeerErrorPages(t *testing.T) {
 	for _, pc := range headlessPeers() {
 		t.Run(pc.name, func(t *testing.T) {
 			p := pc.start(t)
 			d := headlessDiscover(t, p)
 			authURL, _, _ := headlessAuthURL(t, d, p.ClientID, "http://127.0.0.1:8765/not-registered")
-			b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password}
+			b := &browser.Headless{Username: p.Username, Password: p.Password}
 			redirect, err := b.Authorize(t.Context(), authURL, "")
-			var pe *oauthflow.PageError
+			var pe *browser.PageError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Authorize = %q, %v; want a *PageError", redirect, err)
 			}
-			if pe.Status != http.StatusBadRequest || pe.Reason != oauthflow.PageErrorStatus {
-				t.Errorf("PageError status %d reason %v, want 400 %v", pe.Status, pe.Reason, oauthflow.PageErrorStatus)
+			if pe.Status != http.StatusBadRequest || pe.Reason != browser.PageErrorStatus {
+				t.Errorf("PageError status %d reason %v, want 400 %v", pe.Status, pe.Reason, browser.PageErrorStatus)
 			}
 			if !strings.Contains(pe.Text, "redirect_uri") || strings.Contains(pe.Text, "<") {
 				t.Errorf("PageError text should be the page's visible text naming redirect_uri, got %q", pe.Text)
@@ -287,19 +289,19 @@ func TestHeadlessBrowserStopsOnPeerErrorPages(t *testing.T) {
 	}
 }
 
-// TestHeadlessBrowserRejectedLogin: zitadel shows its login form again with an error when the password is
+// TestHeadlessRejectedLogin: zitadel shows its login form again with an error when the password is
 // wrong; the browser stops there instead of retrying, and says why.
-func TestHeadlessBrowserRejectedLogin(t *testing.T) {
+func TestHeadlessRejectedLogin(t *testing.T) {
 	p := peertest.Zitadel(t)
 	d := headlessDiscover(t, p)
 	authURL, _, _ := headlessAuthURL(t, d, p.ClientID, p.RedirectURI)
 	const wrong = "canary-wrong-password-91c2"
 	var trace strings.Builder
-	b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: wrong, Trace: &trace}
+	b := &browser.Headless{Username: p.Username, Password: wrong, Trace: &trace}
 	_, err := b.Authorize(t.Context(), authURL, "")
-	var pe *oauthflow.PageError
-	if !errors.As(err, &pe) || pe.Reason != oauthflow.PageLoginRejected || pe.Status != http.StatusOK {
-		t.Fatalf("Authorize error = %v; want a PageError with reason %v", err, oauthflow.PageLoginRejected)
+	var pe *browser.PageError
+	if !errors.As(err, &pe) || pe.Reason != browser.PageLoginRejected || pe.Status != http.StatusOK {
+		t.Fatalf("Authorize error = %v; want a PageError with reason %v", err, browser.PageLoginRejected)
 	}
 	if !strings.Contains(pe.Text, "username or password wrong") {
 		t.Errorf("PageError text %q does not carry the provider's message", pe.Text)
@@ -309,9 +311,9 @@ func TestHeadlessBrowserRejectedLogin(t *testing.T) {
 	}
 }
 
-// TestHeadlessBrowserCancelAtPeer: with Cancel, oidc-provider's cancel link ends the flow with
+// TestHeadlessCancelAtPeer: with Cancel, oidc-provider's cancel link ends the flow with
 // error=access_denied; zitadel's example login has no cancel control, so the login completes.
-func TestHeadlessBrowserCancelAtPeer(t *testing.T) {
+func TestHeadlessCancelAtPeer(t *testing.T) {
 	cases := []struct {
 		name      string
 		start     func(testing.TB) *peertest.Peer
@@ -325,7 +327,7 @@ func TestHeadlessBrowserCancelAtPeer(t *testing.T) {
 			p := tc.start(t)
 			d := headlessDiscover(t, p)
 			authURL, _, state := headlessAuthURL(t, d, p.ClientID, p.RedirectURI)
-			b := &oauthflow.HeadlessBrowser{Username: p.Username, Password: p.Password, Cancel: true}
+			b := &browser.Headless{Username: p.Username, Password: p.Password, Cancel: true}
 			redirect, err := b.Authorize(t.Context(), authURL, "")
 			if err != nil {
 				t.Fatalf("Authorize: %v", err)
@@ -377,21 +379,21 @@ func headlessPage(w http.ResponseWriter, body string) {
 	fmt.Fprint(w, body)
 }
 
-// TestHeadlessBrowserPages specifies how pages are read and answered.
-func TestHeadlessBrowserPages(t *testing.T) {
+// TestHeadlessPages specifies how pages are read and answered.
+func TestHeadlessPages(t *testing.T) {
 	type result struct {
 		redirect string
 		err      error
 	}
 	cases := []struct {
 		name    string
-		browser oauthflow.HeadlessBrowser
+		browser browser.Headless
 		routes  func(f *headlessFixture, mux *http.ServeMux)
 		check   func(t *testing.T, f *headlessFixture, r result)
 	}{
 		{
 			name:    "login form: hidden fields kept, username and password filled, allow button chosen over others",
-			browser: oauthflow.HeadlessBrowser{Username: "ann", Password: "pw-1"},
+			browser: browser.Headless{Username: "ann", Password: "pw-1"},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
 				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 					headlessPage(w, `<!DOCTYPE html><HTML><body>
@@ -434,7 +436,7 @@ line &lt;1&gt;</textarea>
 		},
 		{
 			name:    "a GET login form never shows its password in the trace or the error",
-			browser: oauthflow.HeadlessBrowser{Username: "ann", Password: "canary-pin-30c7"},
+			browser: browser.Headless{Username: "ann", Password: "canary-pin-30c7"},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
 				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 					headlessPage(w, `<form action=/pin><input name=user><input type=password name=pin><button>Sign in</button></form>`)
@@ -447,7 +449,7 @@ line &lt;1&gt;</textarea>
 				})
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				var pe *oauthflow.PageError
+				var pe *browser.PageError
 				if !errors.As(r.err, &pe) || pe.Status != http.StatusForbidden || !strings.Contains(pe.URL, "pin=REDACTED") {
 					t.Fatalf("got %q, %v", r.redirect, r.err)
 				}
@@ -455,7 +457,7 @@ line &lt;1&gt;</textarea>
 		},
 		{
 			name:    "cancel picks the deny button",
-			browser: oauthflow.HeadlessBrowser{Cancel: true},
+			browser: browser.Headless{Cancel: true},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
 				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 					headlessPage(w, `<form method=post action=/consent><button name=action value=allow>Allow</button><button name=action value=cancel>Cancel</button></form>`)
@@ -522,7 +524,7 @@ line &lt;1&gt;</textarea>
 		},
 		{
 			name:    "a slow meta refresh (session timeout notice) does not pre-empt the login form",
-			browser: oauthflow.HeadlessBrowser{Username: "ann", Password: "pw-2"},
+			browser: browser.Headless{Username: "ann", Password: "pw-2"},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
 				mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 					headlessPage(w, `<meta http-equiv=refresh content="600;url=/timed-out"><form method=post action=/login><input name=username><input type=password name=password><input type=submit value="Sign in"></form>`)
@@ -564,8 +566,8 @@ line &lt;1&gt;</textarea>
 				})
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				var pe *oauthflow.PageError
-				if !errors.As(r.err, &pe) || pe.Reason != oauthflow.PageNothingToFollow || pe.Status != 200 || pe.Text != "Almost there & done" {
+				var pe *browser.PageError
+				if !errors.As(r.err, &pe) || pe.Reason != browser.PageNothingToFollow || pe.Status != 200 || pe.Text != "Almost there & done" {
 					t.Fatalf("got %q, %#v", r.redirect, r.err)
 				}
 			},
@@ -578,8 +580,8 @@ line &lt;1&gt;</textarea>
 				})
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				var pe *oauthflow.PageError
-				if !errors.As(r.err, &pe) || pe.Reason != oauthflow.PageErrorStatus || pe.Status != 400 ||
+				var pe *browser.PageError
+				if !errors.As(r.err, &pe) || pe.Reason != browser.PageErrorStatus || pe.Status != 400 ||
 					!strings.HasPrefix(pe.Text, "invalid_request: é") || len(pe.Text) > 510 || !strings.HasSuffix(pe.Text, "…") {
 					t.Fatalf("got %q, %v", r.redirect, r.err)
 				}
@@ -593,8 +595,8 @@ line &lt;1&gt;</textarea>
 				})
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				var pe *oauthflow.PageError
-				if !errors.As(r.err, &pe) || pe.Reason != oauthflow.PageFormRepeated || !strings.Contains(pe.Text, "Try again") {
+				var pe *browser.PageError
+				if !errors.As(r.err, &pe) || pe.Reason != browser.PageFormRepeated || !strings.Contains(pe.Text, "Try again") {
 					t.Fatalf("got %q, %v", r.redirect, r.err)
 				}
 			},
@@ -606,14 +608,14 @@ line &lt;1&gt;</textarea>
 				mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, f.authURL(), http.StatusFound) })
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				if !errors.Is(r.err, oauthflow.ErrBrowserLoop) {
-					t.Fatalf("got %q, %v; want ErrBrowserLoop", r.redirect, r.err)
+				if !errors.Is(r.err, browser.ErrRedirectLoop) {
+					t.Fatalf("got %q, %v; want ErrRedirectLoop", r.redirect, r.err)
 				}
 			},
 		},
 		{
 			name:    "hop limit",
-			browser: oauthflow.HeadlessBrowser{MaxHops: 5},
+			browser: browser.Headless{MaxHops: 5},
 			routes: func(f *headlessFixture, mux *http.ServeMux) {
 				var n atomic.Int32
 				mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -621,8 +623,8 @@ line &lt;1&gt;</textarea>
 				})
 			},
 			check: func(t *testing.T, f *headlessFixture, r result) {
-				if !errors.Is(r.err, oauthflow.ErrBrowserHopLimit) {
-					t.Fatalf("got %q, %v; want ErrBrowserHopLimit", r.redirect, r.err)
+				if !errors.Is(r.err, browser.ErrHopLimit) {
+					t.Fatalf("got %q, %v; want ErrHopLimit", r.redirect, r.err)
 				}
 			},
 		},
@@ -642,9 +644,9 @@ line &lt;1&gt;</textarea>
 	}
 }
 
-// TestHeadlessBrowserGivenClient: a caller's client is used with its cookie jar, but its redirect policy
+// TestHeadlessGivenClient: a caller's client is used with its cookie jar, but its redirect policy
 // is not: the browser still stops at the redirect URI instead of letting the client follow it.
-func TestHeadlessBrowserGivenClient(t *testing.T) {
+func TestHeadlessGivenClient(t *testing.T) {
 	f := newHeadlessFixture(t, func(f *headlessFixture, mux *http.ServeMux) {
 		mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie("pre"); err != nil || c.Value != "seeded" {
@@ -660,7 +662,7 @@ func TestHeadlessBrowserGivenClient(t *testing.T) {
 	u, _ := url.Parse(f.provider.URL)
 	jar.SetCookies(u, []*http.Cookie{{Name: "pre", Value: "seeded"}})
 	client := &http.Client{Jar: jar} // nil CheckRedirect: it would follow redirects itself
-	b := &oauthflow.HeadlessBrowser{Client: client}
+	b := &browser.Headless{Client: client}
 	redirect, err := b.Authorize(t.Context(), f.authURL(), "")
 	if err != nil || redirect != f.redirectURI+"?code=c&state=s1" {
 		t.Fatalf("got %q, %v", redirect, err)
@@ -670,8 +672,8 @@ func TestHeadlessBrowserGivenClient(t *testing.T) {
 	}
 }
 
-// TestHeadlessBrowserHonoursContext: a cancelled context stops the walk with the context's error.
-func TestHeadlessBrowserHonoursContext(t *testing.T) {
+// TestHeadlessHonoursContext: a cancelled context stops the walk with the context's error.
+func TestHeadlessHonoursContext(t *testing.T) {
 	f := newHeadlessFixture(t, func(f *headlessFixture, mux *http.ServeMux) {
 		mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/authorize?again", http.StatusFound)
@@ -679,30 +681,30 @@ func TestHeadlessBrowserHonoursContext(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := (&oauthflow.HeadlessBrowser{}).Authorize(ctx, f.authURL(), "")
+	_, err := (&browser.Headless{}).Authorize(ctx, f.authURL(), "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
 
-// TestHeadlessBrowserBadInput: unusable arguments get one clear error before any request is made.
-func TestHeadlessBrowserBadInput(t *testing.T) {
+// TestHeadlessBadInput: unusable arguments get one clear error before any request is made.
+func TestHeadlessBadInput(t *testing.T) {
 	for _, tc := range []struct{ authURL, redirectURI, want string }{
 		{"/relative?redirect_uri=x", "", "not an absolute http(s) URL"},
 		{"http://127.0.0.1:1/authorize", "", "no redirect_uri parameter"},
 		{"http://127.0.0.1:1/authorize", "cb", "redirect URI \"cb\" is not an absolute URL"},
 	} {
-		_, err := (&oauthflow.HeadlessBrowser{}).Authorize(t.Context(), tc.authURL, tc.redirectURI)
+		_, err := (&browser.Headless{}).Authorize(t.Context(), tc.authURL, tc.redirectURI)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Authorize(%q, %q) = %v, want an error saying %q", tc.authURL, tc.redirectURI, err, tc.want)
 		}
 	}
 }
 
-// TestHeadlessBrowserSandbox: the LinkedIn-like sandbox's sign-in page (session_key/session_password)
+// TestHeadlessSandbox: the LinkedIn-like sandbox's sign-in page (session_key/session_password)
 // and its separate consent page (action=allow/cancel) are completed, cancelled, or refused with a blank
 // password.
-func TestHeadlessBrowserSandbox(t *testing.T) {
+func TestHeadlessSandbox(t *testing.T) {
 	const clientID, secret = "hb-client", "hb-secret"
 	redirectURI := "http://127.0.0.1:8765/callback"
 	s := sandbox.New(sandbox.WithAutoConsent(false), sandbox.WithClient(clientID, secret, redirectURI))
@@ -718,14 +720,14 @@ func TestHeadlessBrowserSandbox(t *testing.T) {
 
 	cases := []struct {
 		name      string
-		browser   oauthflow.HeadlessBrowser
+		browser   browser.Headless
 		wantCode  bool
 		wantError bool
-		wantPage  oauthflow.PageReason
+		wantPage  browser.PageReason
 	}{
-		{name: "sign in and allow", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test", Password: "pw"}, wantCode: true},
-		{name: "cancel", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test", Password: "pw", Cancel: true}, wantError: true},
-		{name: "blank password is refused", browser: oauthflow.HeadlessBrowser{Username: "ada@example.test"}, wantPage: oauthflow.PageLoginRejected},
+		{name: "sign in and allow", browser: browser.Headless{Username: "ada@example.test", Password: "pw"}, wantCode: true},
+		{name: "cancel", browser: browser.Headless{Username: "ada@example.test", Password: "pw", Cancel: true}, wantError: true},
+		{name: "blank password is refused", browser: browser.Headless{Username: "ada@example.test"}, wantPage: browser.PageLoginRejected},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -734,7 +736,7 @@ func TestHeadlessBrowserSandbox(t *testing.T) {
 			b.Trace = &trace
 			redirect, err := b.Authorize(t.Context(), authURL, "")
 			if tc.wantPage != 0 {
-				var pe *oauthflow.PageError
+				var pe *browser.PageError
 				if !errors.As(err, &pe) || pe.Reason != tc.wantPage {
 					t.Fatalf("Authorize = %q, %v; want a PageError %v\ntrace:\n%s", redirect, err, tc.wantPage, trace.String())
 				}
@@ -755,9 +757,9 @@ func TestHeadlessBrowserSandbox(t *testing.T) {
 	}
 }
 
-// FuzzHeadlessBrowserPage: whatever HTML a provider serves, the browser answers with a redirect or an
+// FuzzHeadlessAuthorize: whatever HTML a provider serves, the browser answers with a redirect or an
 // error, never a panic, and never requests the redirect URI.
-func FuzzHeadlessBrowserPage(f *testing.F) {
+func FuzzHeadlessAuthorize(f *testing.F) {
 	for _, seed := range []string{
 		`<form method=post action="/x"><input type=hidden name=a value="1"><input type=password name=p><button name=action value=allow>Allow</button></form>`,
 		`<meta http-equiv=refresh content="0;url=/cb?code=1">`,
@@ -788,9 +790,9 @@ func FuzzHeadlessBrowserPage(f *testing.F) {
 			return d.DialContext(ctx, network, addr)
 		},
 	}}
-	f.Fuzz(func(t *testing.T, html string) {
-		page.Store(html)
-		b := &oauthflow.HeadlessBrowser{Client: loopbackOnly, Username: "u", Password: "p", MaxHops: 4, Trace: io.Discard}
+	f.Fuzz(func(t *testing.T, body string) {
+		page.Store(body)
+		b := &browser.Headless{Client: loopbackOnly, Username: "u", Password: "p", MaxHops: 4, Trace: io.Discard}
 		redirect, err := b.Authorize(t.Context(), authURL, "")
 		if (err == nil) == (redirect == "") {
 			t.Fatalf("Authorize = %q, %v: want exactly one of a redirect and an error", redirect, err)

@@ -1,4 +1,4 @@
-package inspector
+package probe
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 )
 
 // probeMark is the one-character verdict column of the probe table.
-func probeMark(c ProbeCheck) string {
+func probeMark(c Check) string {
 	switch {
 	case c.Fact:
 		return "i"
@@ -20,9 +20,9 @@ func probeMark(c ProbeCheck) string {
 	return "!"
 }
 
-// RenderProbe renders a probe report as a table (verdict mark, check, reference, evidence on one
+// Render renders a probe report as a table (verdict mark, check, reference, evidence on one
 // line) and a summary line. Marks: ✓ pass, ✗ deviation, – not applicable, i fact, ! could not run.
-func RenderProbe(r *ProbeReport) string {
+func Render(r *Report) string {
 	var b strings.Builder
 	title := "Conformance probe of " + r.Provider
 	if r.Issuer != "" && r.Issuer != r.Provider {
@@ -37,16 +37,18 @@ func RenderProbe(r *ProbeReport) string {
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "  %s  %-*s  %-*s  %s\n", probeMark(c), nameWidth, c.Name, refWidth, c.Reference, collapseSpace(c.Evidence))
 	}
-	b.WriteString("\n" + ProbeSummary(r) + "\n")
+	b.WriteString("\n" + Summary(r) + "\n")
 	return b.String()
 }
 
-// ProbeSummary is the report's tally: "N pass, N deviation, N not applicable", plus the checks
+// Summary is the report's tally: "N pass, N deviation, N not applicable", plus the checks
 // that could not run when there are any.
-func ProbeSummary(r *ProbeReport) string {
+func Summary(r *Report) string {
 	s := fmt.Sprintf("%d pass, %d deviation, %d not applicable", r.Passed, r.Deviations, r.NotApplicable)
 	if r.Errors > 0 {
 		s += fmt.Sprintf(", %d could not run", r.Errors)
 	}
 	return s
 }
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
