@@ -261,7 +261,7 @@ func TestRefreshAndLogoutCommands(t *testing.T) {
 	// The provider refuses the old refresh token too.
 	runner := oauthflow.NewRunner(oauthflow.Config{Provider: oauthflow.LinkedInAt(e.base, e.base),
 		Client: oauthflow.Client{ID: "sb-client", Secret: tokSecret, RedirectURI: e.redirectURI}})
-	if _, _, err := runner.Refresh(t.Context(), after.Token.RefreshToken); err == nil {
+	if _, err := runner.Refresh(t.Context(), after.Token.RefreshToken); err == nil {
 		t.Fatal("the refresh token works after logout")
 	}
 	again := e.run(logoutCommand(), "--profile", "sb")
@@ -299,7 +299,7 @@ func TestCallRenewsATokenTheAPIRefuses(t *testing.T) {
 	// The token is revoked behind our back (another device logged out, say).
 	runner := oauthflow.NewRunner(oauthflow.Config{Provider: oauthflow.LinkedInAt(e.base, e.base),
 		Client: oauthflow.Client{ID: "sb-client", Secret: tokSecret, RedirectURI: e.redirectURI}})
-	if _, err := runner.Revoke(t.Context(), e.stored().Token.AccessToken, "access_token"); err != nil {
+	if err := runner.Revoke(t.Context(), e.stored().Token.AccessToken, "access_token"); err != nil {
 		t.Fatal(err)
 	}
 	r := e.call("/v2/userinfo")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"io/fs"
 	"net"
@@ -123,7 +124,7 @@ func TestFlowCommandSandboxText(t *testing.T) {
 		t.Fatalf("exit %d: %s", run.code, run.stderr)
 	}
 	for _, line := range []string{"scenario happy", "✔ discovery", "✔ exchange", "✔ api-call", "✔ introspect-after-revoke",
-		"POST http://127.0.0.1:", "Result: every step succeeded.", "Recorded as session"} {
+		"POST /oauth/v2/accessToken HTTP/1.1", "Host: 127.0.0.1:", "Result: every step succeeded.", "Recorded as session"} {
 		if !strings.Contains(run.stdout, line) {
 			t.Errorf("text output lacks %q:\n%s", line, run.stdout)
 		}
@@ -162,7 +163,7 @@ func TestFlowCommandSandboxFaults(t *testing.T) {
 		sandbox.BadSecret:        {kind: "oauth", code: "invalid_client", status: 401, diagnosis: "bad-client-credentials"},
 		sandbox.CodeReuse:        {kind: "oauth", code: "invalid_request", status: 400, diagnosis: "authorization-code-invalid"},
 		sandbox.ScopeDenied:      {kind: "api", code: "ACCESS_DENIED", status: 403, serviceErrorCode: 100, diagnosis: "access-denied"},
-		sandbox.Slow:             {kind: "transport", code: oauthflow.CodeTimeout, diagnosis: "timeout"},
+		sandbox.Slow:             {kind: "transport", code: string(httplog.ErrorTimeout), diagnosis: "timeout"},
 		sandbox.Flaky:            {kind: "api", code: "SERVICE_UNAVAILABLE", status: 503, diagnosis: "provider-outage"},
 		sandbox.NoRefreshToken:   {kind: "unavailable", code: oauthflow.CodeNoRefreshToken, diagnosis: "refresh-not-available"},
 	}
@@ -465,18 +466,6 @@ func TestFlowCommandNeverShowsSecrets(t *testing.T) {
 				t.Error("redacted values must still be told apart by their sha256 fingerprints")
 			}
 		})
-	}
-}
-
-// A body is shown as the server sent it: key order and large numbers survive indenting.
-func TestPrettyBodyKeepsOrderAndNumbers(t *testing.T) {
-	got := prettyBody([]byte(`{"sub":"u1","id":12345678901234567890,"aud":"x"}`))
-	want := "{\n  \"sub\": \"u1\",\n  \"id\": 12345678901234567890,\n  \"aud\": \"x\"\n}"
-	if got != want {
-		t.Errorf("prettyBody =\n%s\nwant\n%s", got, want)
-	}
-	if got := prettyBody([]byte("not json")); got != "not json" {
-		t.Errorf("non-JSON body changed: %q", got)
 	}
 }
 

@@ -140,7 +140,7 @@ func TestInspectCommand(t *testing.T) {
 
 	t.Run("revoked token: exit 1 with the diagnosis", func(t *testing.T) {
 		tok2 := inspectSignIn(t, sb)
-		if _, err := oauthflow.NewRunner(inspectClientConfig(sb)).Revoke(context.Background(), tok2.AccessToken, "access_token"); err != nil {
+		if err := oauthflow.NewRunner(inspectClientConfig(sb)).Revoke(context.Background(), tok2.AccessToken, "access_token"); err != nil {
 			t.Fatal(err)
 		}
 		out, errOut, code := inspectRun(t, env, tok2.AccessToken, append(inspectProviderFlags(sb), "-")...)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/url"
@@ -79,7 +80,7 @@ func recordedFlow(t *testing.T, home string, srv *sandbox.Server) map[string]str
 	}
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
-	s.Observe("callback", recorder.LegBrowserRedirect, loc.String(), "")
+	s.Observe("callback", httplog.LegBrowserRedirect, loc.String(), "")
 	code := loc.Query().Get("code")
 	resp, err = client.PostForm(base+"/oauth/v2/accessToken", url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {recRedirect}, "client_id": {recClientID}, "client_secret": {recClientSecret}})

@@ -162,6 +162,8 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
 		ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: redirect, PKCE: true,
 	}}
+	// The same API call `oauthdiag flow --sandbox` makes, so that the demo runs every step.
+	sandboxAPICall(&cfg, &providerFlags{}, base, time.Now())
 	rec, err := openRecording(env, cfg, map[string]string{"command": "demo", "sandbox_scenario": string(scenario)})
 	if err != nil {
 		return err

@@ -108,7 +108,7 @@ func TestTUIProfileTokenRoundTrip(t *testing.T) {
 	}
 	authorized := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tok := &oauthflow.Token{AccessToken: "access-1", RefreshToken: "refresh-1", ReceivedAt: authorized, Expiry: authorized.Add(time.Hour)}
-	if err := first.save(tok, false); err != nil {
+	if err := first.save(tok, []string{"openid"}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	second := open()
@@ -116,7 +116,7 @@ func TestTUIProfileTokenRoundTrip(t *testing.T) {
 		t.Fatalf("the stored token is where the TUI starts, got %+v", second.initial)
 	}
 	refreshed := &oauthflow.Token{AccessToken: "access-2", RefreshToken: "refresh-1", ReceivedAt: authorized.Add(50 * time.Minute)}
-	if err := second.save(refreshed, true); err != nil {
+	if err := second.save(refreshed, nil, nil, true); err != nil {
 		t.Fatal(err)
 	}
 	st, err := second.store.Load("li")

@@ -41,7 +41,7 @@ func TestDemoTapeInTmux(t *testing.T) {
 	hooks := map[string]func(){
 		"steps-ok": func() {
 			scr := tm.capture()
-			for _, step := range []string{"Configure", "Authorize", "Callback", "Exchange", "Call API", "Inspect", "Refresh"} {
+			for _, step := range []string{"Discovery", "Authorize", "Callback", "Exchange", "Userinfo", "API call", "Introspect", "Refresh"} {
 				if !regexp.MustCompile(`✓ ` + regexp.QuoteMeta(step) + ` `).MatchString(scr) {
 					t.Errorf("step %s is not ok after run all:\n%s", step, scr)
 				}
@@ -61,8 +61,8 @@ func TestDemoTapeInTmux(t *testing.T) {
 		},
 		"failed-step": func() {
 			scr := tm.capture()
-			if !strings.Contains(scr, "✗ Call API") || !strings.Contains(scr, "What went wrong") {
-				t.Errorf("Call API must show as failed with its diagnosis:\n%s", scr)
+			if !strings.Contains(scr, "✗ Userinfo") || !strings.Contains(scr, "What went wrong") {
+				t.Errorf("Userinfo must show as failed with its diagnosis:\n%s", scr)
 			}
 		},
 		"failed-call": func() {

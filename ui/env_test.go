@@ -120,8 +120,7 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	}
 	t.Cleanup(func() { sb.Close() })
 
-	store, err := recorder.Open(t.TempDir(), recorder.WithClock(clock.Now), recorder.WithIDs(&counterReader{seed: "ids"}),
-		recorder.WithStepFunc(oauthflow.StepOf))
+	store, err := recorder.Open(t.TempDir(), recorder.WithClock(clock.Now), recorder.WithIDs(&counterReader{seed: "ids"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +137,7 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	}}
 	runner := oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client), oauthflow.WithClock(clock.Now),
 		oauthflow.WithRandom(&counterReader{seed: "runner"}))
-	var browser browser.Browser
+	var br browser.Browser
 	if !opts.browser {
 		br = &browser.Headless{Username: "ada@example.com", Password: "sandbox"}
 	}

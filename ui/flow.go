@@ -122,7 +122,7 @@ func (m flowModel) setMask(mk masker) flowModel {
 // layout: the stepper is a fixed column when there is room, a one-line strip otherwise.
 func (m flowModel) narrow() bool { return m.width < 64 }
 
-const stepperWidth = 24
+const stepperWidth = 26
 
 // Panes have a border and one column of padding on each side.
 const paneFrame = 4
