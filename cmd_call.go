@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +15,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/profile"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
@@ -37,17 +40,17 @@ func (f *tokenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
 	fs.BoolVar(&f.paste, "paste", false, "do not open a browser: print the authorization URL and read the pasted redirect URL from stdin")
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Minute, "how long to wait for the browser to come back")
-	fs.DurationVar(&f.lockTimeout, "lock-timeout", oauthflow.DefaultLockTimeout, "how long to wait for another oauthdiag command working on the same profile")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", profile.DefaultLockTimeout, "how long to wait for another oauthdiag command working on the same profile")
 }
 
 // tokenSession is a command's view of one profile's token: the lifecycle that keeps it usable,
 // the recorded session its calls go to, and the redactor for everything shown.
 type tokenSession struct {
 	res     *resolved
-	profile string
-	store   oauthflow.TokenStore
+	profileName string
+	store   profile.TokenStore
 	rec     *recording
-	lc      *oauthflow.Lifecycle
+	lc      *profile.Lifecycle
 	env     *cliEnv
 }
 
@@ -60,7 +63,7 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 	if err != nil {
 		return nil, err
 	}
-	profile, store, state, err := openProfileStore(env, res, f.tokenStore)
+	profileName, store, state, err := openProfileStore(env, res, f.tokenStore)
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +77,12 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 		return nil, err
 	}
 	fmt.Fprintf(env.stderr, "session %s\n", rec.sessionID())
-	ts := &tokenSession{res: res, profile: profile, store: store, rec: rec, env: env}
-	lc := lifecycleFor(env, res, profile, store, state, func() *http.Client { return rec.client(f.pf.timeout) }, f.lockTimeout,
+	ts := &tokenSession{res: res, profileName: profileName, store: store, rec: rec, env: env}
+	lc := lifecycleFor(env, res, profileName, store, state, func() *http.Client { return rec.client(f.pf.timeout) }, f.lockTimeout,
 		func(secret string) { rec.red.AddSecret(recorder.KindClientSecret, secret) })
 	if authorize {
-		lc.Authorize = func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
-			fmt.Fprintf(env.stderr, "profile %s: %s\n", profile, why.Reason)
+		lc.Authorize = func(ctx context.Context, why profile.Decision) (*oauthflow.Authorization, error) {
+			fmt.Fprintf(env.stderr, "profile %s: %s\n", profileName, why.Reason)
 			opts := oauthflow.FlowOptions{Listen: true, CallbackTimeout: f.callbackTimeout, Observe: rec.observe}
 			switch {
 			case f.browserCmd != "":
@@ -104,8 +107,8 @@ func openTokenSession(env *cliEnv, f *tokenFlags, command string, authorize bool
 
 // openProfileStore names the profile of res (its --profile, else DefaultProfileName) and opens
 // its token store, telling the user once why it is a file rather than the keychain.
-func openProfileStore(env *cliEnv, res *resolved, storeFlag string) (profile string, store oauthflow.TokenStore, state string, err error) {
-	var prof *oauthflow.Profile
+func openProfileStore(env *cliEnv, res *resolved, storeFlag string) (profileName string, store profile.TokenStore, state string, err error) {
+	var prof *profile.Profile
 	if res.profileName != "" {
 		if prof, err = loadProfile(env, res.profileName); err != nil {
 			return "", nil, "", err
@@ -115,37 +118,37 @@ func openProfileStore(env *cliEnv, res *resolved, storeFlag string) (profile str
 	if err != nil {
 		return "", nil, "", err
 	}
-	profile = res.profileName
-	if profile == "" {
-		profile = oauthflow.DefaultProfileName(res.cfg)
+	profileName = res.profileName
+	if profileName == "" {
+		profileName = profile.DefaultProfileName(res.cfg)
 	}
-	if err := oauthflow.ValidateProfileName(profile); err != nil {
+	if err := profile.ValidateProfileName(profileName); err != nil {
 		return "", nil, "", usagef("%v", err)
 	}
 	if state, err = stateDir(env); err != nil {
 		return "", nil, "", err
 	}
-	store, reason, err := oauthflow.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
+	store, reason, err := profile.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
 	if err != nil {
 		return "", nil, "", err
 	}
 	noteFallbackOnce(env, state, reason)
-	return profile, store, state, nil
+	return profileName, store, state, nil
 }
 
 // lifecycleFor builds the lifecycle of a profile's token. Its requests go through newClient's
 // client. Prepare runs discovery (when the configuration asks for it) and prompts for a missing
 // client secret, telling learnSecret, so that both happen only when the provider must be asked.
-func lifecycleFor(env *cliEnv, res *resolved, profile string, store oauthflow.TokenStore, state string,
-	newClient func() *http.Client, lockTimeout time.Duration, learnSecret func(string)) *oauthflow.Lifecycle {
+func lifecycleFor(env *cliEnv, res *resolved, profileName string, store profile.TokenStore, state string,
+	newClient func() *http.Client, lockTimeout time.Duration, learnSecret func(string)) *profile.Lifecycle {
 	newRunner := func(cfg oauthflow.Config) *oauthflow.Runner {
 		return oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(newClient()))
 	}
-	lc := &oauthflow.Lifecycle{
+	lc := &profile.Lifecycle{
 		Runner:  newRunner(res.cfg),
 		Store:   store,
-		Profile: profile,
-		Lock:    oauthflow.ProfileLocker(filepath.Join(state, "locks"), lockTimeout),
+		Profile: profileName,
+		Lock:    profile.ProfileLocker(filepath.Join(state, "locks"), lockTimeout),
 	}
 	lc.Prepare = func(ctx context.Context) error {
 		cfg := lc.Runner.Config()
@@ -173,7 +176,7 @@ func lifecycleFor(env *cliEnv, res *resolved, profile string, store oauthflow.To
 }
 
 // token gets a usable access token and says on stderr what was done and why.
-func (ts *tokenSession) token(ctx context.Context) (*oauthflow.Token, *oauthflow.Decision, error) {
+func (ts *tokenSession) token(ctx context.Context) (*oauthflow.Token, *profile.Decision, error) {
 	tok, d, err := ts.lc.Token(ctx)
 	ts.report(d)
 	if tok != nil {
@@ -183,14 +186,14 @@ func (ts *tokenSession) token(ctx context.Context) (*oauthflow.Token, *oauthflow
 }
 
 // report prints a decision: the action and its reason, the steps it took and the notes.
-func (ts *tokenSession) report(d *oauthflow.Decision) {
+func (ts *tokenSession) report(d *profile.Decision) {
 	if d == nil || d.Action == 0 {
 		return
 	}
 	w := ts.env.stderr
-	if d.Action != oauthflow.ActionAuthorize {
+	if d.Action != profile.ActionAuthorize {
 		// An authorization announced itself before the browser opened.
-		fmt.Fprintf(w, "profile %s: %s\n", ts.profile, d.Reason)
+		fmt.Fprintf(w, "profile %s: %s\n", ts.profileName, d.Reason)
 	}
 	for _, s := range d.Steps {
 		line := "  " + s.Name + " " + string(s.Status)
@@ -449,7 +452,7 @@ type decisionJSON struct {
 	Expiry time.Time `json:"expiry,omitzero"`
 }
 
-func decisionView(d *oauthflow.Decision, redact func(string) string) decisionJSON {
+func decisionView(d *profile.Decision, redact func(string) string) decisionJSON {
 	out := decisionJSON{Action: d.Action.String(), Cause: string(d.Cause), Reason: d.Reason}
 	for _, n := range d.Notes {
 		out.Notes = append(out.Notes, redact(n))
@@ -460,9 +463,9 @@ func decisionView(d *oauthflow.Decision, redact func(string) string) decisionJSO
 	return out
 }
 
-func writeCallJSON(w io.Writer, ts *tokenSession, d *oauthflow.Decision, resp *oauthflow.APIResponse, tok *oauthflow.Token, secret string) error {
+func writeCallJSON(w io.Writer, ts *tokenSession, d *profile.Decision, resp *oauthflow.APIResponse, tok *oauthflow.Token, secret string) error {
 	redact := func(s string) string { return redactKnown(tok, secret, s) }
-	out := callJSON{Profile: ts.profile, Session: ts.rec.sessionID(), Decision: decisionView(d, ts.redact), Status: resp.Status, Headers: map[string][]string{}}
+	out := callJSON{Profile: ts.profileName, Session: ts.rec.sessionID(), Decision: decisionView(d, ts.redact), Status: resp.Status, Headers: map[string][]string{}}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
 		names = append(names, k)
@@ -486,11 +489,11 @@ func writeCallJSON(w io.Writer, ts *tokenSession, d *oauthflow.Decision, resp *o
 
 // tokenError explains why no token could be had.
 func tokenError(ts *tokenSession, err error) error {
-	var ar *oauthflow.AuthorizationRequiredError
+	var ar *profile.AuthorizationRequiredError
 	if errors.As(err, &ar) {
-		return &exitError{code: 1, err: fmt.Errorf("profile %s: %s: run `oauthdiag call URL` (which signs in) first", ts.profile, ar.Error())}
+		return &exitError{code: 1, err: fmt.Errorf("profile %s: %s: run `oauthdiag call URL` (which signs in) first", ts.profileName, ar.Error())}
 	}
-	return fmt.Errorf("profile %s: %s", ts.profile, ts.redact(err.Error()))
+	return fmt.Errorf("profile %s: %s", ts.profileName, ts.redact(err.Error()))
 }
 
 func refreshCommand() command {
@@ -532,29 +535,17 @@ func runRefresh(ctx context.Context, env *cliEnv, args []string) error {
 			Profile  string       `json:"profile"`
 			Session  string       `json:"session"`
 			Decision decisionJSON `json:"token"`
-		}{ts.profile, ts.rec.sessionID(), decisionView(d, ts.redact)})
+		}{ts.profileName, ts.rec.sessionID(), decisionView(d, ts.redact)})
 	}
-	fmt.Fprintf(env.stdout, "profile %s: %s\n", ts.profile, expirySummary(d.Token, time.Now()))
+	fmt.Fprintf(env.stdout, "profile %s: %s\n", ts.profileName, expirySummary(d.Token, time.Now()))
 	return nil
 }
 
-func expirySummary(st *oauthflow.StoredToken, now time.Time) string {
+func expirySummary(st *profile.StoredToken, now time.Time) string {
 	if st == nil {
 		return "no token"
 	}
-	s := "the access token's lifetime is unknown"
-	if !st.Token.Expiry.IsZero() {
-		s = "the access token expires in " + oauthflow.HumanDuration(st.Token.Expiry.Sub(now))
-	}
-	switch {
-	case st.Token.RefreshToken == "":
-		s += "; no refresh token"
-	case st.Token.RefreshExpiry.IsZero():
-		s += "; the refresh token has no stated expiry"
-	default:
-		s += "; the refresh token expires in " + oauthflow.HumanDuration(st.Token.RefreshExpiry.Sub(now))
-	}
-	return s
+	return oauthflow.ExpirySentence(&st.Token, now)
 }
 
 func logoutCommand() command {
@@ -583,16 +574,16 @@ func runLogout(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer ts.close()
-	res, err := ts.lc.Logout(ctx, oauthflow.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
+	res, err := ts.lc.Logout(ctx, profile.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
 	w := env.stdout
 	if res != nil && res.Corrupt != nil {
-		fmt.Fprintf(w, "profile %s: %s\n", ts.profile, res.Corrupt.Error())
+		fmt.Fprintf(w, "profile %s: %s\n", ts.profileName, res.Corrupt.Error())
 	}
 	if err != nil {
-		return fmt.Errorf("profile %s: %s", ts.profile, ts.redact(err.Error()))
+		return fmt.Errorf("profile %s: %s", ts.profileName, ts.redact(err.Error()))
 	}
 	if !res.Stored && res.Corrupt == nil {
-		fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profile, res.Where)
+		fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profileName, res.Where)
 	}
 	var failed []string
 	for _, r := range res.Revocations {
@@ -623,8 +614,8 @@ func runLogout(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(w, "deleted the local copy (%s)\n", res.Where)
 	}
 	// Unreadable entries set aside earlier may hold tokens too: logout means none stay.
-	if fstore := oauthflow.FileFallback(ts.store); fstore != nil {
-		for _, p := range fstore.Aside(ts.profile) {
+	if fstore := profile.FileFallback(ts.store); fstore != nil {
+		for _, p := range fstore.Aside(ts.profileName) {
 			if err := os.Remove(p); err != nil {
 				fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier: %v\n", p, err)
 				continue
@@ -657,7 +648,7 @@ func (s storeReplaySecrets) FreshAccessToken(ctx context.Context, meta recorder.
 	}
 	res := &resolved{}
 	if name := meta.Labels["profile"]; name != "" {
-		pf := providerFlags{profile: name, timeout: 30 * time.Second}
+		pf := providerFlags{profileName: name, timeout: 30 * time.Second}
 		r, err := pf.resolve(s.env, false)
 		if err != nil {
 			return "", fmt.Errorf("the session was recorded with profile %s: %w", name, err)
@@ -675,22 +666,22 @@ func (s storeReplaySecrets) FreshAccessToken(ctx context.Context, meta recorder.
 			res.cfg.Provider.AuthMethod = oauthflow.AuthPost
 		}
 	}
-	profile, store, state, err := openProfileStore(s.env, res, "")
+	profileName, store, state, err := openProfileStore(s.env, res, "")
 	if err != nil {
 		return "", err
 	}
-	lc := lifecycleFor(s.env, res, profile, store, state, func() *http.Client { return &http.Client{Timeout: 30 * time.Second} },
-		oauthflow.DefaultLockTimeout, nil)
+	lc := lifecycleFor(s.env, res, profileName, store, state, func() *http.Client { return &http.Client{Timeout: 30 * time.Second} },
+		profile.DefaultLockTimeout, nil)
 	tok, d, err := lc.Token(ctx)
 	if d != nil && d.Action != 0 {
-		fmt.Fprintf(s.env.stderr, "profile %s: %s\n", profile, d.Reason)
+		fmt.Fprintf(s.env.stderr, "profile %s: %s\n", profileName, d.Reason)
 	}
-	var ar *oauthflow.AuthorizationRequiredError
+	var ar *profile.AuthorizationRequiredError
 	if errors.As(err, &ar) {
-		return "", fmt.Errorf("profile %s: %s: sign in with `oauthdiag call --profile %s URL` (or the same provider flags) first", profile, ar.Error(), profile)
+		return "", fmt.Errorf("profile %s: %s: sign in with `oauthdiag call --profile %s URL` (or the same provider flags) first", profileName, ar.Error(), profileName)
 	}
 	if err != nil {
-		return "", fmt.Errorf("profile %s: %w", profile, err)
+		return "", fmt.Errorf("profile %s: %w", profileName, err)
 	}
 	return tok.AccessToken, nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/profile"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
@@ -110,9 +112,9 @@ func (e *tokEnv) call(args ...string) tokRun {
 
 func (e *tokEnv) tokenFile() string { return filepath.Join(e.home, "state", "tokens", "sb.json") }
 
-func (e *tokEnv) stored() *oauthflow.StoredToken {
+func (e *tokEnv) stored() *profile.StoredToken {
 	e.t.Helper()
-	st, err := oauthflow.NewFileStore(filepath.Dir(e.tokenFile()), nil).Load("sb")
+	st, err := profile.NewFileStore(filepath.Dir(e.tokenFile()), nil).Load("sb")
 	if err != nil {
 		e.t.Fatalf("stored token: %v", err)
 	}
@@ -127,7 +129,7 @@ func (e *tokEnv) age(access, refresh time.Duration) {
 	if refresh != 0 {
 		st.Token.RefreshExpiry = time.Now().Add(-refresh)
 	}
-	if err := oauthflow.NewFileStore(filepath.Dir(e.tokenFile()), nil).Save("sb", st); err != nil {
+	if err := profile.NewFileStore(filepath.Dir(e.tokenFile()), nil).Save("sb", st); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -142,7 +144,7 @@ func (e *tokEnv) mustSucceed(r tokRun, what string) {
 // noSecretsIn fails when a token, the client secret or a code appears in text.
 func (e *tokEnv) noSecretsIn(texts ...string) {
 	e.t.Helper()
-	st, err := oauthflow.NewFileStore(filepath.Dir(e.tokenFile()), nil).Load("sb")
+	st, err := profile.NewFileStore(filepath.Dir(e.tokenFile()), nil).Load("sb")
 	secrets := []string{tokSecret}
 	if err == nil {
 		secrets = append(secrets, st.Token.AccessToken, st.Token.RefreshToken, st.Token.IDToken)
@@ -406,10 +408,10 @@ func TestTokenCommandsWithTheRealKeychain(t *testing.T) {
 	}
 	e := newTokEnv(t)
 	e.vars["OAUTHDIAG_TOKEN_STORE"] = "keychain"
-	kc := oauthflow.NewKeychain(oauthflow.KeychainService, 10*time.Second)
+	kc := profile.NewKeychain(profile.KeychainService, 10*time.Second)
 	t.Cleanup(func() {
-		kc.Delete(oauthflow.TokenAccount("sb"))
-		kc.Delete(oauthflow.SecretAccount("sb"))
+		kc.Delete(profile.TokenAccount("sb"))
+		kc.Delete(profile.SecretAccount("sb"))
 	})
 
 	// The client secret moves from the environment into the keychain, and the profile reads it there.
@@ -423,7 +425,7 @@ func TestTokenCommandsWithTheRealKeychain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.home, "state", "tokens")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a keychain run wrote token files: %v", err)
 	}
-	v, err := kc.Get(oauthflow.TokenAccount("sb"))
+	v, err := kc.Get(profile.TokenAccount("sb"))
 	if err != nil || !strings.Contains(v, `"access_token"`) {
 		t.Fatalf("the token is not in the keychain: %v", err)
 	}
@@ -434,7 +436,7 @@ func TestTokenCommandsWithTheRealKeychain(t *testing.T) {
 	}
 	out := e.run(logoutCommand(), "--profile", "sb")
 	e.mustSucceed(out, "logout")
-	if _, err := kc.Get(oauthflow.TokenAccount("sb")); !errors.Is(err, oauthflow.ErrNotStored) {
+	if _, err := kc.Get(profile.TokenAccount("sb")); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("logout left the keychain entry: %v", err)
 	}
 }

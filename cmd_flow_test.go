@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"io/fs"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/profile"
+
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
@@ -92,7 +94,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 	if needsProvider(&f.pf) || f.stored {
 		// resolve insists on a client_id, which inspecting needs only for introspection and as
 		// an ID token's audience: without one, verify against the provider alone.
-		noClient := f.pf.clientID == "" && f.pf.profile == "" && !f.stored
+		noClient := f.pf.clientID == "" && f.pf.profileName == "" && !f.stored
 		if noClient {
 			f.pf.clientID = "-"
 		}
@@ -103,11 +105,11 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 		if noClient {
 			res.cfg.Client.ID, res.cfg.Client.Secret = "", ""
 		}
-		var st *oauthflow.StoredToken
+		var st *profile.StoredToken
 		if f.stored {
 			// The store and profile name call and tui use; read before anything is sent.
-			var profile string
-			if st, profile, err = loadStoredToken(env, res, f.tokenStore); err != nil {
+			var profileName string
+			if st, profileName, err = loadStoredToken(env, res, f.tokenStore); err != nil {
 				return err
 			}
 			positional = []string{st.Token.AccessToken}
@@ -118,7 +120,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 				positional[0] = st.Token.IDToken
 			}
 			if positional[0] == "" {
-				return fmt.Errorf("the stored token of profile %q has no %s token", profile, orDefault(f.kind, inspector.KindAccess))
+				return fmt.Errorf("the stored token of profile %q has no %s token", profileName, orDefault(f.kind, inspector.KindAccess))
 			}
 			opts.Token, opts.Skew = &st.Token, st.ServerSkew
 		}
@@ -208,7 +210,7 @@ func runInspect(ctx context.Context, env *cliEnv, args []string) error {
 // needsProvider says whether any flag names a provider to talk to.
 func needsProvider(pf *providerFlags) bool {
 	e := pf.endpoints
-	return pf.profile != "" || pf.provider != "" || pf.issuer != "" || pf.discoveryURL != "" || pf.clientID != "" ||
+	return pf.profileName != "" || pf.provider != "" || pf.issuer != "" || pf.discoveryURL != "" || pf.clientID != "" ||
 		e.Authorization != "" || e.Token != "" || e.Introspection != "" || e.Userinfo != "" || e.Revocation != ""
 }
 
@@ -233,19 +235,19 @@ func readToken(r io.Reader) (string, error) {
 }
 
 // loadStoredToken reads the token of res's profile from the store openProfileStore picks.
-func loadStoredToken(env *cliEnv, res *resolved, storeFlag string) (*oauthflow.StoredToken, string, error) {
-	profile, store, _, err := openProfileStore(env, res, storeFlag)
+func loadStoredToken(env *cliEnv, res *resolved, storeFlag string) (*profile.StoredToken, string, error) {
+	profileName, store, _, err := openProfileStore(env, res, storeFlag)
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := store.Load(profile)
+	st, err := store.Load(profileName)
 	switch {
-	case errors.Is(err, oauthflow.ErrNotStored):
-		return nil, "", fmt.Errorf("no token stored for profile %q (%s): run oauthdiag flow (or another command that signs in) first, or name the profile with --profile", profile, store.Where(profile))
+	case errors.Is(err, profile.ErrNotStored):
+		return nil, "", fmt.Errorf("no token stored for profile %q (%s): run oauthdiag flow (or another command that signs in) first, or name the profile with --profile", profileName, store.Where(profileName))
 	case err != nil:
 		return nil, "", err
 	}
-	return st, profile, nil
+	return st, profileName, nil
 }
 
 // unusable says why the inspected token cannot be used as it is ("" when it can).

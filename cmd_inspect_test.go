@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/profile"
 
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
@@ -161,11 +163,11 @@ func TestInspectCommand(t *testing.T) {
 
 	t.Run("stored token", func(t *testing.T) {
 		home := t.TempDir()
-		store := oauthflow.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
+		store := profile.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
 		// The name `call` stores under when no --profile is given.
-		profile := oauthflow.DefaultProfileName(oauthflow.Config{Provider: oauthflow.Provider{Issuer: sb.Issuer()},
+		profileName := profile.DefaultProfileName(oauthflow.Config{Provider: oauthflow.Provider{Issuer: sb.Issuer()},
 			Client: oauthflow.Client{ID: sandbox.DefaultClientID}})
-		if err := store.Save(profile, &oauthflow.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
+		if err := store.Save(profileName, &profile.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
 			t.Fatal(err)
 		}
 		senv := map[string]string{"OAUTHDIAG_HOME": home, "OAUTHDIAG_CLIENT_SECRET": sandbox.DefaultClientSecret}
@@ -243,7 +245,7 @@ func TestInspectStoredTokenStorePreference(t *testing.T) {
 	// address notwithstanding: auto then uses the keychain, which still finds the file's token,
 	// and has nothing to explain.
 	autoNote := "tokens are kept in files under"
-	if oauthflow.NewKeychain(oauthflow.KeychainService, 0).Probe() == nil {
+	if profile.NewKeychain(profile.KeychainService, 0).Probe() == nil {
 		autoNote = ""
 	}
 	cases := []struct {
@@ -263,20 +265,20 @@ func TestInspectStoredTokenStorePreference(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			home := t.TempDir()
-			store := oauthflow.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
-			if err := store.Save("st", &oauthflow.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
+			store := profile.NewFileStore(filepath.Join(home, "state", "tokens"), time.Now)
+			if err := store.Save("st", &profile.StoredToken{Format: 1, Token: *tok, ClientID: sandbox.DefaultClientID}); err != nil {
 				t.Fatal(err)
 			}
-			profile := fmt.Sprintf("[profiles]\nst = { issuer = %q, client_id = %q, auth_method = \"post\", introspect_url = %q, secret = \"env:ST_SECRET\"",
+			profileName := fmt.Sprintf("[profiles]\nst = { issuer = %q, client_id = %q, auth_method = \"post\", introspect_url = %q, secret = \"env:ST_SECRET\"",
 				sb.Issuer(), sandbox.DefaultClientID, sb.BaseURL()+"/oauth/v2/introspectToken")
 			if c.tokenStore != "" {
-				profile += fmt.Sprintf(", token_store = %q", c.tokenStore)
+				profileName += fmt.Sprintf(", token_store = %q", c.tokenStore)
 			}
 			cfg := filepath.Join(home, "config", "config.toml")
 			if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(cfg, []byte(profile+" }\n"), 0o600); err != nil {
+			if err := os.WriteFile(cfg, []byte(profileName+" }\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			env := map[string]string{"OAUTHDIAG_HOME": home, "ST_SECRET": sandbox.DefaultClientSecret, "OAUTHDIAG_TOKEN_STORE": c.envStore}

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/profile"
+
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -30,12 +32,12 @@ func configPath(env *cliEnv) (string, error) {
 }
 
 // loadProfileFile reads the config file, printing its warnings once.
-func loadProfileFile(env *cliEnv) (*oauthflow.ProfileFile, error) {
+func loadProfileFile(env *cliEnv) (*profile.ProfileFile, error) {
 	path, err := configPath(env)
 	if err != nil {
 		return nil, err
 	}
-	f, err := oauthflow.LoadProfiles(path)
+	f, err := profile.LoadProfiles(path)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +48,7 @@ func loadProfileFile(env *cliEnv) (*oauthflow.ProfileFile, error) {
 }
 
 // loadProfile returns the named profile of the config file.
-func loadProfile(env *cliEnv, name string) (*oauthflow.Profile, error) {
+func loadProfile(env *cliEnv, name string) (*profile.Profile, error) {
 	f, err := loadProfileFile(env)
 	if err != nil {
 		return nil, err
@@ -77,14 +79,14 @@ func applyProfile(env *cliEnv, name string, res *resolved) error {
 		return nil
 	}
 	switch p.Secret.Kind {
-	case oauthflow.SecretEnv:
+	case profile.SecretEnv:
 		if res.cfg.Client.Secret = env.getenv(p.Secret.Env); res.cfg.Client.Secret == "" {
 			fmt.Fprintf(env.stderr, "warning: profile %s takes its client secret from $%s, which is not set\n", name, p.Secret.Env)
 		}
-	case oauthflow.SecretKeychain:
-		secret, err := oauthflow.NewKeychain(oauthflow.KeychainService, 0).Get(oauthflow.SecretAccount(name))
+	case profile.SecretKeychain:
+		secret, err := profile.NewKeychain(profile.KeychainService, 0).Get(profile.SecretAccount(name))
 		switch {
-		case errors.Is(err, oauthflow.ErrNotStored):
+		case errors.Is(err, profile.ErrNotStored):
 			fmt.Fprintf(env.stderr, "warning: the keychain has no client secret for profile %s: store it with `oauthdiag profiles set-secret %s`\n", name, name)
 		case err != nil:
 			fmt.Fprintf(env.stderr, "warning: profile %s keeps its client secret in the keychain, which cannot be read: %v\n", name, err)
@@ -195,12 +197,12 @@ type profileTokenRow struct {
 	Summary       string    `json:"summary"`
 }
 
-func profileRows(env *cliEnv, f *oauthflow.ProfileFile, now time.Time) ([]profileRow, error) {
+func profileRows(env *cliEnv, f *profile.ProfileFile, now time.Time) ([]profileRow, error) {
 	dir, err := stateDir(env)
 	if err != nil {
 		return nil, err
 	}
-	stores := map[oauthflow.StorePreference]oauthflow.TokenStore{}
+	stores := map[profile.StorePreference]profile.TokenStore{}
 	var rows []profileRow
 	for _, name := range f.Names() {
 		p := f.Profiles[name]
@@ -216,7 +218,7 @@ func profileRows(env *cliEnv, f *oauthflow.ProfileFile, now time.Time) ([]profil
 		store, ok := stores[pref]
 		if !ok {
 			var reason string
-			store, reason, err = oauthflow.OpenStore(pref, filepath.Join(dir, "tokens"), nil, time.Now)
+			store, reason, err = profile.OpenStore(pref, filepath.Join(dir, "tokens"), nil, time.Now)
 			if err != nil {
 				row.Store, row.Token.Summary = string(pref), "unavailable: "+err.Error()
 				rows = append(rows, row)
@@ -226,7 +228,7 @@ func profileRows(env *cliEnv, f *oauthflow.ProfileFile, now time.Time) ([]profil
 			stores[pref] = store
 		}
 		row.Store = store.Kind()
-		if pref != oauthflow.StoreAuto {
+		if pref != profile.StoreAuto {
 			row.Store += " (forced)"
 		}
 		row.Token = tokenRow(store, name, cfg, now)
@@ -235,18 +237,18 @@ func profileRows(env *cliEnv, f *oauthflow.ProfileFile, now time.Time) ([]profil
 	return rows, nil
 }
 
-func tokenRow(store oauthflow.TokenStore, name string, cfg oauthflow.Config, now time.Time) profileTokenRow {
+func tokenRow(store profile.TokenStore, name string, cfg oauthflow.Config, now time.Time) profileTokenRow {
 	st, err := store.Load(name)
-	var ce *oauthflow.CorruptEntryError
+	var ce *profile.CorruptEntryError
 	switch {
-	case errors.Is(err, oauthflow.ErrNotStored):
+	case errors.Is(err, profile.ErrNotStored):
 		return profileTokenRow{Summary: "none"}
 	case errors.As(err, &ce):
 		return profileTokenRow{Summary: "unreadable, moved aside to " + ce.MovedTo}
 	case err != nil:
 		return profileTokenRow{Summary: "cannot read: " + err.Error()}
 	}
-	d := oauthflow.Plan(st, cfg, now, 0)
+	d := profile.Plan(st, cfg, now, 0)
 	row := profileTokenRow{Cached: true, Expiry: st.Token.Expiry, RefreshExpiry: st.Token.RefreshExpiry,
 		HasRefresh: st.Token.RefreshToken != "", Next: d.Action.String()}
 	var parts []string
@@ -292,16 +294,16 @@ func runProfilesAdd(env *cliEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if err := oauthflow.ValidateProfileName(name); err != nil {
+	if err := profile.ValidateProfileName(name); err != nil {
 		return usagef("%v", err)
 	}
 	if pf.clientSecret != "" {
 		return usagef("oauthdiag does not write client secrets into the config file: use --secret env:VARIABLE, --secret keychain (then `oauthdiag profiles set-secret %s`) or --secret prompt", name)
 	}
-	if pf.profile != "" {
+	if pf.profileName != "" {
 		return usagef("--profile does not apply to profiles add")
 	}
-	p := &oauthflow.Profile{Name: name, Issuer: pf.issuer, DiscoveryURL: pf.discoveryURL, Endpoints: pf.endpoints,
+	p := &profile.Profile{Name: name, Issuer: pf.issuer, DiscoveryURL: pf.discoveryURL, Endpoints: pf.endpoints,
 		ClientID: pf.clientID, RedirectURI: pf.redirectURI, Scopes: oauthflow.SplitScopes(pf.scope), PKCE: !pf.noPKCE}
 	if pf.provider != "" {
 		if _, err := oauthflow.Preset(pf.provider); err != nil {
@@ -323,11 +325,11 @@ func runProfilesAdd(env *cliEnv, args []string) error {
 		p.AuthMethod = m
 	}
 	var err error
-	if p.Secret, err = oauthflow.ParseSecretSource(*secret); err != nil {
+	if p.Secret, err = profile.ParseSecretSource(*secret); err != nil {
 		return usagef("--secret: %v", err)
 	}
 	if *tokenStore != "" {
-		if p.TokenStore, err = oauthflow.ParseStorePreference(*tokenStore); err != nil {
+		if p.TokenStore, err = profile.ParseStorePreference(*tokenStore); err != nil {
 			return usagef("--token-store: %v", err)
 		}
 	}
@@ -338,11 +340,11 @@ func runProfilesAdd(env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := oauthflow.AppendProfile(path, p); err != nil {
+	if err := profile.AppendProfile(path, p); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Added profile %s to %s\n", name, path)
-	if p.Secret.Kind == oauthflow.SecretKeychain {
+	if p.Secret.Kind == profile.SecretKeychain {
 		fmt.Fprintf(env.stdout, "Store its client secret with: oauthdiag profiles set-secret %s\n", name)
 	}
 	return nil
@@ -362,7 +364,7 @@ func runProfilesSetSecret(env *cliEnv, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageOrHelp(err)
 	}
-	if err := oauthflow.ValidateProfileName(name); err != nil {
+	if err := profile.ValidateProfileName(name); err != nil {
 		return usagef("%v", err)
 	}
 	var secret string
@@ -376,12 +378,12 @@ func runProfilesSetSecret(env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	kc := oauthflow.NewKeychain(oauthflow.KeychainService, 0)
-	if err := kc.Set(oauthflow.SecretAccount(name), secret); err != nil {
+	kc := profile.NewKeychain(profile.KeychainService, 0)
+	if err := kc.Set(profile.SecretAccount(name), secret); err != nil {
 		return fmt.Errorf("storing the secret: %w; without a keychain, use secret = \"env:VARIABLE\" in the profile", err)
 	}
-	fmt.Fprintf(env.stdout, "Stored the client secret of profile %s in the keychain (service %q, account %q).\n", name, oauthflow.KeychainService, oauthflow.SecretAccount(name))
-	if p, err := loadProfile(env, name); err == nil && p.Secret.Kind != oauthflow.SecretKeychain {
+	fmt.Fprintf(env.stdout, "Stored the client secret of profile %s in the keychain (service %q, account %q).\n", name, profile.KeychainService, profile.SecretAccount(name))
+	if p, err := loadProfile(env, name); err == nil && p.Secret.Kind != profile.SecretKeychain {
 		fmt.Fprintf(env.stdout, "Note: the profile does not read it yet: set secret = \"keychain\" in its table.\n")
 	}
 	return nil
@@ -389,16 +391,16 @@ func runProfilesSetSecret(env *cliEnv, args []string) error {
 
 // storePreference picks the token store: the --token-store flag, else $OAUTHDIAG_TOKEN_STORE,
 // else the profile's token_store, else auto. Values were checked by the caller or the profile parser.
-func storePreference(env *cliEnv, flagValue string, p *oauthflow.Profile) (oauthflow.StorePreference, error) {
+func storePreference(env *cliEnv, flagValue string, p *profile.Profile) (profile.StorePreference, error) {
 	if flagValue != "" {
-		pref, err := oauthflow.ParseStorePreference(flagValue)
+		pref, err := profile.ParseStorePreference(flagValue)
 		if err != nil {
 			return "", usagef("--token-store: %v", err)
 		}
 		return pref, nil
 	}
 	if v := env.getenv("OAUTHDIAG_TOKEN_STORE"); v != "" {
-		pref, err := oauthflow.ParseStorePreference(v)
+		pref, err := profile.ParseStorePreference(v)
 		if err != nil {
 			return "", usagef("OAUTHDIAG_TOKEN_STORE: %v", err)
 		}
@@ -407,7 +409,7 @@ func storePreference(env *cliEnv, flagValue string, p *oauthflow.Profile) (oauth
 	if p != nil && p.TokenStore != "" {
 		return p.TokenStore, nil
 	}
-	return oauthflow.StoreAuto, nil
+	return profile.StoreAuto, nil
 }
 
 // noteFallbackOnce tells the user why tokens go to files instead of the keychain, the first
@@ -421,5 +423,5 @@ func noteFallbackOnce(env *cliEnv, stateDir, reason string) {
 		return
 	}
 	fmt.Fprintln(env.stderr, "note: "+reason+" (shown once; --token-store file silences the keychain check)")
-	_ = oauthflow.WriteFileAtomic(marker, []byte(reason), 0o600)
+	_ = profile.WriteFileAtomic(marker, []byte(reason), 0o600)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/recorder"
 	"github.com/oauthdiag/oauthdiag/sandbox"

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/profile"
+
 	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/httplog"
 
@@ -313,25 +315,25 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 // issued to this client) is where the TUI starts, and every token the TUI gets is saved back.
 type profileToken struct {
 	mu      sync.Mutex
-	store   oauthflow.TokenStore
-	profile string
+	store   profile.TokenStore
+	profileName string
 	cfg     oauthflow.Config
 	// config is the configuration tokens are saved under; nil means cfg.
-	config func() oauthflow.Config
+	config  func() oauthflow.Config
 	initial *oauthflow.Token
-	last    *oauthflow.StoredToken
-	lock    func(ctx context.Context, profile string) (func(), error)
+	last    *profile.StoredToken
+	lock    func(ctx context.Context, profileName string) (func(), error)
 }
 
 // guardRefresh takes the profile lock (the one call, refresh and logout take) and re-reads the
 // store: when another command refreshed meanwhile, its token is returned so the TUI does not
 // spend the refresh token a second time (a rotating provider would refuse the old one).
 func (p *profileToken) guardRefresh(ctx context.Context, current *oauthflow.Token) (*oauthflow.Token, func(), error) {
-	unlock, err := p.lock(ctx, p.profile)
+	unlock, err := p.lock(ctx, p.profileName)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := p.store.Load(p.profile)
+	st, err := p.store.Load(p.profileName)
 	if err != nil || current == nil || st.Token.AccessToken == current.AccessToken || !st.Token.ReceivedAt.After(current.ReceivedAt) {
 		return nil, unlock, nil
 	}
@@ -348,33 +350,33 @@ func (p *profileToken) guardRefresh(ctx context.Context, current *oauthflow.Toke
 // openProfileToken opens the token store of res's profile (the one call and inspect use) and
 // reads the token the TUI starts from.
 func openProfileToken(env *cliEnv, res *resolved, flagValue string) (*profileToken, error) {
-	profile, store, state, err := openProfileStore(env, res, flagValue)
+	profileName, store, state, err := openProfileStore(env, res, flagValue)
 	if err != nil {
 		return nil, err
 	}
-	pt := &profileToken{store: store, profile: profile, cfg: res.cfg,
-		lock: oauthflow.ProfileLocker(filepath.Join(state, "locks"), oauthflow.DefaultLockTimeout)}
-	st, err := store.Load(profile)
+	pt := &profileToken{store: store, profileName: profileName, cfg: res.cfg,
+		lock: profile.ProfileLocker(filepath.Join(state, "locks"), profile.DefaultLockTimeout)}
+	st, err := store.Load(profileName)
 	switch {
-	case errors.Is(err, oauthflow.ErrNotStored):
+	case errors.Is(err, profile.ErrNotStored):
 	case err != nil:
 		// An unreadable entry was moved aside by the store; the TUI starts without it.
-		fmt.Fprintf(env.stderr, "note: the stored token of profile %s is not usable: %v\n", profile, err)
+		fmt.Fprintf(env.stderr, "note: the stored token of profile %s is not usable: %v\n", profileName, err)
 	case st.ClientID == "" || st.ClientID == res.cfg.Client.ID:
 		tok := st.Token
 		pt.initial, pt.last = &tok, st
 	default:
-		fmt.Fprintf(env.stderr, "note: the token stored for profile %s was issued to client %s, not %s: it is not used\n", profile, st.ClientID, res.cfg.Client.ID)
+		fmt.Fprintf(env.stderr, "note: the token stored for profile %s was issued to client %s, not %s: it is not used\n", profileName, st.ClientID, res.cfg.Client.ID)
 	}
 	return pt, nil
 }
 
-// save stores a token the TUI got, as every command stores one (oauthflow.Persisted): a refresh
+// save stores a token the TUI got, as every command stores one (profile.Persisted): a refresh
 // keeps the authorization time and counts the refresh; a new authorization starts over.
 func (p *profileToken) save(tok *oauthflow.Token, scopes []string, exchanges []httplog.Exchange, refreshed bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var prev *oauthflow.StoredToken
+	var prev *profile.StoredToken
 	if refreshed {
 		prev = p.last
 	}
@@ -382,9 +384,9 @@ func (p *profileToken) save(tok *oauthflow.Token, scopes []string, exchanges []h
 	if p.config != nil {
 		cfg = p.config()
 	}
-	st, _ := oauthflow.Persisted(cfg, tok, scopes, exchanges, prev, time.Now())
-	if err := p.store.Save(p.profile, st); err != nil {
-		return fmt.Errorf("saving the token of profile %s: %w", p.profile, err)
+	st, _ := profile.Persisted(cfg, tok, scopes, exchanges, prev, time.Now())
+	if err := p.store.Save(p.profileName, st); err != nil {
+		return fmt.Errorf("saving the token of profile %s: %w", p.profileName, err)
 	}
 	p.last = st
 	return nil

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/profile"
+
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -91,7 +93,7 @@ func TestTUIProfileTokenRoundTrip(t *testing.T) {
 	}}
 	open := func() *profileToken {
 		t.Helper()
-		pf := providerFlags{profile: "li"}
+		pf := providerFlags{profileName: "li"}
 		res, err := pf.resolve(env, false)
 		if err != nil {
 			t.Fatal(err)
@@ -142,12 +144,12 @@ func TestTUIProfileTokenRoundTrip(t *testing.T) {
 // instead of spending the refresh token again (a rotating provider would refuse it).
 func TestTUIRefreshIsSerialisedWithOtherCommands(t *testing.T) {
 	home := t.TempDir()
-	store := oauthflow.NewFileStore(filepath.Join(home, "tokens"), time.Now)
-	locker := oauthflow.ProfileLocker(filepath.Join(home, "locks"), 200*time.Millisecond)
-	pt := &profileToken{store: store, profile: "li", lock: locker}
+	store := profile.NewFileStore(filepath.Join(home, "tokens"), time.Now)
+	locker := profile.ProfileLocker(filepath.Join(home, "locks"), 200*time.Millisecond)
+	pt := &profileToken{store: store, profileName: "li", lock: locker}
 	now := time.Now()
 	mine := &oauthflow.Token{AccessToken: "access-1", RefreshToken: "refresh-1", ReceivedAt: now.Add(-time.Hour), Expiry: now.Add(time.Minute)}
-	if err := store.Save("li", &oauthflow.StoredToken{Token: *mine}); err != nil {
+	if err := store.Save("li", &profile.StoredToken{Token: *mine}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -162,7 +164,7 @@ func TestTUIRefreshIsSerialisedWithOtherCommands(t *testing.T) {
 
 	// Another command refreshed and stored a newer token (rotating the refresh token).
 	theirs := oauthflow.Token{AccessToken: "access-2", RefreshToken: "refresh-2", ReceivedAt: now, Expiry: now.Add(time.Hour)}
-	if err := store.Save("li", &oauthflow.StoredToken{Token: theirs}); err != nil {
+	if err := store.Save("li", &profile.StoredToken{Token: theirs}); err != nil {
 		t.Fatal(err)
 	}
 	newer, release, err = pt.guardRefresh(t.Context(), mine)

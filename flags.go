@@ -16,7 +16,7 @@ import (
 
 // providerFlags are the flags every command that talks to a provider shares.
 type providerFlags struct {
-	profile      string
+	profileName      string
 	provider     string
 	issuer       string
 	discoveryURL string
@@ -38,7 +38,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (p *providerFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.profile, "profile", "", "use the named profile from the config file (flags override it)")
+	fs.StringVar(&p.profileName, "profile", "", "use the named profile from the config file (flags override it)")
 	fs.StringVar(&p.provider, "provider", "", "provider preset: linkedin")
 	fs.StringVar(&p.issuer, "issuer", "", "OpenID Connect / OAuth issuer URL to discover the endpoints from")
 	fs.StringVar(&p.discoveryURL, "discovery-url", "", "explicit discovery document URL (instead of the issuer's well-known location)")
@@ -76,11 +76,11 @@ func (p *providerFlags) resolve(env *cliEnv, promptForSecret bool) (*resolved, e
 	res := &resolved{}
 	cfg := &res.cfg
 	cfg.Client.PKCE = true
-	if p.profile != "" {
-		if err := applyProfile(env, p.profile, res); err != nil {
+	if p.profileName != "" {
+		if err := applyProfile(env, p.profileName, res); err != nil {
 			return nil, err
 		}
-		res.profileName = p.profile
+		res.profileName = p.profileName
 	}
 	if p.provider != "" {
 		preset, err := oauthflow.Preset(p.provider)

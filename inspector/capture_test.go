@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"github.com/oauthdiag/oauthdiag/browser"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
 	"github.com/oauthdiag/oauthdiag/oauthflow"

@@ -2,8 +2,6 @@ package inspector
 
 import (
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/browser"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )

@@ -3,11 +3,12 @@ package inspector
 import (
 	"context"
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
 	"github.com/oauthdiag/oauthdiag/oauthflow"

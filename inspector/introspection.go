@@ -139,9 +139,9 @@ func Compare(local State, view IntrospectionView) []Mismatch {
 	if !a.Expiry.IsZero() && !view.Expiry.IsZero() {
 		serverLocal := view.Expiry.Add(-local.Skew)
 		if d := a.Expiry.Sub(serverLocal); d > DisagreementTolerance || d < -DisagreementTolerance {
-			out = append(out, Mismatch{Field: "expiry", Local: formatUTC(a.Expiry) + " (" + string(a.Source) + ")",
-				Server: formatUTC(serverLocal) + " (" + string(view.ExpirySource) + ")",
-				Detail: "the expiry the client computed differs from the server's by " + HumanDuration(absDuration(d))})
+			out = append(out, Mismatch{Field: "expiry", Local: oauthflow.FormatUTC(a.Expiry) + " (" + string(a.Source) + ")",
+				Server: oauthflow.FormatUTC(serverLocal) + " (" + string(view.ExpirySource) + ")",
+				Detail: "the expiry the client computed differs from the server's by " + oauthflow.HumanDuration(oauthflow.AbsDuration(d))})
 		}
 	}
 	if len(local.GrantedScopes) > 0 && len(view.Scopes) > 0 {
@@ -202,7 +202,7 @@ func (v IntrospectionView) Rows(when func(time.Time) string) []IntrospectionRow 
 func RenderIntrospection(v IntrospectionView, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-15s %s (active=%t, %s shape)\n", "status:", v.Status, v.Active, v.Shape)
-	when := func(t time.Time) string { return formatUTC(t) + " (" + Relative(t, now) + ")" }
+	when := func(t time.Time) string { return oauthflow.FormatUTC(t) + " (" + oauthflow.Relative(t, now) + ")" }
 	for _, r := range v.Rows(when) {
 		val := r.Value
 		if r.Note != "" {

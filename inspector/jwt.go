@@ -18,6 +18,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
@@ -363,7 +364,7 @@ func timeCheck(j *JWT, name string, serverNow time.Time, leeway time.Duration, r
 		}
 		return Check{Name: name, OK: true, Skipped: true, Detail: name + " not present"}
 	}
-	when := formatUTC(t) + " (" + Relative(t, serverNow) + ")"
+	when := oauthflow.FormatUTC(t) + " (" + oauthflow.Relative(t, serverNow) + ")"
 	if name == "exp" {
 		if serverNow.After(t.Add(leeway)) {
 			return Check{Name: name, Detail: "expired at " + when}
@@ -501,7 +502,7 @@ func writeClaims(b *strings.Builder, m map[string]any, now time.Time, times bool
 		if times && isTimeClaim(k) {
 			if f, ok := numberClaim(v); ok {
 				t := time.Unix(int64(f), 0).UTC()
-				text = fmt.Sprintf("%s  %s (%s)", text, formatUTC(t), Relative(t, now))
+				text = fmt.Sprintf("%s  %s (%s)", text, oauthflow.FormatUTC(t), oauthflow.Relative(t, now))
 			}
 		}
 		fmt.Fprintf(b, "  %-10s %s\n", k, text)

@@ -3,7 +3,6 @@ package inspector
 import (
 	"encoding/json"
 	"errors"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"html"
 	"mime"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"

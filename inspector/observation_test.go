@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 )
 
 func TestClassifyTransport(t *testing.T) {

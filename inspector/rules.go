@@ -2,12 +2,13 @@ package inspector
 
 import (
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
@@ -290,9 +291,9 @@ func rateLimitRule(o *Observation, c *Context) *finding {
 		now = o.ReceivedAt
 	}
 	if o.RetryAfter > 0 {
-		msg := "Wait " + HumanDuration(o.RetryAfter)
+		msg := "Wait " + oauthflow.HumanDuration(o.RetryAfter)
 		if !now.IsZero() {
-			msg += " (until " + formatUTC(now.Add(o.RetryAfter)) + ")"
+			msg += " (until " + oauthflow.FormatUTC(now.Add(o.RetryAfter)) + ")"
 		}
 		f.fix(msg + " as Retry-After says, then retry; do not retry sooner, it extends throttling.")
 		return f
@@ -302,7 +303,7 @@ func rateLimitRule(o *Observation, c *Context) *finding {
 	if c.isLinkedIn() || o.APICode == "TOO_MANY_REQUESTS" {
 		if !now.IsZero() {
 			midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-			msg += fmt.Sprintf(" LinkedIn's daily limits reset at midnight UTC (%s, %s); if the daily quota is used up, wait until then.", formatUTC(midnight), Relative(midnight, now))
+			msg += fmt.Sprintf(" LinkedIn's daily limits reset at midnight UTC (%s, %s); if the daily quota is used up, wait until then.", oauthflow.FormatUTC(midnight), oauthflow.Relative(midnight, now))
 		} else {
 			msg += " LinkedIn's daily limits reset at midnight UTC."
 		}
@@ -322,7 +323,7 @@ func outageRule(o *Observation) *finding {
 	case status == http.StatusServiceUnavailable || status == http.StatusBadGateway || status == http.StatusGatewayTimeout || o.OAuthError == "temporarily_unavailable":
 		msg := "This is usually transient: retry with backoff"
 		if o.RetryAfter > 0 {
-			msg += " after " + HumanDuration(o.RetryAfter) + " (Retry-After)"
+			msg += " after " + oauthflow.HumanDuration(o.RetryAfter) + " (Retry-After)"
 		}
 		f.fix(msg + ". If it keeps failing, export the support bundle (request, response headers such as x-li-uuid, client_id) for the provider's support.")
 	default:
@@ -388,7 +389,7 @@ func inactiveRule(o *Observation, c *Context) *finding {
 			return newFinding(o, CodeAccessTokenExpired).because("introspection status: expired")
 		}
 		if !v.Expiry.IsZero() && !c.Now.IsZero() && !c.Now.Before(v.Expiry) {
-			return newFinding(o, CodeAccessTokenExpired).because("introspection exp " + formatUTC(v.Expiry) + " has passed")
+			return newFinding(o, CodeAccessTokenExpired).because("introspection exp " + oauthflow.FormatUTC(v.Expiry) + " has passed")
 		}
 	}
 	return revokedFinding(newFinding(o, CodeTokenRevoked).guess().
@@ -661,7 +662,7 @@ func codeRule(o *Observation, c *Context, linkedInLumped bool) *finding {
 		age := o.Started.Sub(c.CodeIssuedAt)
 		f.because("the code was exchanged " + sinceText(age) + " after it arrived")
 		if age > limit {
-			f.because("codes live " + HumanDuration(limit) + " here: this one had expired")
+			f.because("codes live " + oauthflow.HumanDuration(limit) + " here: this one had expired")
 			return f
 		}
 	}
@@ -770,16 +771,16 @@ func contextDiagnoses(obs []Observation, c *Context, found []Diagnosis) []Diagno
 	}
 
 	// Clock skew from the servers' Date headers.
-	if skew, ok := MeasureSkew(obs); ok && absDuration(skew) > c.skewTolerance() {
+	if skew, ok := MeasureSkew(obs); ok && oauthflow.AbsDuration(skew) > c.skewTolerance() {
 		d := newDiagnosis(CodeClockSkew)
 		dir := "ahead of"
 		if skew < 0 {
 			dir = "behind"
 		}
-		d.Evidence = append(d.Evidence, fmt.Sprintf("the server's Date header is %s %s the local clock (tolerance %s)", HumanDuration(absDuration(skew)), dir, HumanDuration(c.skewTolerance())))
+		d.Evidence = append(d.Evidence, fmt.Sprintf("the server's Date header is %s %s the local clock (tolerance %s)", oauthflow.HumanDuration(oauthflow.AbsDuration(skew)), dir, oauthflow.HumanDuration(c.skewTolerance())))
 		for _, o := range obs {
 			if !o.ServerDate.IsZero() && !o.ReceivedAt.IsZero() {
-				d.Evidence = append(d.Evidence, fmt.Sprintf("%s: Date %s, received at %s local time", o.Step, o.ServerDate.UTC().Format(http.TimeFormat), formatUTC(o.ReceivedAt)))
+				d.Evidence = append(d.Evidence, fmt.Sprintf("%s: Date %s, received at %s local time", o.Step, o.ServerDate.UTC().Format(http.TimeFormat), oauthflow.FormatUTC(o.ReceivedAt)))
 				break
 			}
 		}
@@ -851,7 +852,7 @@ func sinceText(d time.Duration) string {
 	if d < time.Second {
 		return "less than a second"
 	}
-	return HumanDuration(d)
+	return oauthflow.HumanDuration(d)
 }
 
 func sameIssuer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }

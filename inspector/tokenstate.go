@@ -261,7 +261,7 @@ func (in *tokenInput) evaluate(now time.Time, soonFraction float64, soonMinimum 
 		for _, c := range in.claims {
 			if d := c.Expiry.Sub(ti.Expiry); d > DisagreementTolerance || d < -DisagreementTolerance {
 				ti.Disagreements = append(ti.Disagreements, fmt.Sprintf("%s says %s, %s says %s (%s apart)",
-					c.Source, formatUTC(c.Expiry), ti.Source, formatUTC(ti.Expiry), HumanDuration(absDuration(d))))
+					c.Source, oauthflow.FormatUTC(c.Expiry), ti.Source, oauthflow.FormatUTC(ti.Expiry), oauthflow.HumanDuration(oauthflow.AbsDuration(d))))
 			}
 		}
 	}
@@ -288,7 +288,7 @@ func (in *tokenInput) evaluate(now time.Time, soonFraction float64, soonMinimum 
 		ti.Status, ti.Reason = StatusExpired, "introspection reports status expired"
 	case !ti.Expiry.IsZero() && !now.Before(ti.Expiry):
 		ti.Status = StatusExpired
-		ti.Reason = fmt.Sprintf("expired %s ago (%s)", HumanDuration(-ti.TimeLeft), ti.Source)
+		ti.Reason = fmt.Sprintf("expired %s ago (%s)", oauthflow.HumanDuration(-ti.TimeLeft), ti.Source)
 		if ti.TimeLeft == 0 {
 			ti.Reason = fmt.Sprintf("expires this instant (%s)", ti.Source)
 		}
@@ -303,10 +303,10 @@ func (in *tokenInput) evaluate(now time.Time, soonFraction float64, soonMinimum 
 		}
 	case ti.TimeLeft < soonMinimum || (ti.Lifetime > 0 && float64(ti.TimeLeft) < soonFraction*float64(ti.Lifetime)):
 		ti.Status = StatusExpiringSoon
-		ti.Reason = fmt.Sprintf("expires in %s (%s)", HumanDuration(ti.TimeLeft), ti.Source)
+		ti.Reason = fmt.Sprintf("expires in %s (%s)", oauthflow.HumanDuration(ti.TimeLeft), ti.Source)
 	default:
 		ti.Status = StatusValid
-		ti.Reason = fmt.Sprintf("expires in %s (%s)", HumanDuration(ti.TimeLeft), ti.Source)
+		ti.Reason = fmt.Sprintf("expires in %s (%s)", oauthflow.HumanDuration(ti.TimeLeft), ti.Source)
 	}
 	return ti
 }
@@ -340,23 +340,23 @@ func NextAction(s State) Action {
 		margin := max(refreshMargin(a), s.refreshLead)
 		if !a.Expiry.IsZero() && a.TimeLeft <= margin {
 			if canRefresh {
-				return Action{ActionRefresh, "the access token expires in " + HumanDuration(a.TimeLeft) + " (less than the " + HumanDuration(margin) + " margin): refresh it now, before it expires"}
+				return Action{ActionRefresh, "the access token expires in " + oauthflow.HumanDuration(a.TimeLeft) + " (less than the " + oauthflow.HumanDuration(margin) + " margin): refresh it now, before it expires"}
 			}
-			return Action{ActionUse, "the access token expires in " + HumanDuration(a.TimeLeft) + " and there is no usable refresh token: the member will have to authorize again then"}
+			return Action{ActionUse, "the access token expires in " + oauthflow.HumanDuration(a.TimeLeft) + " and there is no usable refresh token: the member will have to authorize again then"}
 		}
 		reason := "the access token is valid"
 		if !a.Expiry.IsZero() {
-			reason += " for " + HumanDuration(a.TimeLeft)
+			reason += " for " + oauthflow.HumanDuration(a.TimeLeft)
 		}
 		if a.Status == StatusExpiringSoon {
 			if canRefresh {
-				reason += ", nearly at its end: refresh it when less than " + HumanDuration(margin) + " is left"
+				reason += ", nearly at its end: refresh it when less than " + oauthflow.HumanDuration(margin) + " is left"
 			} else {
 				reason += " and there is no usable refresh token: the member will have to authorize again then"
 			}
 		}
 		if r.Status == StatusExpiringSoon {
-			reason += "; the refresh token expires in " + HumanDuration(r.TimeLeft) + ": plan a re-authorization before then"
+			reason += "; the refresh token expires in " + oauthflow.HumanDuration(r.TimeLeft) + ": plan a re-authorization before then"
 		}
 		return Action{ActionUse, reason}
 	case StatusUnknown:
@@ -415,10 +415,10 @@ func RenderState(s State) string {
 			continue
 		}
 		if !ti.Expiry.IsZero() {
-			fmt.Fprintf(&b, "  expires:   %s (%s), from %s\n", formatUTC(ti.Expiry), Relative(ti.Expiry, s.Now), ti.Source)
+			fmt.Fprintf(&b, "  expires:   %s (%s), from %s\n", oauthflow.FormatUTC(ti.Expiry), oauthflow.Relative(ti.Expiry, s.Now), ti.Source)
 		}
 		if ti.Lifetime > 0 {
-			fmt.Fprintf(&b, "  lifetime:  %s, %.0f%% used\n", HumanDuration(ti.Lifetime), ti.FractionUsed*100)
+			fmt.Fprintf(&b, "  lifetime:  %s, %.0f%% used\n", oauthflow.HumanDuration(ti.Lifetime), ti.FractionUsed*100)
 		}
 		fmt.Fprintf(&b, "  why:       %s\n", ti.Reason)
 		for _, d := range ti.Disagreements {
@@ -426,7 +426,7 @@ func RenderState(s State) string {
 		}
 	}
 	if s.Skew != 0 {
-		fmt.Fprintf(&b, "clock skew: server is %s %s (applied)\n", HumanDuration(absDuration(s.Skew)), map[bool]string{true: "ahead", false: "behind"}[s.Skew > 0])
+		fmt.Fprintf(&b, "clock skew: server is %s %s (applied)\n", oauthflow.HumanDuration(oauthflow.AbsDuration(s.Skew)), map[bool]string{true: "ahead", false: "behind"}[s.Skew > 0])
 	}
 	if len(s.GrantedScopes) > 0 {
 		fmt.Fprintf(&b, "granted scopes: %s\n", strings.Join(s.GrantedScopes, " "))

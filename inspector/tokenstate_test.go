@@ -1,11 +1,14 @@
 package inspector
 
 import (
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/profile"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
@@ -213,7 +216,7 @@ func TestNextActionFollowsLinkedInPolicy(t *testing.T) {
 }
 
 // TestNextActionRefreshesWhenTheLifecycleDoes: the action inspect and the TUI recommend must be
-// what oauthdiag call (oauthflow.Plan) does with the same token at the same moment, even while the
+// what oauthdiag call (profile.Plan) does with the same token at the same moment, even while the
 // token is already "expiring soon".
 func TestNextActionRefreshesWhenTheLifecycleDoes(t *testing.T) {
 	day := 24 * time.Hour
@@ -236,13 +239,13 @@ func TestNextActionRefreshesWhenTheLifecycleDoes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			now := tt.tok.Expiry.Add(-tt.left)
-			plan := oauthflow.Plan(&oauthflow.StoredToken{Token: *tt.tok}, oauthflow.Config{}, now, 0)
+			plan := profile.Plan(&profile.StoredToken{Token: *tt.tok}, oauthflow.Config{}, now, 0)
 			st := TokenState(tt.tok, now, StateOptions{})
 			a := NextAction(st)
 			if a.Kind != tt.want {
 				t.Errorf("next action %s (%s), want %s; access token %s", a.Kind, a.Reason, tt.want, st.Access.Status)
 			}
-			if lifecycleRefreshes, refreshes := plan.Action == oauthflow.ActionRefresh, a.Kind == ActionRefresh; lifecycleRefreshes != refreshes {
+			if lifecycleRefreshes, refreshes := plan.Action == profile.ActionRefresh, a.Kind == ActionRefresh; lifecycleRefreshes != refreshes {
 				t.Errorf("the lifecycle plans %s (%s), inspect says %s (%s)", plan.Action, plan.Reason, a.Kind, a.Reason)
 			}
 		})
@@ -307,22 +310,5 @@ func TestRenderState(t *testing.T) {
 	}
 	if strings.Contains(out, "AQV-access") || strings.Contains(out, "AQX-refresh") {
 		t.Errorf("the rendering shows a token:\n%s", out)
-	}
-}
-
-func TestHumanDurationAndRelative(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", 750 * time.Millisecond: "750ms", 4*time.Minute + 10*time.Second + 900*time.Millisecond: "4m 10s",
-		3 * time.Hour: "3h", 59*24*time.Hour + 23*time.Hour + 59*time.Minute: "59d 23h", -90 * time.Second: "-1m 30s",
-	} {
-		if got := HumanDuration(d); got != want {
-			t.Errorf("HumanDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
-	now := received
-	for tm, want := range map[time.Time]string{now.Add(250 * time.Second): "in 4m 10s", now.Add(-3 * time.Hour): "3h ago", now: "now"} {
-		if got := Relative(tm, now); got != want {
-			t.Errorf("Relative = %q, want %q", got, want)
-		}
 	}
 }

@@ -72,7 +72,7 @@ func (r *Runner) scopes() []string {
 // AuthorizationRequest builds the authorization URL with a fresh state, PKCE S256 (unless the client
 // turned it off) and a nonce when openid is requested. extra adds parameters (prompt=consent, say).
 func (r *Runner) AuthorizationRequest(extra url.Values) (*AuthRequest, error) {
-	if err := checkURL(r.cfg.Provider.Endpoints.Authorization); err != nil {
+	if err := CheckURL(r.cfg.Provider.Endpoints.Authorization); err != nil {
 		return nil, &Error{Step: StepAuthorize, Kind: KindConfig, Code: CodeBadURL, Description: "authorization endpoint: " + err.Error(), Hint: "set --auth-url or --issuer"}
 	}
 	ar := &AuthRequest{RedirectURI: r.cfg.Client.RedirectURI, Scopes: r.scopes()}

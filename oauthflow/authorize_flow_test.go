@@ -1,10 +1,11 @@
 package oauthflow_test
 
 import (
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"

@@ -3,12 +3,13 @@ package oauthflow_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"

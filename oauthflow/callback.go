@@ -76,7 +76,7 @@ func ParseRedirect(ar *AuthRequest, expectedIssuer, redirectURL string) (*Callba
 		return cb, &Error{Step: StepCallback, Kind: KindValidation, Code: CodeStateMismatch, Description: desc,
 			Hint: "refused as a possible CSRF attempt; start the authorization again and use only its redirect (an old tab or a second login can cause this)"}
 	}
-	if cb.Iss != "" && expectedIssuer != "" && !sameIssuer(cb.Iss, expectedIssuer) {
+	if cb.Iss != "" && expectedIssuer != "" && !SameIssuer(cb.Iss, expectedIssuer) {
 		return cb, &Error{Step: StepCallback, Kind: KindValidation, Code: CodeIssuerMismatch,
 			Description: fmt.Sprintf("iss on the redirect is %q, expected %q (RFC 9207)", cb.Iss, expectedIssuer),
 			Hint:        "the response came from another authorization server (mix-up attack) or --issuer is wrong"}
@@ -89,7 +89,8 @@ func ParseRedirect(ar *AuthRequest, expectedIssuer, redirectURL string) (*Callba
 	return cb, nil
 }
 
-func sameIssuer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
+// SameIssuer compares two issuers as RFC 9207 and OIDC do, but forgiving a trailing slash.
+func SameIssuer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
 
 func sameEndpoint(u *url.URL, want string) bool {
 	w, err := url.Parse(want)

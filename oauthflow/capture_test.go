@@ -2,13 +2,14 @@ package oauthflow_test
 
 import (
 	"bytes"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )

@@ -153,7 +153,7 @@ func (r *Runner) fetchDiscovery(ctx context.Context, docURL string) (*DiscoveryR
 		}
 	}
 	p := Provider{
-		Name:         hostOf(doc.Issuer),
+		Name:         HostOf(doc.Issuer),
 		Issuer:       doc.Issuer,
 		DiscoveryURL: docURL,
 		Endpoints: Endpoints{

@@ -2,13 +2,14 @@ package oauthflow_test
 
 import (
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )

@@ -258,7 +258,7 @@ func looksLikeHTML(h http.Header, body []byte) bool {
 func transportError(step, rawURL string, err error) *Error {
 	kind := httplog.Classify(err)
 	e := &Error{Step: step, Kind: KindTransport, Err: err, Code: string(kind)}
-	host := hostOf(rawURL)
+	host := HostOf(rawURL)
 	cause := httplog.RootCause(err).Error()
 	switch kind {
 	case httplog.ErrorCanceled:
@@ -289,5 +289,5 @@ func hostName(rawURL string) string {
 	if u, err := url.Parse(rawURL); err == nil && u.Hostname() != "" {
 		return u.Hostname()
 	}
-	return hostOf(rawURL)
+	return HostOf(rawURL)
 }

@@ -3,13 +3,14 @@ package oauthflow_test
 import (
 	"context"
 	"errors"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )

@@ -491,9 +491,7 @@ func (f *Flow) runStep(ctx context.Context, name string, col *httplog.Collector)
 			return failed(err)
 		}
 		merged, notes := MergeRefreshed(current, fresh)
-		if fresh.ExpiresIn > 0 {
-			notes = append(notes, "new access token expires in "+(time.Duration(fresh.ExpiresIn)*time.Second).String())
-		}
+		notes = append(notes, "refreshed: "+ExpirySentence(merged, merged.ReceivedAt))
 		f.update(func(s *FlowResult) { s.Current, s.Refreshed = merged, fresh })
 		return StepReport{Notes: notes}
 	case StepRevoke:
@@ -541,7 +539,7 @@ func (f *Flow) discover(ctx context.Context) StepReport {
 	}
 	merged := MergeDiscovered(r.cfg.Provider, res.Provider)
 	var notes []string
-	if merged.Issuer != "" && res.ClaimedIssuer != "" && !sameIssuer(merged.Issuer, res.ClaimedIssuer) {
+	if merged.Issuer != "" && res.ClaimedIssuer != "" && !SameIssuer(merged.Issuer, res.ClaimedIssuer) {
 		notes = append(notes, "the document claims issuer "+res.ClaimedIssuer+", but "+merged.Issuer+" is configured: the redirect's iss and ID tokens are checked against the configured one")
 	}
 	if len(res.Supplied) > 0 {
@@ -767,15 +765,9 @@ func statusSuffix(in *Introspection) string {
 
 func tokenNotes(t *Token, requested []string) []string {
 	var notes []string
-	if t.ExpiresIn > 0 {
-		notes = append(notes, "access token expires in "+(time.Duration(t.ExpiresIn)*time.Second).String())
-	} else {
-		notes = append(notes, "no expires_in: the access token's lifetime is unknown")
-	}
-	if t.RefreshToken == "" {
-		notes = append(notes, "no refresh token issued")
-	} else if t.RefreshTokenExpiresIn > 0 {
-		notes = append(notes, "refresh token expires in "+(time.Duration(t.RefreshTokenExpiresIn)*time.Second).String())
+	notes = append(notes, ExpirySentence(t, t.ReceivedAt))
+	if t.ExpiresIn <= 0 {
+		notes = append(notes, "the answer had no expires_in")
 	}
 	if t.IDToken != "" {
 		notes = append(notes, "an ID token came with it")

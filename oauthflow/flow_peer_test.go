@@ -2,12 +2,13 @@ package oauthflow_test
 
 import (
 	"encoding/base64"
-	"github.com/oauthdiag/oauthdiag/browser"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
 	"github.com/oauthdiag/oauthdiag/oauthflow"

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/oauthdiag/oauthdiag/browser"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"

@@ -154,7 +154,7 @@ func (c Config) Validate() error {
 			}
 			return
 		}
-		if err := checkURL(v); err != nil {
+		if err := CheckURL(v); err != nil {
 			problems = append(problems, fmt.Sprintf("%s endpoint: %v (%s)", name, err, flag))
 		}
 	}
@@ -167,7 +167,7 @@ func (c Config) Validate() error {
 	check("API", "--api-url", c.Provider.Endpoints.API, false)
 	if c.Client.RedirectURI == "" {
 		problems = append(problems, "no redirect URI (--redirect-uri)")
-	} else if err := checkURL(c.Client.RedirectURI); err != nil {
+	} else if err := CheckURL(c.Client.RedirectURI); err != nil {
 		problems = append(problems, fmt.Sprintf("redirect URI: %v (--redirect-uri)", err))
 	}
 	if len(problems) == 0 {
@@ -176,7 +176,8 @@ func (c Config) Validate() error {
 	return &Error{Kind: KindConfig, Code: CodeBadURL, Description: "configuration incomplete: " + strings.Join(problems, "; ")}
 }
 
-func checkURL(v string) error {
+// CheckURL says why v is not an absolute http(s) URL, or nil.
+func CheckURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil {
 		return fmt.Errorf("%q is not a URL: %w", v, err)
@@ -208,9 +209,19 @@ func SplitScopes(s string) []string {
 
 func hasScope(scopes []string, s string) bool { return slices.Contains(scopes, s) }
 
-func hostOf(raw string) string {
+// HostOf is the host (and port) of a URL, for messages.
+func HostOf(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		return u.Host
 	}
 	return raw
+}
+
+// Preset returns the provider preset of that name.
+func Preset(name string) (Provider, error) {
+	switch strings.ToLower(name) {
+	case "linkedin":
+		return LinkedIn(), nil
+	}
+	return Provider{}, fmt.Errorf("unknown provider preset %q: the preset is linkedin; for any other provider set issuer or the endpoint URLs", name)
 }

@@ -96,7 +96,7 @@ func (r *Runner) do(ctx context.Context, step string, req *http.Request) (*http.
 	if err != nil {
 		e := transportError(step, req.URL.String(), err)
 		e.Status = resp.StatusCode
-		e.Description = "the answer from " + hostOf(req.URL.String()) + " broke off mid-body: " + httplog.RootCause(err).Error()
+		e.Description = "the answer from " + HostOf(req.URL.String()) + " broke off mid-body: " + httplog.RootCause(err).Error()
 		return resp, body, e
 	}
 	return resp, body, nil

@@ -371,7 +371,7 @@ func (r *Runner) call(ctx context.Context, step, accessToken string, ar APIReque
 	} else {
 		req, err = http.NewRequestWithContext(ctx, method, ar.URL, nil)
 	}
-	if err != nil || checkURL(ar.URL) != nil {
+	if err != nil || CheckURL(ar.URL) != nil {
 		return nil, &Error{Step: step, Kind: KindConfig, Code: CodeBadURL, Description: fmt.Sprintf("bad API URL %q", ar.URL), Err: err, Hint: "give a full https:// URL"}
 	}
 	for k, v := range r.cfg.Provider.APIHeaders {
@@ -458,4 +458,13 @@ func MergeRefreshed(old, fresh *Token) (*Token, []string) {
 		t.IDToken = old.IDToken
 	}
 	return &t, notes
+}
+
+// DefaultMargin is a tenth of the token's lifetime, at most a minute.
+func DefaultMargin(t *Token) time.Duration {
+	life := t.Expiry.Sub(t.ReceivedAt)
+	if life <= 0 {
+		return time.Minute
+	}
+	return min(time.Minute, life/10)
 }

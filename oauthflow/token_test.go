@@ -3,7 +3,6 @@ package oauthflow_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )

@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package oauthflow
+package profile
 
 import "os"
 

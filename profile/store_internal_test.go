@@ -1,4 +1,4 @@
-package oauthflow
+package profile
 
 import (
 	"errors"
@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 func storedForTest(access string) *StoredToken {
 	return &StoredToken{
-		Token: Token{AccessToken: access, RefreshToken: "rt-" + access, TokenType: "Bearer",
+		Token: oauthflow.Token{AccessToken: access, RefreshToken: "rt-" + access, TokenType: "Bearer",
 			ReceivedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), Expiry: time.Date(2025, 4, 30, 12, 0, 0, 0, time.UTC)},
 		Scopes: []string{"openid", "profile"}, ClientID: "client-1",
 	}

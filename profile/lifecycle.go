@@ -1,4 +1,4 @@
-package oauthflow
+package profile
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 
 	"github.com/oauthdiag/oauthdiag/httplog"
 )
@@ -74,7 +76,7 @@ type Decision struct {
 	// Token is the token in use after the decision; nil when none could be obtained.
 	Token *StoredToken
 	// Steps are the refresh and authorization steps that were made, in order.
-	Steps []StepReport
+	Steps []oauthflow.StepReport
 	// Notes are facts worth showing: rotation, clock skew, an entry moved aside, a failed save.
 	Notes []string
 	// Corrupt is set when the stored entry was unreadable (it has been moved aside).
@@ -95,7 +97,7 @@ func (e *AuthorizationRequiredError) Error() string {
 // for concurrent use, but separate processes (or Lifecycles) on the same profile are serialised by
 // Lock, so that they do one refresh between them rather than two that invalidate each other.
 type Lifecycle struct {
-	Runner  *Runner
+	Runner  *oauthflow.Runner
 	Store   TokenStore
 	Profile string
 	// Now is the clock for every expiry decision; nil means the Runner's.
@@ -105,7 +107,7 @@ type Lifecycle struct {
 	Margin time.Duration
 	// Authorize runs the authorization flow (a CLI opens a browser, a TUI its own screen); it is
 	// told why. nil makes the lifecycle return *AuthorizationRequiredError instead.
-	Authorize func(ctx context.Context, why Decision) (*Authorization, error)
+	Authorize func(ctx context.Context, why Decision) (*oauthflow.Authorization, error)
 	// Lock serialises commands on the same profile (see ProfileLocker); nil means no locking.
 	Lock func(ctx context.Context, profile string) (unlock func(), err error)
 	// Prepare, if set, runs once before the first request to the provider (for example discovery,
@@ -149,20 +151,20 @@ func (l *Lifecycle) lock(ctx context.Context) (func(), error) {
 
 // Token returns a usable access token: the stored one, a refreshed one, or a new authorization.
 // The decision says which and why. A failed decision still returns it (with the steps made).
-func (l *Lifecycle) Token(ctx context.Context) (*Token, *Decision, error) {
+func (l *Lifecycle) Token(ctx context.Context) (*oauthflow.Token, *Decision, error) {
 	return l.obtain(ctx, nil)
 }
 
 // Refresh refreshes the stored token now, whatever its expiry. When the refresh token cannot be
 // used it authorizes again (or returns *AuthorizationRequiredError without Authorize).
-func (l *Lifecycle) Refresh(ctx context.Context) (*Token, *Decision, error) {
+func (l *Lifecycle) Refresh(ctx context.Context) (*oauthflow.Token, *Decision, error) {
 	return l.obtain(ctx, &override{cause: CauseForced, why: "a refresh was requested"})
 }
 
 // Rejected is called when an API refused accessToken although it looked valid (revoked, or the
 // clocks disagree). Unless another command has already replaced the stored token, it refreshes
 // (or authorizes again); why describes the refusal.
-func (l *Lifecycle) Rejected(ctx context.Context, accessToken, why string) (*Token, *Decision, error) {
+func (l *Lifecycle) Rejected(ctx context.Context, accessToken, why string) (*oauthflow.Token, *Decision, error) {
 	return l.obtain(ctx, &override{cause: CauseRejected, why: why, rejected: accessToken})
 }
 
@@ -172,7 +174,7 @@ type override struct {
 	rejected string
 }
 
-func (l *Lifecycle) obtain(ctx context.Context, o *override) (*Token, *Decision, error) {
+func (l *Lifecycle) obtain(ctx context.Context, o *override) (*oauthflow.Token, *Decision, error) {
 	d := &Decision{Profile: l.Profile}
 	unlock, err := l.lock(ctx)
 	if err != nil {
@@ -248,12 +250,12 @@ func (l *Lifecycle) applyOverride(d *Decision, st *StoredToken, o *override) {
 
 // refresh runs the refresh and stores the result. It returns (nil, nil) when the provider refused
 // the refresh token, after turning d into an authorization decision.
-func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (*Token, error) {
+func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (*oauthflow.Token, error) {
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
-	f := l.Runner.NewFlow(FlowOptions{Token: &st.Token, EndpointsKnown: true})
-	step := f.Step(ctx, StepRefresh)
+	f := l.Runner.NewFlow(oauthflow.FlowOptions{Token: &st.Token, EndpointsKnown: true})
+	step := f.Step(ctx, oauthflow.StepRefresh)
 	d.Steps = append(d.Steps, step)
 	err := step.Err
 	if err != nil {
@@ -266,7 +268,7 @@ func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (
 		if left := st.Token.Expiry.Sub(l.now()); d.Cause == CauseExpiring && left > 0 {
 			// The token still works for a while: a failed early refresh need not stop the call.
 			d.Action, d.Token = ActionUse, st
-			d.Notes = append(d.Notes, fmt.Sprintf("the early refresh failed (%v); the access token is still valid for %s: using it", err, humanDuration(left)))
+			d.Notes = append(d.Notes, fmt.Sprintf("the early refresh failed (%v); the access token is still valid for %s: using it", err, oauthflow.HumanDuration(left)))
 			return &st.Token, nil
 		}
 		return nil, fmt.Errorf("refreshing the token: %w", err)
@@ -275,13 +277,13 @@ func (l *Lifecycle) refresh(ctx context.Context, d *Decision, st *StoredToken) (
 	next, notes := Persisted(l.Runner.Config(), fr.CurrentToken(), nil, step.Exchanges, st, l.now())
 	d.Notes = append(d.Notes, step.Notes...)
 	d.Notes = append(d.Notes, notes...)
-	d.Notes = append(d.Notes, "refreshed: "+expiryPhrase(next, l.now()))
+	d.Notes = append(d.Notes, "refreshed: "+oauthflow.ExpirySentence(&next.Token, l.now()))
 	l.save(d, next)
 	d.Token = next
 	return &next.Token, nil
 }
 
-func (l *Lifecycle) authorize(ctx context.Context, d *Decision) (*Token, *Decision, error) {
+func (l *Lifecycle) authorize(ctx context.Context, d *Decision) (*oauthflow.Token, *Decision, error) {
 	if l.Authorize == nil {
 		return nil, d, &AuthorizationRequiredError{Decision: *d}
 	}
@@ -301,7 +303,7 @@ func (l *Lifecycle) authorize(ctx context.Context, d *Decision) (*Token, *Decisi
 	now := l.now()
 	st, notes := Persisted(l.Runner.Config(), res.Token, res.Scopes, res.Exchanges(), nil, now)
 	d.Notes = append(d.Notes, notes...)
-	d.Notes = append(d.Notes, "authorized: "+expiryPhrase(st, now))
+	d.Notes = append(d.Notes, "authorized: "+oauthflow.ExpirySentence(&st.Token, now))
 	if st.Token.RefreshToken == "" {
 		d.Notes = append(d.Notes, "no refresh token was issued: when the access token expires, the user must authorize again")
 	}
@@ -320,7 +322,7 @@ func (l *Lifecycle) save(d *Decision, st *StoredToken) {
 
 // Plan decides what to do with a stored token (nil: none) for the configuration cfg at time now,
 // without doing it. margin 0 means the default (a tenth of the lifetime, at most a minute).
-func Plan(st *StoredToken, cfg Config, now time.Time, margin time.Duration) Decision {
+func Plan(st *StoredToken, cfg oauthflow.Config, now time.Time, margin time.Duration) Decision {
 	d := Decision{}
 	authorize := func(c Cause, why string) Decision {
 		d.Action, d.Cause, d.Why = ActionAuthorize, c, why
@@ -333,18 +335,18 @@ func Plan(st *StoredToken, cfg Config, now time.Time, margin time.Duration) Deci
 	if st == nil {
 		return authorize(CauseNoToken, "no token is stored for this profile")
 	}
-	if abs(st.ServerSkew) >= 2*time.Second {
+	if oauthflow.AbsDuration(st.ServerSkew) >= 2*time.Second {
 		side := "ahead of"
 		if st.ServerSkew < 0 {
 			side = "behind"
 		}
-		d.Notes = append(d.Notes, fmt.Sprintf("the provider's clock is %s %s this machine's (from its Date header); times it states are corrected for that", humanDuration(abs(st.ServerSkew)), side))
+		d.Notes = append(d.Notes, fmt.Sprintf("the provider's clock is %s %s this machine's (from its Date header); times it states are corrected for that", oauthflow.HumanDuration(oauthflow.AbsDuration(st.ServerSkew)), side))
 	}
 	if st.ClientID != "" && cfg.Client.ID != "" && st.ClientID != cfg.Client.ID {
 		return authorize(CauseClientChanged, fmt.Sprintf("the stored token belongs to client_id %s, but %s is configured", st.ClientID, cfg.Client.ID))
 	}
 	if st.Issuer != "" && cfg.Provider.Issuer != "" {
-		if !sameIssuer(st.Issuer, cfg.Provider.Issuer) {
+		if !oauthflow.SameIssuer(st.Issuer, cfg.Provider.Issuer) {
 			return authorize(CauseProviderChanged, fmt.Sprintf("the stored token was issued by %s, but %s is configured", st.Issuer, cfg.Provider.Issuer))
 		}
 	} else if st.TokenEndpoint != "" && cfg.Provider.Endpoints.Token != "" && st.TokenEndpoint != cfg.Provider.Endpoints.Token {
@@ -373,19 +375,19 @@ func Plan(st *StoredToken, cfg Config, now time.Time, margin time.Duration) Deci
 		return d
 	}
 	if margin <= 0 {
-		margin = DefaultMargin(&st.Token)
+		margin = oauthflow.DefaultMargin(&st.Token)
 	}
 	left := st.Token.Expiry.Sub(now)
 	if left > margin {
 		d.Action, d.Cause = ActionUse, CauseValid
-		d.Why = "the access token expires in " + humanDuration(left)
-		d.Reason = "using the cached access token (expires in " + humanDuration(left) + ")"
+		d.Why = "the access token expires in " + oauthflow.HumanDuration(left)
+		d.Reason = "using the cached access token (expires in " + oauthflow.HumanDuration(left) + ")"
 		return d
 	}
-	access := "the access token expired " + humanDuration(-left) + " ago"
+	access := "the access token expired " + oauthflow.HumanDuration(-left) + " ago"
 	cause := CauseExpired
 	if left > 0 {
-		access = fmt.Sprintf("the access token expires in %s (less than the %s margin)", humanDuration(left), humanDuration(margin))
+		access = fmt.Sprintf("the access token expires in %s (less than the %s margin)", oauthflow.HumanDuration(left), oauthflow.HumanDuration(margin))
 		cause = CauseExpiring
 	}
 	usable, rwhy := refreshUsable(st, now)
@@ -394,7 +396,7 @@ func Plan(st *StoredToken, cfg Config, now time.Time, margin time.Duration) Deci
 			// Still valid: use it while it lasts rather than make the user log in early.
 			d.Action, d.Cause = ActionUse, CauseExpiringNoRefresh
 			d.Why = access + ", and " + rwhy
-			d.Reason = fmt.Sprintf("using the cached access token (expires in %s; %s, so the user must authorize again after that)", humanDuration(left), rwhy)
+			d.Reason = fmt.Sprintf("using the cached access token (expires in %s; %s, so the user must authorize again after that)", oauthflow.HumanDuration(left), rwhy)
 			return d
 		}
 		return authorize(refreshCause(st), access+", and "+rwhy)
@@ -414,9 +416,9 @@ func refreshUsable(st *StoredToken, now time.Time) (bool, string) {
 	}
 	left := st.Token.RefreshExpiry.Sub(now)
 	if left <= 0 {
-		return false, "the refresh token expired " + humanDuration(-left) + " ago"
+		return false, "the refresh token expired " + oauthflow.HumanDuration(-left) + " ago"
 	}
-	return true, "valid for " + humanDuration(left)
+	return true, "valid for " + oauthflow.HumanDuration(left)
 }
 
 func refreshCause(st *StoredToken) Cause {
@@ -430,8 +432,8 @@ func refreshCause(st *StoredToken) Cause {
 // another client) from failures that authorizing again would not cure (network, bad client
 // secret, server errors).
 func refreshRefused(err error) bool {
-	e, ok := AsError(err)
-	if !ok || e.Kind != KindOAuth {
+	e, ok := oauthflow.AsError(err)
+	if !ok || e.Kind != oauthflow.KindOAuth {
 		return false
 	}
 	switch e.Code {
@@ -445,7 +447,7 @@ func refreshRefused(err error) bool {
 }
 
 func errorSummary(err error) string {
-	if e, ok := AsError(err); ok && e.Code != "" {
+	if e, ok := oauthflow.AsError(err); ok && e.Code != "" {
 		if e.Description != "" {
 			return e.Code + ": " + e.Description
 		}
@@ -454,22 +456,13 @@ func errorSummary(err error) string {
 	return err.Error()
 }
 
-// DefaultMargin is a tenth of the token's lifetime, at most a minute.
-func DefaultMargin(t *Token) time.Duration {
-	life := t.Expiry.Sub(t.ReceivedAt)
-	if life <= 0 {
-		return time.Minute
-	}
-	return min(time.Minute, life/10)
-}
-
 // Persisted is the record to store for a token a flow obtained: a new authorization's (prev nil;
 // scopes are the ones it requested) or a refresh of prev (tok is then the merged token in use).
 // The provider's clock skew is measured from the exchanges that brought the token, and a token
 // whose response had no expires_in gets the expiry its JWT states. Every command that saves a
 // token, the TUI included, goes through it, so a token is stored the same way whoever got it.
 // The notes say what was inferred.
-func Persisted(cfg Config, tok *Token, scopes []string, exchanges []httplog.Exchange, prev *StoredToken, now time.Time) (*StoredToken, []string) {
+func Persisted(cfg oauthflow.Config, tok *oauthflow.Token, scopes []string, exchanges []httplog.Exchange, prev *StoredToken, now time.Time) (*StoredToken, []string) {
 	var st StoredToken
 	skew, measured := httplog.MeasureSkew(exchanges)
 	if prev != nil {
@@ -533,59 +526,3 @@ func jwtExpiry(tok string) (time.Time, bool) {
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true
 }
-
-func expiryPhrase(st *StoredToken, now time.Time) string {
-	var b strings.Builder
-	if st.Token.Expiry.IsZero() {
-		b.WriteString("the access token's lifetime is unknown")
-	} else {
-		b.WriteString("the access token expires in " + humanDuration(st.Token.Expiry.Sub(now)))
-	}
-	switch {
-	case st.Token.RefreshToken == "":
-	case st.Token.RefreshExpiry.IsZero():
-		b.WriteString("; the refresh token has no stated expiry")
-	default:
-		b.WriteString("; the refresh token in " + humanDuration(st.Token.RefreshExpiry.Sub(now)))
-	}
-	return b.String()
-}
-
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
-// humanDuration writes a duration the way people read it: "40s", "4m 10s", "3h 5m", "59d 23h".
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + humanDuration(-d)
-	}
-	d = d.Round(time.Second)
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
-	h := d / time.Hour
-	d -= h * time.Hour
-	m := d / time.Minute
-	s := (d - m*time.Minute) / time.Second
-	switch {
-	case days > 0 && h > 0:
-		return fmt.Sprintf("%dd %dh", days, h)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case h > 0 && m > 0:
-		return fmt.Sprintf("%dh %dm", h, m)
-	case h > 0:
-		return fmt.Sprintf("%dh", h)
-	case m > 0 && s > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	case m > 0:
-		return fmt.Sprintf("%dm", m)
-	}
-	return fmt.Sprintf("%ds", s)
-}
-
-// HumanDuration is humanDuration for other packages' messages.
-func HumanDuration(d time.Duration) string { return humanDuration(d) }

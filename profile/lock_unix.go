@@ -1,6 +1,6 @@
 //go:build unix
 
-package oauthflow
+package profile
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package oauthflow_test
+package profile_test
 
 import (
 	"crypto/rand"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/profile"
 )
 
 // EnvTestKeychain enables the tests that write to the real OS keychain. CI runs them inside
@@ -33,15 +33,15 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 		t.Skip("set " + envTestKeychain + "=1 to use the real keychain (CI: dbus-run-session with an unlocked gnome-keyring-daemon)")
 	}
 	service := testKeychainService(t)
-	kc := oauthflow.NewKeychain(service, 10*time.Second)
+	kc := profile.NewKeychain(service, 10*time.Second)
 	dir := t.TempDir()
 	t.Cleanup(func() {
-		for _, acct := range []string{oauthflow.TokenAccount("li"), oauthflow.TokenAccount("moved")} {
+		for _, acct := range []string{profile.TokenAccount("li"), profile.TokenAccount("moved")} {
 			kc.Delete(acct)
 		}
 	})
 
-	store, reason, err := oauthflow.OpenStore(oauthflow.StoreAuto, dir, kc, func() time.Time { return storeNow })
+	store, reason, err := profile.OpenStore(profile.StoreAuto, dir, kc, func() time.Time { return storeNow })
 	if err != nil || reason != "" || store.Kind() != "keychain" {
 		t.Fatalf("OpenStore(auto) = %v, %q, %v; want the keychain with no fallback", store, reason, err)
 	}
@@ -55,7 +55,7 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 	}
 	// The entry is really in the Secret Service, where another client finds it.
 	if path, err := exec.LookPath("secret-tool"); err == nil {
-		out, err := exec.Command(path, "lookup", "service", service, "username", oauthflow.TokenAccount("li")).Output()
+		out, err := exec.Command(path, "lookup", "service", service, "username", profile.TokenAccount("li")).Output()
 		if err != nil || !strings.Contains(string(out), "kc-access-token") {
 			t.Fatalf("secret-tool does not see the entry: %v %q", err, out)
 		}
@@ -66,7 +66,7 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 	}
 
 	// A token a keychain-less run left in a file is found, and moved into the keychain on save.
-	fileOnly := oauthflow.NewFileStore(dir, nil)
+	fileOnly := profile.NewFileStore(dir, nil)
 	if err := fileOnly.Save("moved", storeTestToken("from-file")); err != nil {
 		t.Fatal(err)
 	}
@@ -77,20 +77,20 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 	if err := store.Save("moved", got); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fileOnly.Load("moved"); !errors.Is(err, oauthflow.ErrNotStored) {
+	if _, err := fileOnly.Load("moved"); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("the file copy stayed after moving into the keychain: %v", err)
 	}
 
 	// A corrupt entry is moved to another account, not lost.
-	if err := kc.Set(oauthflow.TokenAccount("li"), "{not json"); err != nil {
+	if err := kc.Set(profile.TokenAccount("li"), "{not json"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = store.Load("li")
-	var ce *oauthflow.CorruptEntryError
-	if !errors.As(err, &ce) || !strings.Contains(ce.MovedTo, oauthflow.TokenAccount("li")+".corrupt-20250301T120000Z") {
+	var ce *profile.CorruptEntryError
+	if !errors.As(err, &ce) || !strings.Contains(ce.MovedTo, profile.TokenAccount("li")+".corrupt-20250301T120000Z") {
 		t.Fatalf("corrupt keychain entry: %v", err)
 	}
-	aside := oauthflow.TokenAccount("li") + ".corrupt-20250301T120000Z"
+	aside := profile.TokenAccount("li") + ".corrupt-20250301T120000Z"
 	t.Cleanup(func() { kc.Delete(aside) })
 	if v, err := kc.Get(aside); err != nil || v != "{not json" {
 		t.Fatalf("the moved-aside entry = %q, %v", v, err)
@@ -99,10 +99,10 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 	if err := store.Delete("moved"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kc.Get(oauthflow.TokenAccount("moved")); !errors.Is(err, oauthflow.ErrNotStored) {
+	if _, err := kc.Get(profile.TokenAccount("moved")); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("after Delete the keychain still has the entry: %v", err)
 	}
-	if err := store.Delete("moved"); !errors.Is(err, oauthflow.ErrNotStored) {
+	if err := store.Delete("moved"); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("second Delete = %v, want ErrNotStored", err)
 	}
 }
@@ -123,7 +123,7 @@ func TestKeychainChildProcess(t *testing.T) {
 		t.Skip("runs only as a child of the keychain fallback tests")
 	}
 	var res keychainChildResult
-	store, reason, err := oauthflow.OpenStore(oauthflow.StoreAuto, dir, oauthflow.NewKeychain(testKeychainService(t), 300*time.Millisecond), nil)
+	store, reason, err := profile.OpenStore(profile.StoreAuto, dir, profile.NewKeychain(testKeychainService(t), 300*time.Millisecond), nil)
 	if err != nil {
 		res.Err = err.Error()
 	} else {

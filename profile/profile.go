@@ -1,4 +1,4 @@
-package oauthflow
+package profile
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 
 	"github.com/BurntSushi/toml"
 )
@@ -54,24 +56,15 @@ type Profile struct {
 	Provider     string
 	Issuer       string
 	DiscoveryURL string
-	Endpoints    Endpoints
+	Endpoints    oauthflow.Endpoints
 	ClientID     string
 	RedirectURI  string
 	Scopes       []string
-	AuthMethod   AuthMethod // "" when not set
-	PKCE         bool       // default true
+	AuthMethod   oauthflow.AuthMethod // "" when not set
+	PKCE         bool                 // default true
 	APIHeaders   map[string]string
 	Secret       SecretSource
 	TokenStore   StorePreference // "" when not set
-}
-
-// Preset returns the provider preset of that name.
-func Preset(name string) (Provider, error) {
-	switch strings.ToLower(name) {
-	case "linkedin":
-		return LinkedIn(), nil
-	}
-	return Provider{}, fmt.Errorf("unknown provider preset %q: the preset is linkedin; for any other provider set issuer or the endpoint URLs", name)
 }
 
 // ProfileFile is a parsed config file.
@@ -143,7 +136,7 @@ type scopeList []string
 func (s *scopeList) UnmarshalTOML(v any) error {
 	switch v := v.(type) {
 	case string:
-		*s = SplitScopes(v)
+		*s = oauthflow.SplitScopes(v)
 	case []any:
 		out := make([]string, 0, len(v))
 		for _, e := range v {
@@ -151,7 +144,7 @@ func (s *scopeList) UnmarshalTOML(v any) error {
 			if !ok {
 				return fmt.Errorf("scopes must be strings, found %v", e)
 			}
-			out = append(out, SplitScopes(str)...)
+			out = append(out, oauthflow.SplitScopes(str)...)
 		}
 		*s = out
 	default:
@@ -280,14 +273,14 @@ func (rp rawProfile) profile(name string) (*Profile, error) {
 	p := &Profile{
 		Name: name, Provider: rp.Provider, Issuer: rp.Issuer, DiscoveryURL: rp.DiscoveryURL, ClientID: rp.ClientID,
 		RedirectURI: rp.RedirectURI, Scopes: []string(rp.Scopes), PKCE: true, APIHeaders: rp.APIHeaders,
-		Endpoints: Endpoints{Authorization: rp.AuthURL, Token: rp.TokenURL, Userinfo: rp.UserinfoURL, Introspection: rp.IntrospectURL,
+		Endpoints: oauthflow.Endpoints{Authorization: rp.AuthURL, Token: rp.TokenURL, Userinfo: rp.UserinfoURL, Introspection: rp.IntrospectURL,
 			Revocation: rp.RevokeURL, JWKS: rp.JWKSURL, API: rp.APIURL},
 	}
 	if rp.PKCE != nil {
 		p.PKCE = *rp.PKCE
 	}
 	if rp.Provider != "" {
-		if _, err := Preset(rp.Provider); err != nil {
+		if _, err := oauthflow.Preset(rp.Provider); err != nil {
 			return nil, bad("provider", "%v", err)
 		}
 	}
@@ -299,7 +292,7 @@ func (rp rawProfile) profile(name string) (*Profile, error) {
 		if u.v == "" {
 			continue
 		}
-		if err := checkURL(u.v); err != nil {
+		if err := oauthflow.CheckURL(u.v); err != nil {
 			return nil, bad(u.key, "%v", err)
 		}
 	}
@@ -307,13 +300,13 @@ func (rp rawProfile) profile(name string) (*Profile, error) {
 		return nil, bad("", "names no provider: set provider = \"linkedin\", issuer = URL (discovery), or auth_url and token_url")
 	}
 	if rp.AuthMethod != "" {
-		m, err := ParseAuthMethod(rp.AuthMethod)
+		m, err := oauthflow.ParseAuthMethod(rp.AuthMethod)
 		if err != nil {
 			return nil, bad("auth_method", "%v", err)
 		}
 		p.AuthMethod = m
 	}
-	if p.AuthMethod == AuthNone && !p.PKCE {
+	if p.AuthMethod == oauthflow.AuthNone && !p.PKCE {
 		return nil, bad("pkce", "a public client (auth_method = \"none\") needs PKCE: remove pkce = false")
 	}
 	if rp.TokenStore != "" {
@@ -363,16 +356,16 @@ func ParseSecretSource(s string) (SecretSource, error) {
 
 // Config builds the flow configuration of the profile, without the secret. discover reports
 // whether the provider's configuration must still be read from an issuer or discovery URL.
-func (p *Profile) Config() (cfg Config, discover bool) {
+func (p *Profile) Config() (cfg oauthflow.Config, discover bool) {
 	if p.Provider != "" {
-		cfg.Provider, _ = Preset(p.Provider)
+		cfg.Provider, _ = oauthflow.Preset(p.Provider)
 		discover = true
 	}
 	if p.Issuer != "" {
 		cfg.Provider.Issuer = p.Issuer
 		discover = true
 		if p.Provider == "" {
-			cfg.Provider.Name = hostOf(p.Issuer)
+			cfg.Provider.Name = oauthflow.HostOf(p.Issuer)
 		}
 	}
 	if p.DiscoveryURL != "" {
@@ -393,7 +386,7 @@ func (p *Profile) Config() (cfg Config, discover bool) {
 		}
 		cfg.Provider.APIHeaders = h
 	}
-	cfg.Client = Client{ID: p.ClientID, RedirectURI: p.RedirectURI, Scopes: slices.Clone(p.Scopes), AuthMethod: p.AuthMethod, PKCE: p.PKCE}
+	cfg.Client = oauthflow.Client{ID: p.ClientID, RedirectURI: p.RedirectURI, Scopes: slices.Clone(p.Scopes), AuthMethod: p.AuthMethod, PKCE: p.PKCE}
 	if p.Secret.Kind == SecretPlain {
 		cfg.Client.Secret = p.Secret.Plain
 	}

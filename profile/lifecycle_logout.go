@@ -1,9 +1,11 @@
-package oauthflow
+package profile
 
 import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 // RevokeResult is the outcome of revoking one token at the provider.
@@ -14,7 +16,7 @@ type RevokeResult struct {
 	Skipped   string
 	Err       error // nil: the provider confirmed the revocation
 	// Introspection is the provider's view of the token afterwards, when it was asked.
-	Introspection *Introspection
+	Introspection *oauthflow.Introspection
 	IntrospectErr error
 }
 
@@ -28,7 +30,7 @@ type LogoutResult struct {
 	// Deleted is true when the local copy is gone; Where is where it was.
 	Deleted bool
 	Where   string
-	Steps   []StepReport
+	Steps   []oauthflow.StepReport
 }
 
 // RevocationFailed reports whether any token was not confirmed revoked by the provider.
@@ -96,16 +98,16 @@ func (l *Lifecycle) Logout(ctx context.Context, opts LogoutOptions) (*LogoutResu
 			rr.Skipped = "the provider has no revocation endpoint known to oauthdiag (set revoke_url or --revoke-url)"
 		default:
 			rr.Attempted = true
-			step := l.Runner.Report(ctx, StepRevoke, func(ctx context.Context) error { return l.Runner.Revoke(ctx, tk.value, tk.hint) })
+			step := l.Runner.Report(ctx, oauthflow.StepRevoke, func(ctx context.Context) error { return l.Runner.Revoke(ctx, tk.value, tk.hint) })
 			rr.Err = step.Err
 			res.Steps = append(res.Steps, step)
 		}
 		res.Revocations = append(res.Revocations, rr)
 	}
 	if opts.Verify && prepErr == nil && l.Runner.Config().Provider.Endpoints.Introspection != "" && res.Revocations[0].Attempted {
-		var in *Introspection
-		step := l.Runner.Report(ctx, StepIntrospectAfter, func(ctx context.Context) (err error) {
-			in, err = l.Runner.IntrospectAs(ctx, StepIntrospectAfter, st.Token.AccessToken, "access_token")
+		var in *oauthflow.Introspection
+		step := l.Runner.Report(ctx, oauthflow.StepIntrospectAfter, func(ctx context.Context) (err error) {
+			in, err = l.Runner.IntrospectAs(ctx, oauthflow.StepIntrospectAfter, st.Token.AccessToken, "access_token")
 			return err
 		})
 		res.Revocations[0].Introspection, res.Revocations[0].IntrospectErr = in, step.Err

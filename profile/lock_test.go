@@ -1,4 +1,4 @@
-package oauthflow_test
+package profile_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/oauthdiag/oauthdiag/profile"
 )
 
 // TestLockChildProcess holds a lock for its parent test until its stdin closes.
@@ -21,7 +21,7 @@ func TestLockChildProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("runs only as a child of TestLockFileBetweenProcesses")
 	}
-	unlock, err := oauthflow.LockFile(context.Background(), path, time.Second)
+	unlock, err := profile.LockFile(context.Background(), path, time.Second)
 	if err != nil {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
 		return
@@ -49,8 +49,8 @@ func TestLockFileBetweenProcesses(t *testing.T) {
 		t.Fatalf("child: %q %v", line, err)
 	}
 
-	_, err = oauthflow.LockFile(t.Context(), path, 50*time.Millisecond)
-	var le *oauthflow.LockError
+	_, err = profile.LockFile(t.Context(), path, 50*time.Millisecond)
+	var le *profile.LockError
 	if !errors.As(err, &le) || le.Path != path || le.Err != nil {
 		t.Fatalf("LockFile while another process holds it = %v, want a timeout LockError", err)
 	}
@@ -61,7 +61,7 @@ func TestLockFileBetweenProcesses(t *testing.T) {
 	// A process that dies releases its lock: no stale lock to clean by hand.
 	cmd.Process.Kill()
 	cmd.Wait()
-	unlock, err := oauthflow.LockFile(t.Context(), path, 5*time.Second)
+	unlock, err := profile.LockFile(t.Context(), path, 5*time.Second)
 	if err != nil {
 		t.Fatalf("lock not released by the dead process: %v", err)
 	}
@@ -73,26 +73,26 @@ func TestLockFileBetweenProcesses(t *testing.T) {
 
 func TestLockFileWithinOneProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.lock")
-	unlock, err := oauthflow.LockFile(t.Context(), path, time.Second)
+	unlock, err := profile.LockFile(t.Context(), path, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second open of the file, as a second Lifecycle in this process makes, is excluded too.
-	if _, err := oauthflow.LockFile(t.Context(), path, 20*time.Millisecond); err == nil {
+	if _, err := profile.LockFile(t.Context(), path, 20*time.Millisecond); err == nil {
 		t.Fatal("the lock was taken twice")
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := oauthflow.LockFile(ctx, path, time.Minute); !errors.Is(err, context.Canceled) {
+	if _, err := profile.LockFile(ctx, path, time.Minute); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled wait = %v, want context.Canceled", err)
 	}
 	unlock()
-	unlock2, err := oauthflow.LockFile(t.Context(), path, time.Second)
+	unlock2, err := profile.LockFile(t.Context(), path, time.Second)
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
 	unlock2()
-	if _, err := oauthflow.ProfileLocker(t.TempDir(), time.Second)(t.Context(), "../escape"); err == nil {
+	if _, err := profile.ProfileLocker(t.TempDir(), time.Second)(t.Context(), "../escape"); err == nil {
 		t.Fatal("a profile name with a path was accepted for a lock file")
 	}
 }

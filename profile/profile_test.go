@@ -1,4 +1,4 @@
-package oauthflow_test
+package profile_test
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/profile"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
@@ -43,7 +45,7 @@ pkce = false
 `
 
 func TestParseProfiles(t *testing.T) {
-	f, err := oauthflow.ParseProfiles("config.toml", []byte(sampleConfig))
+	f, err := profile.ParseProfiles("config.toml", []byte(sampleConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestParseProfiles(t *testing.T) {
 		cfg.Client.ID != "86abc" || !cfg.Client.PKCE || cfg.Client.Secret != "" {
 		t.Errorf("the one-line LinkedIn profile gives %+v (discover %v)", cfg, discover)
 	}
-	if li.Secret.Kind != oauthflow.SecretEnv || li.Secret.Env != "LINKEDIN_CLIENT_SECRET" || li.Line != 3 {
+	if li.Secret.Kind != profile.SecretEnv || li.Secret.Env != "LINKEDIN_CLIENT_SECRET" || li.Line != 3 {
 		t.Errorf("li: secret %+v, line %d", li.Secret, li.Line)
 	}
 
@@ -68,7 +70,7 @@ func TestParseProfiles(t *testing.T) {
 		cfg.Provider.APIHeaders["X-Tenant"] != "blue" {
 		t.Errorf("corp gives %+v", cfg)
 	}
-	if corp.Secret.Kind != oauthflow.SecretKeychain || corp.TokenStore != oauthflow.StoreFile || corp.Line != 5 {
+	if corp.Secret.Kind != profile.SecretKeychain || corp.TokenStore != profile.StoreFile || corp.Line != 5 {
 		t.Errorf("corp: %+v line %d", corp, corp.Line)
 	}
 
@@ -81,7 +83,7 @@ func TestParseProfiles(t *testing.T) {
 
 	ci, _ := f.Lookup("ci")
 	cfg, _ = ci.Config()
-	if ci.Secret.Kind != oauthflow.SecretPlain || cfg.Client.Secret != "plain-canary-secret" || cfg.Client.PKCE {
+	if ci.Secret.Kind != profile.SecretPlain || cfg.Client.Secret != "plain-canary-secret" || cfg.Client.PKCE {
 		t.Errorf("ci gives %+v", cfg)
 	}
 	if strings.Contains(ci.Secret.String(), "canary") {
@@ -89,7 +91,7 @@ func TestParseProfiles(t *testing.T) {
 	}
 
 	_, err = f.Lookup("nope")
-	if !errors.Is(err, oauthflow.ErrNoProfile) || !strings.Contains(err.Error(), "ci, corp, li, manual") {
+	if !errors.Is(err, profile.ErrNoProfile) || !strings.Contains(err.Error(), "ci, corp, li, manual") {
 		t.Errorf("Lookup(nope) = %v", err)
 	}
 }
@@ -125,8 +127,8 @@ func TestParseProfilesErrorsNameTheKeyAndLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := oauthflow.ParseProfiles("config.toml", []byte(c.config))
-			var ce *oauthflow.ConfigError
+			_, err := profile.ParseProfiles("config.toml", []byte(c.config))
+			var ce *profile.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v is not a ConfigError", err)
 			}
@@ -147,7 +149,7 @@ func TestParseProfilesErrorsNameTheKeyAndLine(t *testing.T) {
 
 func TestLoadProfiles(t *testing.T) {
 	dir := t.TempDir()
-	f, err := oauthflow.LoadProfiles(filepath.Join(dir, "missing.toml"))
+	f, err := profile.LoadProfiles(filepath.Join(dir, "missing.toml"))
 	if err != nil || len(f.Profiles) != 0 {
 		t.Fatalf("a missing file = %+v, %v; want no profiles", f, err)
 	}
@@ -156,7 +158,7 @@ func TestLoadProfiles(t *testing.T) {
 	}
 	path := filepath.Join(dir, "config.toml")
 	os.WriteFile(path, []byte(sampleConfig), 0o644)
-	f, err = oauthflow.LoadProfiles(path)
+	f, err = profile.LoadProfiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func TestLoadProfiles(t *testing.T) {
 		t.Errorf("warnings = %q", f.Warnings)
 	}
 	os.Chmod(path, 0o600)
-	if f, _ = oauthflow.LoadProfiles(path); len(f.Warnings) != 0 {
+	if f, _ = profile.LoadProfiles(path); len(f.Warnings) != 0 {
 		t.Errorf("warnings for a private file: %q", f.Warnings)
 	}
 }
@@ -172,25 +174,25 @@ func TestLoadProfiles(t *testing.T) {
 func TestAppendProfile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "config")
 	path := filepath.Join(dir, "config.toml")
-	p := &oauthflow.Profile{Name: "li", Provider: "linkedin", ClientID: "86abc", PKCE: true,
-		Secret: oauthflow.SecretSource{Kind: oauthflow.SecretEnv, Env: "LI_SECRET"}}
-	if err := oauthflow.AppendProfile(path, p); err != nil {
+	p := &profile.Profile{Name: "li", Provider: "linkedin", ClientID: "86abc", PKCE: true,
+		Secret: profile.SecretSource{Kind: profile.SecretEnv, Env: "LI_SECRET"}}
+	if err := profile.AppendProfile(path, p); err != nil {
 		t.Fatal(err)
 	}
 	// Existing content and comments survive a second profile.
 	b, _ := os.ReadFile(path)
 	os.WriteFile(path, append([]byte("# my comment\n"), b...), 0o600)
-	q := &oauthflow.Profile{Name: "corp", Issuer: "https://id.example.com", ClientID: "d", Scopes: []string{"openid", "offline_access"},
-		AuthMethod: oauthflow.AuthPost, PKCE: false, TokenStore: oauthflow.StoreKeychain, Secret: oauthflow.SecretSource{Kind: oauthflow.SecretKeychain},
+	q := &profile.Profile{Name: "corp", Issuer: "https://id.example.com", ClientID: "d", Scopes: []string{"openid", "offline_access"},
+		AuthMethod: oauthflow.AuthPost, PKCE: false, TokenStore: profile.StoreKeychain, Secret: profile.SecretSource{Kind: profile.SecretKeychain},
 		APIHeaders: map[string]string{"X-A": "1"}}
-	if err := oauthflow.AppendProfile(path, q); err != nil {
+	if err := profile.AppendProfile(path, q); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = os.ReadFile(path)
 	if !strings.HasPrefix(string(b), "# my comment\n") {
 		t.Errorf("the comment was lost:\n%s", b)
 	}
-	f, err := oauthflow.LoadProfiles(path)
+	f, err := profile.LoadProfiles(path)
 	if err != nil {
 		t.Fatalf("the written file does not read back: %v\n%s", err, b)
 	}
@@ -200,7 +202,7 @@ func TestAppendProfile(t *testing.T) {
 		t.Errorf("li read back as %+v", li)
 	}
 	if corp.Issuer != "https://id.example.com" || strings.Join(corp.Scopes, " ") != "openid offline_access" || corp.AuthMethod != oauthflow.AuthPost ||
-		corp.PKCE || corp.TokenStore != oauthflow.StoreKeychain || corp.Secret.Kind != oauthflow.SecretKeychain || corp.APIHeaders["X-A"] != "1" {
+		corp.PKCE || corp.TokenStore != profile.StoreKeychain || corp.Secret.Kind != profile.SecretKeychain || corp.APIHeaders["X-A"] != "1" {
 		t.Errorf("corp read back as %+v\n%s", corp, b)
 	}
 	for path, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
@@ -213,11 +215,11 @@ func TestAppendProfile(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 
-	if err := oauthflow.AppendProfile(path, p); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := profile.AppendProfile(path, p); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("a duplicate name: %v", err)
 	}
-	plain := &oauthflow.Profile{Name: "p", Provider: "linkedin", Secret: oauthflow.SecretSource{Kind: oauthflow.SecretPlain, Plain: "canary"}}
-	if err := oauthflow.AppendProfile(path, plain); err == nil {
+	plain := &profile.Profile{Name: "p", Provider: "linkedin", Secret: profile.SecretSource{Kind: profile.SecretPlain, Plain: "canary"}}
+	if err := profile.AppendProfile(path, plain); err == nil {
 		t.Error("a plaintext secret was written")
 	}
 	if b2, _ := os.ReadFile(path); string(b2) != string(b) {

@@ -1,12 +1,10 @@
-package oauthflow_test
+package profile_test
 
 import (
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +13,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/profile"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
@@ -78,20 +81,20 @@ func (e *lcEnv) config() oauthflow.Config {
 }
 
 // lifecycle is what one command run builds: its own Runner, store and lock on the shared directories.
-func (e *lcEnv) lifecycle(opts ...oauthflow.Option) *oauthflow.Lifecycle {
+func (e *lcEnv) lifecycle(opts ...oauthflow.Option) *profile.Lifecycle {
 	r := oauthflow.NewRunner(e.config(), append([]oauthflow.Option{oauthflow.WithClock(e.clock.Now)}, opts...)...)
-	return &oauthflow.Lifecycle{
+	return &profile.Lifecycle{
 		Runner:  r,
-		Store:   oauthflow.NewFileStore(e.tokens, e.clock.Now),
+		Store:   profile.NewFileStore(e.tokens, e.clock.Now),
 		Profile: "li",
-		Lock:    oauthflow.ProfileLocker(e.locks, 10*time.Second),
-		Authorize: func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
+		Lock:    profile.ProfileLocker(e.locks, 10*time.Second),
+		Authorize: func(ctx context.Context, why profile.Decision) (*oauthflow.Authorization, error) {
 			return r.Authorize(ctx, oauthflow.FlowOptions{Browser: &browser.Headless{}})
 		},
 	}
 }
 
-func lcToken(t *testing.T, l *oauthflow.Lifecycle) (*oauthflow.Token, *oauthflow.Decision) {
+func lcToken(t *testing.T, l *profile.Lifecycle) (*oauthflow.Token, *profile.Decision) {
 	t.Helper()
 	tok, d, err := l.Token(t.Context())
 	if err != nil {
@@ -103,7 +106,7 @@ func lcToken(t *testing.T, l *oauthflow.Lifecycle) (*oauthflow.Token, *oauthflow
 	return tok, d
 }
 
-func lcExpect(t *testing.T, d *oauthflow.Decision, action oauthflow.Action, cause oauthflow.Cause) {
+func lcExpect(t *testing.T, d *profile.Decision, action profile.Action, cause profile.Cause) {
 	t.Helper()
 	if d.Action != action || d.Cause != cause {
 		t.Fatalf("decision = %s/%s (%s), want %s/%s", d.Action, d.Cause, d.Reason, action, cause)
@@ -113,11 +116,11 @@ func lcExpect(t *testing.T, d *oauthflow.Decision, action oauthflow.Action, caus
 func TestLifecycleAuthorizesOnceThenReusesTheToken(t *testing.T) {
 	e := newLCEnv(t)
 	tok, d := lcToken(t, e.lifecycle())
-	lcExpect(t, d, oauthflow.ActionAuthorize, oauthflow.CauseNoToken)
+	lcExpect(t, d, profile.ActionAuthorize, profile.CauseNoToken)
 	if !strings.Contains(d.Reason, "no token is stored") {
 		t.Errorf("reason %q does not say why it authorizes", d.Reason)
 	}
-	stored, err := oauthflow.NewFileStore(e.tokens, nil).Load("li")
+	stored, err := profile.NewFileStore(e.tokens, nil).Load("li")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +133,7 @@ func TestLifecycleAuthorizesOnceThenReusesTheToken(t *testing.T) {
 	// A later run (a new process: new runner, new store instance) uses the cached token.
 	e.clock.Advance(lcAccessTTL / 2)
 	tok2, d2 := lcToken(t, e.lifecycle())
-	lcExpect(t, d2, oauthflow.ActionUse, oauthflow.CauseValid)
+	lcExpect(t, d2, profile.ActionUse, profile.CauseValid)
 	if tok2.AccessToken != tok.AccessToken {
 		t.Fatal("the second run got another access token")
 	}
@@ -146,11 +149,11 @@ func TestLifecycleAuthorizesOnceThenReusesTheToken(t *testing.T) {
 func TestLifecycleRefreshesAnExpiredAccessTokenOnce(t *testing.T) {
 	e := newLCEnv(t)
 	first, _ := lcToken(t, e.lifecycle())
-	firstStored, _ := oauthflow.NewFileStore(e.tokens, nil).Load("li")
+	firstStored, _ := profile.NewFileStore(e.tokens, nil).Load("li")
 
 	e.clock.Advance(lcAccessTTL + 2*time.Minute)
 	tok, d := lcToken(t, e.lifecycle())
-	lcExpect(t, d, oauthflow.ActionRefresh, oauthflow.CauseExpired)
+	lcExpect(t, d, profile.ActionRefresh, profile.CauseExpired)
 	if !strings.Contains(d.Reason, "the access token expired 2m ago; refreshing with the refresh token (valid for 48m)") {
 		t.Errorf("reason = %q", d.Reason)
 	}
@@ -161,7 +164,7 @@ func TestLifecycleRefreshesAnExpiredAccessTokenOnce(t *testing.T) {
 	if st.RefreshGrants != 1 || st.AuthorizationRequests != 1 {
 		t.Fatalf("want exactly one refresh and no new authorization: %+v", st)
 	}
-	stored, _ := oauthflow.NewFileStore(e.tokens, nil).Load("li")
+	stored, _ := profile.NewFileStore(e.tokens, nil).Load("li")
 	if stored.Token.AccessToken != tok.AccessToken || stored.Refreshes != 1 {
 		t.Fatalf("the refreshed token was not stored: %+v", stored)
 	}
@@ -178,7 +181,7 @@ func TestLifecycleRefreshesAnExpiredAccessTokenOnce(t *testing.T) {
 
 	// And the next run uses the refreshed token without another refresh.
 	_, d3 := lcToken(t, e.lifecycle())
-	lcExpect(t, d3, oauthflow.ActionUse, oauthflow.CauseValid)
+	lcExpect(t, d3, profile.ActionUse, profile.CauseValid)
 	if e.sb.Stats().RefreshGrants != 1 {
 		t.Fatal("a valid refreshed token was refreshed again")
 	}
@@ -190,7 +193,7 @@ func TestLifecycleRefreshesAheadOfExpiry(t *testing.T) {
 	// The default margin is a tenth of the 10-minute lifetime: one minute.
 	e.clock.Advance(lcAccessTTL - 59*time.Second)
 	_, d := lcToken(t, e.lifecycle())
-	lcExpect(t, d, oauthflow.ActionRefresh, oauthflow.CauseExpiring)
+	lcExpect(t, d, profile.ActionRefresh, profile.CauseExpiring)
 	if !strings.Contains(d.Reason, "expires in 59s (less than the 1m margin)") {
 		t.Errorf("reason = %q", d.Reason)
 	}
@@ -203,16 +206,16 @@ func TestLifecycleReauthorizesWhenBothTokensExpired(t *testing.T) {
 	e := newLCEnv(t)
 	first, _ := lcToken(t, e.lifecycle())
 	e.clock.Advance(lcRefreshTTL + time.Minute)
-	var told oauthflow.Decision
+	var told profile.Decision
 	l := e.lifecycle()
 	inner := l.Authorize
-	l.Authorize = func(ctx context.Context, why oauthflow.Decision) (*oauthflow.Authorization, error) {
+	l.Authorize = func(ctx context.Context, why profile.Decision) (*oauthflow.Authorization, error) {
 		told = why
 		return inner(ctx, why)
 	}
 	tok, d := lcToken(t, l)
-	lcExpect(t, d, oauthflow.ActionAuthorize, oauthflow.CauseRefreshExpired)
-	if told.Cause != oauthflow.CauseRefreshExpired || !strings.Contains(told.Reason, "the access token expired 51m ago, and the refresh token expired 1m ago") {
+	lcExpect(t, d, profile.ActionAuthorize, profile.CauseRefreshExpired)
+	if told.Cause != profile.CauseRefreshExpired || !strings.Contains(told.Reason, "the access token expired 51m ago, and the refresh token expired 1m ago") {
 		t.Errorf("the authorization was told %q", told.Reason)
 	}
 	st := e.sb.Stats()
@@ -234,7 +237,7 @@ func TestLifecycleReauthorizesWhenTheRefreshTokenWasRevoked(t *testing.T) {
 	}
 	e.clock.Advance(lcAccessTTL + time.Minute)
 	_, d := lcToken(t, e.lifecycle())
-	lcExpect(t, d, oauthflow.ActionAuthorize, oauthflow.CauseRefreshRejected)
+	lcExpect(t, d, profile.ActionAuthorize, profile.CauseRefreshRejected)
 	if !strings.Contains(d.Reason, "the provider refused the refresh token (invalid_request: ") || !strings.HasSuffix(d.Reason, ": authorizing again") {
 		t.Errorf("reason = %q", d.Reason)
 	}
@@ -253,11 +256,11 @@ func TestLifecycleRefreshFailureThatIsNotARefusalIsAnError(t *testing.T) {
 	e.sb.Close() // the provider is down: authorizing again would not help
 	_, d, err := e.lifecycle().Token(t.Context())
 	oe, ok := oauthflow.AsError(err)
-	if !ok || oe.Kind != oauthflow.KindTransport || d.Action != oauthflow.ActionRefresh {
+	if !ok || oe.Kind != oauthflow.KindTransport || d.Action != profile.ActionRefresh {
 		t.Fatalf("Token with the provider down = %v (decision %s), want the transport error of the refresh", err, d.Action)
 	}
 	// The stored token is untouched, ready for when the provider is back.
-	if _, err := oauthflow.NewFileStore(e.tokens, nil).Load("li"); err != nil {
+	if _, err := profile.NewFileStore(e.tokens, nil).Load("li"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -268,7 +271,7 @@ func TestLifecycleUsesANearlyExpiredTokenWhenTheEarlyRefreshFails(t *testing.T) 
 	e.clock.Advance(lcAccessTTL - 30*time.Second)
 	e.sb.Close()
 	got, d, err := e.lifecycle().Token(t.Context())
-	if err != nil || got.AccessToken != tok.AccessToken || d.Action != oauthflow.ActionUse {
+	if err != nil || got.AccessToken != tok.AccessToken || d.Action != profile.ActionUse {
 		t.Fatalf("Token = %v, %v, %s", got, err, d.Action)
 	}
 	if len(d.Notes) == 0 || !strings.Contains(d.Notes[len(d.Notes)-1], "still valid for 30s: using it") {
@@ -296,7 +299,7 @@ func TestLifecycleConcurrentRunsRefreshOnce(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(req)
 	})
 	var wg sync.WaitGroup
-	results := make([]*oauthflow.Decision, 2)
+	results := make([]*profile.Decision, 2)
 	tokens := make([]string, 2)
 	errs := make([]error, 2)
 	for i := range 2 {
@@ -335,11 +338,11 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 type notifyingStore struct {
-	oauthflow.TokenStore
+	profile.TokenStore
 	loaded chan struct{}
 }
 
-func (s notifyingStore) Load(p string) (*oauthflow.StoredToken, error) {
+func (s notifyingStore) Load(p string) (*profile.StoredToken, error) {
 	t, err := s.TokenStore.Load(p)
 	s.loaded <- struct{}{}
 	return t, err
@@ -355,7 +358,7 @@ func TestLifecycleRejectedTokenIsRenewedOnce(t *testing.T) {
 	if err != nil || got.AccessToken == tok.AccessToken {
 		t.Fatalf("Rejected = %v, %v", got, err)
 	}
-	lcExpect(t, d, oauthflow.ActionRefresh, oauthflow.CauseRejected)
+	lcExpect(t, d, profile.ActionRefresh, profile.CauseRejected)
 	if !strings.HasPrefix(d.Reason, "the API answered 401 (Invalid access token); refreshing with the refresh token") {
 		t.Errorf("reason = %q", d.Reason)
 	}
@@ -364,7 +367,7 @@ func TestLifecycleRejectedTokenIsRenewedOnce(t *testing.T) {
 	if err != nil || got2.AccessToken != got.AccessToken {
 		t.Fatalf("second Rejected = %v, %v", got2, err)
 	}
-	lcExpect(t, d2, oauthflow.ActionUse, oauthflow.CauseRenewedElsewhere)
+	lcExpect(t, d2, profile.ActionUse, profile.CauseRenewedElsewhere)
 	if e.sb.Stats().RefreshGrants != 1 {
 		t.Fatalf("refreshes = %d, want 1", e.sb.Stats().RefreshGrants)
 	}
@@ -376,8 +379,8 @@ func TestLifecycleForcedRefreshWithoutRefreshTokenNeedsTheUser(t *testing.T) {
 	l := e.lifecycle()
 	l.Authorize = nil // as the refresh command, which opens no browser
 	_, d, err := l.Refresh(t.Context())
-	var ar *oauthflow.AuthorizationRequiredError
-	if !errors.As(err, &ar) || d.Cause != oauthflow.CauseNoRefreshToken {
+	var ar *profile.AuthorizationRequiredError
+	if !errors.As(err, &ar) || d.Cause != profile.CauseNoRefreshToken {
 		t.Fatalf("Refresh = %v (%s), want AuthorizationRequiredError for no_refresh_token", err, d.Cause)
 	}
 	if err.Error() != "a refresh was requested, but no refresh token was issued: the user must authorize again" {
@@ -396,14 +399,14 @@ func TestLifecycleReportsACorruptEntryAndAuthorizes(t *testing.T) {
 	path := filepath.Join(e.tokens, "li.json")
 	os.WriteFile(path, []byte(`{"format":1,"token":{"access_tok`), 0o600)
 	_, d := lcToken(t, e.lifecycle())
-	lcExpect(t, d, oauthflow.ActionAuthorize, oauthflow.CauseCorrupt)
+	lcExpect(t, d, profile.ActionAuthorize, profile.CauseCorrupt)
 	if d.Corrupt == nil || d.Corrupt.MovedTo == "" || len(d.Notes) == 0 || !strings.Contains(d.Notes[0], d.Corrupt.MovedTo) {
 		t.Fatalf("the corrupt entry is not reported with where it went: %+v", d)
 	}
 	if b, err := os.ReadFile(d.Corrupt.MovedTo); err != nil || !strings.HasPrefix(string(b), `{"format":1`) {
 		t.Fatalf("moved-aside copy: %q %v", b, err)
 	}
-	if _, err := oauthflow.NewFileStore(e.tokens, nil).Load("li"); err != nil {
+	if _, err := profile.NewFileStore(e.tokens, nil).Load("li"); err != nil {
 		t.Fatalf("the new token was not stored in place: %v", err)
 	}
 }
@@ -433,7 +436,7 @@ func TestLifecycleLogoutRevokesBothAndDeletes(t *testing.T) {
 	lcToken(t, l)
 	stored, _ := l.Store.Load("li")
 
-	res, err := e.lifecycle().Logout(t.Context(), oauthflow.LogoutOptions{Verify: true})
+	res, err := e.lifecycle().Logout(t.Context(), profile.LogoutOptions{Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +455,7 @@ func TestLifecycleLogoutRevokesBothAndDeletes(t *testing.T) {
 		t.Fatalf("revocation requests = %d, want 2", st.Revocations)
 	}
 	// Nothing is left: not in the store, not on disk.
-	if _, err := l.Store.Load("li"); !errors.Is(err, oauthflow.ErrNotStored) {
+	if _, err := l.Store.Load("li"); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("after logout Load = %v", err)
 	}
 	assertNoTokenFiles(t, e.tokens)
@@ -461,7 +464,7 @@ func TestLifecycleLogoutRevokesBothAndDeletes(t *testing.T) {
 		t.Fatal("the refresh token still works after logout")
 	}
 	// A second logout finds nothing to do.
-	res2, err := e.lifecycle().Logout(t.Context(), oauthflow.LogoutOptions{})
+	res2, err := e.lifecycle().Logout(t.Context(), profile.LogoutOptions{})
 	if err != nil || res2.Stored || len(res2.Revocations) != 0 {
 		t.Fatalf("second logout = %+v, %v", res2, err)
 	}
@@ -471,7 +474,7 @@ func TestLifecycleLogoutDeletesEvenWhenRevocationFails(t *testing.T) {
 	e := newLCEnv(t)
 	lcToken(t, e.lifecycle())
 	e.sb.Close()
-	res, err := e.lifecycle().Logout(t.Context(), oauthflow.LogoutOptions{Verify: true})
+	res, err := e.lifecycle().Logout(t.Context(), profile.LogoutOptions{Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +493,7 @@ func TestLifecycleLogoutWithoutRevocationEndpoint(t *testing.T) {
 	e := newLCEnv(t)
 	e.provider.Endpoints.Revocation = ""
 	lcToken(t, e.lifecycle())
-	res, err := e.lifecycle().Logout(t.Context(), oauthflow.LogoutOptions{})
+	res, err := e.lifecycle().Logout(t.Context(), profile.LogoutOptions{})
 	if err != nil || !res.Deleted || res.RevocationFailed() {
 		t.Fatalf("logout = %+v, %v", res, err)
 	}
@@ -523,8 +526,8 @@ func assertNoTokenFiles(t *testing.T, dir string) {
 func TestPlan(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	cfg := oauthflow.Config{Provider: oauthflow.LinkedIn(), Client: oauthflow.Client{ID: "86abc", Scopes: []string{"openid", "profile"}}}
-	tok := func(access, refresh time.Duration, rt string) *oauthflow.StoredToken {
-		st := &oauthflow.StoredToken{Token: oauthflow.Token{AccessToken: "a", RefreshToken: rt, ReceivedAt: now.Add(-time.Hour)},
+	tok := func(access, refresh time.Duration, rt string) *profile.StoredToken {
+		st := &profile.StoredToken{Token: oauthflow.Token{AccessToken: "a", RefreshToken: rt, ReceivedAt: now.Add(-time.Hour)},
 			Scopes: []string{"openid", "profile", "email"}, ClientID: "86abc", Issuer: "https://www.linkedin.com/oauth"}
 		if access != 0 {
 			st.Token.Expiry = now.Add(access)
@@ -534,44 +537,44 @@ func TestPlan(t *testing.T) {
 		}
 		return st
 	}
-	with := func(st *oauthflow.StoredToken, f func(*oauthflow.StoredToken)) *oauthflow.StoredToken {
+	with := func(st *profile.StoredToken, f func(*profile.StoredToken)) *profile.StoredToken {
 		f(st)
 		return st
 	}
 	cases := []struct {
 		name   string
-		st     *oauthflow.StoredToken
-		action oauthflow.Action
-		cause  oauthflow.Cause
+		st     *profile.StoredToken
+		action profile.Action
+		cause  profile.Cause
 		reason string
 	}{
-		{"nothing stored", nil, oauthflow.ActionAuthorize, oauthflow.CauseNoToken, "no token is stored for this profile: authorizing"},
-		{"valid", tok(59*24*time.Hour, 300*24*time.Hour, "r"), oauthflow.ActionUse, oauthflow.CauseValid, "using the cached access token (expires in 59d)"},
-		{"unknown lifetime", tok(0, 0, ""), oauthflow.ActionUse, oauthflow.CauseUnknownLifetime, "using the cached access token (the provider never said when the access token expires)"},
-		{"expired, refresh valid", tok(-2*time.Minute, 4*24*time.Hour, "r"), oauthflow.ActionRefresh, oauthflow.CauseExpired,
+		{"nothing stored", nil, profile.ActionAuthorize, profile.CauseNoToken, "no token is stored for this profile: authorizing"},
+		{"valid", tok(59*24*time.Hour, 300*24*time.Hour, "r"), profile.ActionUse, profile.CauseValid, "using the cached access token (expires in 59d)"},
+		{"unknown lifetime", tok(0, 0, ""), profile.ActionUse, profile.CauseUnknownLifetime, "using the cached access token (the provider never said when the access token expires)"},
+		{"expired, refresh valid", tok(-2*time.Minute, 4*24*time.Hour, "r"), profile.ActionRefresh, profile.CauseExpired,
 			"the access token expired 2m ago; refreshing with the refresh token (valid for 4d)"},
-		{"expired, refresh lifetime unknown", tok(-time.Second, 0, "r"), oauthflow.ActionRefresh, oauthflow.CauseExpired,
+		{"expired, refresh lifetime unknown", tok(-time.Second, 0, "r"), profile.ActionRefresh, profile.CauseExpired,
 			"the access token expired 1s ago; refreshing with the refresh token (its lifetime is unknown)"},
-		{"expiring, refresh valid", tok(30*time.Second, time.Hour, "r"), oauthflow.ActionRefresh, oauthflow.CauseExpiring,
+		{"expiring, refresh valid", tok(30*time.Second, time.Hour, "r"), profile.ActionRefresh, profile.CauseExpiring,
 			"the access token expires in 30s (less than the 1m margin); refreshing with the refresh token (valid for 1h)"},
-		{"expired, no refresh token", tok(-time.Hour, 0, ""), oauthflow.ActionAuthorize, oauthflow.CauseNoRefreshToken,
+		{"expired, no refresh token", tok(-time.Hour, 0, ""), profile.ActionAuthorize, profile.CauseNoRefreshToken,
 			"the access token expired 1h ago, and no refresh token was issued: authorizing again"},
-		{"both expired", tok(-3*time.Hour, -time.Hour-5*time.Minute, "r"), oauthflow.ActionAuthorize, oauthflow.CauseRefreshExpired,
+		{"both expired", tok(-3*time.Hour, -time.Hour-5*time.Minute, "r"), profile.ActionAuthorize, profile.CauseRefreshExpired,
 			"the access token expired 3h ago, and the refresh token expired 1h 5m ago: authorizing again"},
-		{"expiring, refresh expired: use it while it lasts", tok(20*time.Second, -time.Minute, "r"), oauthflow.ActionUse, oauthflow.CauseExpiringNoRefresh,
+		{"expiring, refresh expired: use it while it lasts", tok(20*time.Second, -time.Minute, "r"), profile.ActionUse, profile.CauseExpiringNoRefresh,
 			"using the cached access token (expires in 20s; the refresh token expired 1m ago, so the user must authorize again after that)"},
-		{"other client", with(tok(time.Hour, 0, ""), func(s *oauthflow.StoredToken) { s.ClientID = "old" }), oauthflow.ActionAuthorize, oauthflow.CauseClientChanged,
+		{"other client", with(tok(time.Hour, 0, ""), func(s *profile.StoredToken) { s.ClientID = "old" }), profile.ActionAuthorize, profile.CauseClientChanged,
 			"the stored token belongs to client_id old, but 86abc is configured: authorizing again"},
-		{"other issuer", with(tok(time.Hour, 0, ""), func(s *oauthflow.StoredToken) { s.Issuer = "https://www.linkedin.com" }), oauthflow.ActionAuthorize, oauthflow.CauseProviderChanged,
+		{"other issuer", with(tok(time.Hour, 0, ""), func(s *profile.StoredToken) { s.Issuer = "https://www.linkedin.com" }), profile.ActionAuthorize, profile.CauseProviderChanged,
 			"the stored token was issued by https://www.linkedin.com, but https://www.linkedin.com/oauth is configured: authorizing again"},
-		{"issuer differs only by a slash", with(tok(time.Hour, 0, ""), func(s *oauthflow.StoredToken) { s.Issuer += "/" }), oauthflow.ActionUse, oauthflow.CauseValid,
+		{"issuer differs only by a slash", with(tok(time.Hour, 0, ""), func(s *profile.StoredToken) { s.Issuer += "/" }), profile.ActionUse, profile.CauseValid,
 			"using the cached access token (expires in 1h)"},
-		{"scope added", with(tok(time.Hour, 0, ""), func(s *oauthflow.StoredToken) { s.Scopes = []string{"openid"} }), oauthflow.ActionAuthorize, oauthflow.CauseScopesChanged,
+		{"scope added", with(tok(time.Hour, 0, ""), func(s *profile.StoredToken) { s.Scopes = []string{"openid"} }), profile.ActionAuthorize, profile.CauseScopesChanged,
 			"scope profile is requested, but the stored token was authorized for openid: authorizing again"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := oauthflow.Plan(c.st, cfg, now, 0)
+			d := profile.Plan(c.st, cfg, now, 0)
 			if d.Action != c.action || d.Cause != c.cause || d.Reason != c.reason {
 				t.Fatalf("Plan = %s/%s %q\nwant  %s/%s %q", d.Action, d.Cause, d.Reason, c.action, c.cause, c.reason)
 			}
@@ -582,15 +585,15 @@ func TestPlan(t *testing.T) {
 func TestPlanMarginFollowsTheLifetime(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	// zitadel's 299-second tokens: a tenth is just under 30 s.
-	st := &oauthflow.StoredToken{Token: oauthflow.Token{AccessToken: "a", RefreshToken: "r", ReceivedAt: now.Add(-270 * time.Second), Expiry: now.Add(29 * time.Second)}}
-	if d := oauthflow.Plan(st, oauthflow.Config{}, now, 0); d.Action != oauthflow.ActionRefresh {
+	st := &profile.StoredToken{Token: oauthflow.Token{AccessToken: "a", RefreshToken: "r", ReceivedAt: now.Add(-270 * time.Second), Expiry: now.Add(29 * time.Second)}}
+	if d := profile.Plan(st, oauthflow.Config{}, now, 0); d.Action != profile.ActionRefresh {
 		t.Fatalf("29 s left of 299: %s (%s)", d.Action, d.Reason)
 	}
 	st.Token.Expiry = now.Add(31 * time.Second)
-	if d := oauthflow.Plan(st, oauthflow.Config{}, now, 0); d.Action != oauthflow.ActionUse {
+	if d := profile.Plan(st, oauthflow.Config{}, now, 0); d.Action != profile.ActionUse {
 		t.Fatalf("31 s left of 299: %s (%s)", d.Action, d.Reason)
 	}
-	if d := oauthflow.Plan(st, oauthflow.Config{}, now, 5*time.Minute); d.Action != oauthflow.ActionRefresh {
+	if d := profile.Plan(st, oauthflow.Config{}, now, 5*time.Minute); d.Action != profile.ActionRefresh {
 		t.Fatalf("an explicit margin is not honoured: %s", d.Action)
 	}
 }
@@ -607,8 +610,8 @@ func TestLifecycleTakesAJWTExpiryThroughTheSkew(t *testing.T) {
 	cfg := oauthflow.Config{Provider: oauthflow.Provider{Name: "jwt", Endpoints: oauthflow.Endpoints{Authorization: srv + "/authorize", Token: srv + "/token"}},
 		Client: oauthflow.Client{ID: "c", Secret: "s", RedirectURI: "http://127.0.0.1:1/cb", PKCE: true, Scopes: []string{"x"}}}
 	r := oauthflow.NewRunner(cfg, oauthflow.WithClock(clock.Now))
-	l := &oauthflow.Lifecycle{Runner: r, Store: oauthflow.NewFileStore(t.TempDir(), nil), Profile: "jwt",
-		Authorize: func(ctx context.Context, _ oauthflow.Decision) (*oauthflow.Authorization, error) {
+	l := &profile.Lifecycle{Runner: r, Store: profile.NewFileStore(t.TempDir(), nil), Profile: "jwt",
+		Authorize: func(ctx context.Context, _ profile.Decision) (*oauthflow.Authorization, error) {
 			ar, _ := r.AuthorizationRequest(nil)
 			tctx, trace := httplog.Collect(ctx)
 
@@ -623,7 +626,7 @@ func TestLifecycleTakesAJWTExpiryThroughTheSkew(t *testing.T) {
 		t.Fatalf("expiry = %v, want %v (exp converted to our clock)", d.Token.Token.Expiry, want)
 	}
 	clock.Advance(59*time.Minute + 30*time.Second)
-	if _, d2 := lcToken(t, l); d2.Action != oauthflow.ActionUse || d2.Cause != oauthflow.CauseExpiringNoRefresh {
+	if _, d2 := lcToken(t, l); d2.Action != profile.ActionUse || d2.Cause != profile.CauseExpiringNoRefresh {
 		t.Fatalf("30 s before the corrected expiry: %s/%s", d2.Action, d2.Cause)
 	}
 }
@@ -671,11 +674,11 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(req)
 	})
-	run := func() *oauthflow.Lifecycle {
+	run := func() *profile.Lifecycle {
 		r := oauthflow.NewRunner(cfg, oauthflow.WithClock(clock.Now), oauthflow.WithHTTPClient(&http.Client{Transport: counting}))
-		return &oauthflow.Lifecycle{Runner: r, Store: oauthflow.NewFileStore(filepath.Join(dir, "tokens"), clock.Now), Profile: "zitadel",
-			Lock: oauthflow.ProfileLocker(filepath.Join(dir, "locks"), 10*time.Second),
-			Authorize: func(ctx context.Context, _ oauthflow.Decision) (*oauthflow.Authorization, error) {
+		return &profile.Lifecycle{Runner: r, Store: profile.NewFileStore(filepath.Join(dir, "tokens"), clock.Now), Profile: "zitadel",
+			Lock: profile.ProfileLocker(filepath.Join(dir, "locks"), 10*time.Second),
+			Authorize: func(ctx context.Context, _ profile.Decision) (*oauthflow.Authorization, error) {
 				mu.Lock()
 				authorizations++
 				mu.Unlock()
@@ -684,7 +687,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	}
 
 	_, d := lcToken(t, run())
-	lcExpect(t, d, oauthflow.ActionAuthorize, oauthflow.CauseNoToken)
+	lcExpect(t, d, profile.ActionAuthorize, profile.CauseNoToken)
 	first := d.Token
 	if first.Token.RefreshToken == "" || first.Token.Expiry.IsZero() {
 		t.Fatalf("zitadel gave no refresh token or expiry: %+v", first.Token)
@@ -692,7 +695,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 
 	clock.Advance(first.Token.Expiry.Sub(clock.Now()) + time.Second)
 	_, d = lcToken(t, run())
-	lcExpect(t, d, oauthflow.ActionRefresh, oauthflow.CauseExpired)
+	lcExpect(t, d, profile.ActionRefresh, profile.CauseExpired)
 	second := d.Token
 	if second.Token.RefreshToken == first.Token.RefreshToken {
 		t.Fatal("zitadel did not rotate the refresh token")
@@ -710,7 +713,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	refreshesBefore := refreshes
 	mu.Unlock()
 	var wg sync.WaitGroup
-	decisions := make([]*oauthflow.Decision, 2)
+	decisions := make([]*profile.Decision, 2)
 	for i := range 2 {
 		l := run()
 		wg.Add(1)
@@ -729,7 +732,7 @@ func TestLifecycleAgainstZitadel(t *testing.T) {
 	}
 
 	stored, _ := run().Store.Load("zitadel")
-	res, err := run().Logout(t.Context(), oauthflow.LogoutOptions{Verify: true})
+	res, err := run().Logout(t.Context(), profile.LogoutOptions{Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -764,7 +767,7 @@ func TestLifecycleLogoutWithoutRevocation(t *testing.T) {
 	lcToken(t, e.lifecycle())
 	l := e.lifecycle()
 	l.Prepare = func(context.Context) error { t.Error("Prepare ran for a local-only logout"); return nil }
-	res, err := l.Logout(t.Context(), oauthflow.LogoutOptions{SkipRevoke: true, Verify: true})
+	res, err := l.Logout(t.Context(), profile.LogoutOptions{SkipRevoke: true, Verify: true})
 	if err != nil || !res.Deleted || res.RevocationFailed() {
 		t.Fatalf("logout = %+v, %v", res, err)
 	}

@@ -1,4 +1,4 @@
-package oauthflow_test
+package profile_test
 
 import (
 	"encoding/json"
@@ -9,19 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/profile"
+
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
 var storeNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func storeTestToken(access string) *oauthflow.StoredToken {
+func storeTestToken(access string) *profile.StoredToken {
 	raw := map[string]json.RawMessage{
 		"access_token":  json.RawMessage(`"` + access + `"`),
 		"refresh_token": json.RawMessage(`"rt-` + access + `"`),
 		"expires_in":    json.RawMessage(`5184000`),
 		"x_vendor":      json.RawMessage(`"kept"`),
 	}
-	return &oauthflow.StoredToken{
+	return &profile.StoredToken{
 		Token: oauthflow.Token{
 			AccessToken: access, RefreshToken: "rt-" + access, IDToken: "id-" + access, TokenType: "Bearer",
 			Scope: "openid,profile", ExpiresIn: 5184000, RefreshTokenExpiresIn: 31536000,
@@ -34,7 +36,7 @@ func storeTestToken(access string) *oauthflow.StoredToken {
 }
 
 func TestFileStoreRoundTripKeepsExpiriesAndScopes(t *testing.T) {
-	s := oauthflow.NewFileStore(filepath.Join(t.TempDir(), "tokens"), func() time.Time { return storeNow })
+	s := profile.NewFileStore(filepath.Join(t.TempDir(), "tokens"), func() time.Time { return storeNow })
 	want := storeTestToken("at-1")
 	if err := s.Save("li", want); err != nil {
 		t.Fatal(err)
@@ -68,7 +70,7 @@ func TestFileStoreRoundTripKeepsExpiriesAndScopes(t *testing.T) {
 func TestFileStoreIsPrivate(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "state", "tokens")
-	s := oauthflow.NewFileStore(dir, nil)
+	s := profile.NewFileStore(dir, nil)
 	if err := s.Save("li", storeTestToken("at")); err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +109,12 @@ func TestFileStoreMovesACorruptEntryAside(t *testing.T) {
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := oauthflow.NewFileStore(dir, func() time.Time { return storeNow })
+			s := profile.NewFileStore(dir, func() time.Time { return storeNow })
 			if err := os.WriteFile(s.Where("li"), []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, err := s.Load("li")
-			var ce *oauthflow.CorruptEntryError
+			var ce *profile.CorruptEntryError
 			if !errors.As(err, &ce) {
 				t.Fatalf("Load = %v, want a CorruptEntryError", err)
 			}
@@ -124,7 +126,7 @@ func TestFileStoreMovesACorruptEntryAside(t *testing.T) {
 			if err != nil || string(kept) != content {
 				t.Fatalf("the corrupt content was not kept as it was: %q, %v", kept, err)
 			}
-			if _, err := s.Load("li"); !errors.Is(err, oauthflow.ErrNotStored) {
+			if _, err := s.Load("li"); !errors.Is(err, profile.ErrNotStored) {
 				t.Fatalf("after moving aside Load = %v, want ErrNotStored", err)
 			}
 			if got := s.Aside("li"); len(got) != 1 || got[0] != wantAside {
@@ -142,11 +144,11 @@ func TestFileStoreMovesACorruptEntryAside(t *testing.T) {
 
 func TestFileStoreLeavesANewerFormatAlone(t *testing.T) {
 	dir := t.TempDir()
-	s := oauthflow.NewFileStore(dir, nil)
+	s := profile.NewFileStore(dir, nil)
 	content := `{"format":99,"token":{"access_token":"x"},"new_field":true}`
 	os.WriteFile(s.Where("li"), []byte(content), 0o600)
 	_, err := s.Load("li")
-	var nf *oauthflow.NewerFormatError
+	var nf *profile.NewerFormatError
 	if !errors.As(err, &nf) || nf.Format != 99 || !strings.Contains(err.Error(), "upgrade oauthdiag") {
 		t.Fatalf("Load = %v, want a NewerFormatError asking to upgrade", err)
 	}
@@ -156,11 +158,11 @@ func TestFileStoreLeavesANewerFormatAlone(t *testing.T) {
 }
 
 func TestFileStoreDeleteAndMissing(t *testing.T) {
-	s := oauthflow.NewFileStore(t.TempDir(), nil)
-	if _, err := s.Load("li"); !errors.Is(err, oauthflow.ErrNotStored) {
+	s := profile.NewFileStore(t.TempDir(), nil)
+	if _, err := s.Load("li"); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("Load of nothing = %v", err)
 	}
-	if err := s.Delete("li"); !errors.Is(err, oauthflow.ErrNotStored) {
+	if err := s.Delete("li"); !errors.Is(err, profile.ErrNotStored) {
 		t.Fatalf("Delete of nothing = %v", err)
 	}
 	s.Save("li", storeTestToken("a"))
@@ -175,15 +177,15 @@ func TestFileStoreDeleteAndMissing(t *testing.T) {
 
 func TestProfileNames(t *testing.T) {
 	for _, ok := range []string{"li", "LinkedIn-prod", "a.b_c-1", "127.0.0.1_9101-diag-client"} {
-		if err := oauthflow.ValidateProfileName(ok); err != nil {
+		if err := profile.ValidateProfileName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", ".hidden", "../x", "a/b", `a\b`, "with space", strings.Repeat("x", 65), "-flag"} {
-		if err := oauthflow.ValidateProfileName(bad); err == nil {
+		if err := profile.ValidateProfileName(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
-		s := oauthflow.NewFileStore(t.TempDir(), nil)
+		s := profile.NewFileStore(t.TempDir(), nil)
 		if err := s.Save(bad, storeTestToken("a")); err == nil {
 			t.Errorf("Save(%q) accepted a name that is not a plain file name", bad)
 		}
@@ -194,23 +196,23 @@ func TestProfileNames(t *testing.T) {
 		{"custom", "a/b c", "custom-a_b_c"},
 		{"", "", "default"},
 	} {
-		got := oauthflow.ProfileNameFor(c.provider, c.client)
+		got := profile.ProfileNameFor(c.provider, c.client)
 		if got != c.want {
 			t.Errorf("ProfileNameFor(%q, %q) = %q, want %q", c.provider, c.client, got, c.want)
 		}
-		if err := oauthflow.ValidateProfileName(got); err != nil {
+		if err := profile.ValidateProfileName(got); err != nil {
 			t.Errorf("derived name %q is not valid: %v", got, err)
 		}
 	}
 }
 
 func TestParseStorePreference(t *testing.T) {
-	for in, want := range map[string]oauthflow.StorePreference{"": oauthflow.StoreAuto, "auto": oauthflow.StoreAuto, "keychain": oauthflow.StoreKeychain, "file": oauthflow.StoreFile} {
-		if got, err := oauthflow.ParseStorePreference(in); err != nil || got != want {
+	for in, want := range map[string]profile.StorePreference{"": profile.StoreAuto, "auto": profile.StoreAuto, "keychain": profile.StoreKeychain, "file": profile.StoreFile} {
+		if got, err := profile.ParseStorePreference(in); err != nil || got != want {
 			t.Errorf("ParseStorePreference(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := oauthflow.ParseStorePreference("disk"); err == nil || !strings.Contains(err.Error(), "auto, keychain or file") {
+	if _, err := profile.ParseStorePreference("disk"); err == nil || !strings.Contains(err.Error(), "auto, keychain or file") {
 		t.Errorf("bad preference: %v", err)
 	}
 }
@@ -224,7 +226,7 @@ func TestDefaultProfileName(t *testing.T) {
 		{oauthflow.Config{Provider: oauthflow.Provider{Name: "custom", Issuer: "https://id.example.com/realms/a"}, Client: oauthflow.Client{ID: "diag"}}, "id.example.com-diag"},
 		{oauthflow.Config{Provider: oauthflow.Provider{Endpoints: oauthflow.Endpoints{Token: "http://127.0.0.1:9000/token"}}, Client: oauthflow.Client{ID: "c"}}, "127.0.0.1_9000-c"},
 	} {
-		if got := oauthflow.DefaultProfileName(c.cfg); got != c.want {
+		if got := profile.DefaultProfileName(c.cfg); got != c.want {
 			t.Errorf("DefaultProfileName = %q, want %q", got, c.want)
 		}
 	}

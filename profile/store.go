@@ -1,4 +1,4 @@
-package oauthflow
+package profile
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/oauthflow"
+
 	"github.com/oauthdiag/oauthdiag/internal/atomicfile"
 )
 
@@ -21,8 +23,8 @@ const storeFormat = 1
 // and everything needed to decide, on a later run, whether it still fits the configuration.
 // It holds secrets.
 type StoredToken struct {
-	Format int   `json:"format"`
-	Token  Token `json:"token"`
+	Format int             `json:"format"`
+	Token  oauthflow.Token `json:"token"`
 	// Scopes are the scopes requested when the user authorized; the granted ones are Token.Scope.
 	Scopes        []string  `json:"scopes,omitempty"`
 	Issuer        string    `json:"issuer,omitempty"`
@@ -134,12 +136,12 @@ func ProfileNameFor(provider, clientID string) string {
 
 // DefaultProfileName is the profile name of a configuration that names none: the provider's
 // name, or for a generic provider the host of its issuer (or token endpoint), with the client_id.
-func DefaultProfileName(cfg Config) string {
+func DefaultProfileName(cfg oauthflow.Config) string {
 	name := cfg.Provider.Name
 	if name == "" || name == "custom" {
 		for _, u := range []string{cfg.Provider.Issuer, cfg.Provider.DiscoveryURL, cfg.Provider.Endpoints.Token, cfg.Provider.Endpoints.Authorization} {
 			if u != "" {
-				name = hostOf(u)
+				name = oauthflow.HostOf(u)
 				break
 			}
 		}
