@@ -3,28 +3,48 @@ package main
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// The package graph is part of the design: the UI depends on the engine, never the reverse;
-// oauthflow and recorder are siblings; the sandbox is an independent implementation so it can
-// catch client bugs; only ui and main may use Charm libraries. internal/atomicfile, shared by
-// the siblings, is a leaf: it must not become a path from one of them to the other.
+const module = "github.com/oauthdiag/oauthdiag"
+
+// layout is the package graph, as the only packages of this module each package may import.
+// One noun per package, dependencies pointing one way:
+//
+//	main ──► ui ──► bundle ──► inspector ──► oauthflow ──► browser
+//	   │              └──────► recorder ──────────┴──────► httplog
+//	   └──► probe, profile, sandbox (wiring)
+//
+// httplog (the exchange record) and browser are leaves; the recorder and the flow engine are
+// siblings that share only httplog; the sandbox is an independent implementation, so that it can
+// catch client bugs; nothing imports ui but main.
+var layout = map[string][]string{
+	"httplog":             {},
+	"browser":             {},
+	"sandbox":             {},
+	"internal/atomicfile": {},
+	"oauthflow":           {"httplog", "browser"},
+	"recorder":            {"httplog", "internal/atomicfile"},
+	"inspector":           {"oauthflow", "httplog", "browser", "recorder"},
+	"profile":             {"oauthflow", "httplog", "internal/atomicfile"},
+	"probe":               {"oauthflow", "httplog", "browser"},
+	"bundle":              {"recorder", "inspector", "oauthflow", "httplog", "internal/atomicfile"},
+	"ui":                  {"oauthflow", "httplog", "browser", "recorder", "inspector", "bundle"},
+	"internal/testkit":    {"sandbox"},
+}
+
+// charmAllowed are the only packages that may use the terminal UI libraries.
+var charmAllowed = []string{"", "ui"}
+
 func TestPackageDependenciesPointOneWay(t *testing.T) {
-	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "./...").Output()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,TestImports", "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	forbidden := map[string][]string{
-		"github.com/oauthdiag/oauthdiag/oauthflow":           {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/recorder", "github.com/oauthdiag/oauthdiag/inspector", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"github.com/oauthdiag/oauthdiag/recorder":            {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/oauthflow", "github.com/oauthdiag/oauthdiag/inspector", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"github.com/oauthdiag/oauthdiag/inspector":           {"github.com/oauthdiag/oauthdiag/ui", "github.com/oauthdiag/oauthdiag/sandbox", "charm.land/", "github.com/charmbracelet/"},
-		"github.com/oauthdiag/oauthdiag/sandbox":             {"github.com/oauthdiag/oauthdiag/", "golang.org/x/oauth2", "charm.land/", "github.com/charmbracelet/"},
-		"github.com/oauthdiag/oauthdiag/internal/atomicfile": {"github.com/oauthdiag/oauthdiag/"},
-	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
-	checked := 0
+	seen := map[string]bool{}
 	for dec.More() {
 		var p struct {
 			ImportPath string
@@ -33,20 +53,29 @@ func TestPackageDependenciesPointOneWay(t *testing.T) {
 		if err := dec.Decode(&p); err != nil {
 			t.Fatalf("decoding go list output: %v", err)
 		}
-		rules, ok := forbidden[p.ImportPath]
-		if !ok {
-			continue
-		}
-		checked++
+		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		allowed, constrained := layout[name]
+		seen[name] = true
 		for _, imp := range p.Imports {
-			for _, bad := range rules {
-				if strings.HasPrefix(imp, bad) {
-					t.Errorf("%s imports %s, which the layout forbids", p.ImportPath, imp)
-				}
+			if (strings.HasPrefix(imp, "charm.land/") || strings.HasPrefix(imp, "github.com/charmbracelet/")) &&
+				!slices.Contains(charmAllowed, name) && !strings.HasPrefix(imp, "github.com/charmbracelet/x/term") {
+				t.Errorf("%s imports %s: only ui and main may use the terminal UI libraries", p.ImportPath, imp)
+			}
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			if dep == "ui" && name != "" {
+				t.Errorf("%s imports ui: nothing but main may", p.ImportPath)
+			}
+			if constrained && !slices.Contains(allowed, dep) {
+				t.Errorf("%s imports %s, which the layout does not allow (it allows %v)", p.ImportPath, dep, allowed)
 			}
 		}
 	}
-	if checked != len(forbidden) {
-		t.Errorf("checked %d of the %d constrained packages: a package is missing or renamed", checked, len(forbidden))
+	for name := range layout {
+		if !seen[name] {
+			t.Errorf("the layout names %s, which is not a package any more: update the layout", name)
+		}
 	}
 }

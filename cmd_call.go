@@ -46,12 +46,12 @@ func (f *tokenFlags) register(fs *flag.FlagSet) {
 // tokenSession is a command's view of one profile's token: the lifecycle that keeps it usable,
 // the recorded session its calls go to, and the redactor for everything shown.
 type tokenSession struct {
-	res     *resolved
+	res         *resolved
 	profileName string
-	store   profile.TokenStore
-	rec     *recording
-	lc      *profile.Lifecycle
-	env     *cliEnv
+	store       profile.TokenStore
+	rec         *recording
+	lc          *profile.Lifecycle
+	env         *cliEnv
 }
 
 // openTokenSession resolves the configuration, opens the token store and a recorded session, and

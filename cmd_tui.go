@@ -314,15 +314,16 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 // profileToken connects the TUI to a profile's token store: the stored token (when it was
 // issued to this client) is where the TUI starts, and every token the TUI gets is saved back.
 type profileToken struct {
-	mu      sync.Mutex
-	store   profile.TokenStore
+	mu          sync.Mutex
+	store       profile.TokenStore
 	profileName string
-	cfg     oauthflow.Config
+	cfg         oauthflow.Config
 	// config is the configuration tokens are saved under; nil means cfg.
 	config  func() oauthflow.Config
 	initial *oauthflow.Token
 	last    *profile.StoredToken
 	lock    func(ctx context.Context, profileName string) (func(), error)
+	now     func() time.Time // nil: time.Now
 }
 
 // guardRefresh takes the profile lock (the one call, refresh and logout take) and re-reads the
@@ -384,7 +385,11 @@ func (p *profileToken) save(tok *oauthflow.Token, scopes []string, exchanges []h
 	if p.config != nil {
 		cfg = p.config()
 	}
-	st, _ := profile.Persisted(cfg, tok, scopes, exchanges, prev, time.Now())
+	now := time.Now
+	if p.now != nil {
+		now = p.now
+	}
+	st, _ := profile.Persisted(cfg, tok, scopes, exchanges, prev, now())
 	if err := p.store.Save(p.profileName, st); err != nil {
 		return fmt.Errorf("saving the token of profile %s: %w", p.profileName, err)
 	}

@@ -5,11 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/profile"
+	"github.com/oauthdiag/oauthdiag/sandbox"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
@@ -180,4 +183,75 @@ func TestTUIRefreshIsSerialisedWithOtherCommands(t *testing.T) {
 		t.Fatalf("the lock was not released: %v", err)
 	}
 	unlock()
+}
+
+// A token the TUI saves and the one `oauthdiag call` saves for the same token response are the
+// same record, field by field: skew measured, expiry, scopes, issuer, authorization time. So is
+// a refresh of it.
+func TestTUIAndCallSaveATokenAlike(t *testing.T) {
+	// The provider's clock runs five minutes ahead: the skew is part of what is stored.
+	sb := sandbox.New(sandbox.WithAutoConsent(true), sandbox.WithClock(func() time.Time { return time.Now().Add(5 * time.Minute) }))
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	cfg := oauthflow.Config{Provider: oauthflow.LinkedInAt(base, base), Client: oauthflow.Client{
+		ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI}}
+	runner := oauthflow.NewRunner(cfg)
+	auth, err := runner.Authorize(t.Context(), oauthflow.FlowOptions{Browser: &browser.Headless{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := auth.Token.ReceivedAt.Add(time.Second)
+	clock := func() time.Time { return now }
+
+	// call's way: the lifecycle authorizes (here: hands over the authorization made above) and stores.
+	callStore := profile.NewFileStore(t.TempDir(), clock)
+	lc := &profile.Lifecycle{Runner: runner, Store: callStore, Profile: "p", Now: clock,
+		Authorize: func(context.Context, profile.Decision) (*oauthflow.Authorization, error) { return auth, nil }}
+	if _, _, err := lc.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The TUI's way, for the same response.
+	tuiStore := profile.NewFileStore(t.TempDir(), clock)
+	pt := &profileToken{store: tuiStore, profileName: "p", cfg: cfg, now: clock}
+	if err := pt.save(auth.Token, auth.Scopes, auth.Exchanges(), false); err != nil {
+		t.Fatal(err)
+	}
+	byCall, err := callStore.Load("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTUI, err := tuiStore.Load("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(byCall, byTUI) {
+		t.Fatalf("the stored tokens differ:\ncall %+v\nTUI  %+v", byCall, byTUI)
+	}
+	if byTUI.ServerSkew != 5*time.Minute || byTUI.Issuer == "" || len(byTUI.Scopes) == 0 {
+		t.Errorf("the stored token lacks the measured skew, the issuer or the scopes: %+v", byTUI)
+	}
+
+	// A refresh: the lifecycle's answer, saved the TUI's way after the authorization above.
+	_, d, err := lc.Refresh(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshedByCall, err := callStore.Load("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := d.Steps[len(d.Steps)-1]
+	if err := pt.save(&refreshedByCall.Token, nil, step.Exchanges, true); err != nil {
+		t.Fatal(err)
+	}
+	refreshedByTUI, err := tuiStore.Load("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(refreshedByCall, refreshedByTUI) || refreshedByTUI.Refreshes != 1 {
+		t.Fatalf("the refreshed tokens differ:\ncall %+v\nTUI  %+v", refreshedByCall, refreshedByTUI)
+	}
 }

@@ -16,7 +16,7 @@ import (
 
 // providerFlags are the flags every command that talks to a provider shares.
 type providerFlags struct {
-	profileName      string
+	profileName  string
 	provider     string
 	issuer       string
 	discoveryURL string

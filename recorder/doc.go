@@ -1,25 +1,22 @@
-// Package recorder records every HTTP exchange oauthdiag makes, keeps a durable session
-// log of them with secrets redacted, replays calls, and exports them as HAR, curl
-// command lines and a support-ticket bundle.
+// Package recorder keeps the session log of every HTTP exchange oauthdiag makes, with secrets
+// redacted, replays calls, and exports them as HAR and curl command lines.
 //
-// Recording is a transport: Session.Transport wraps an http.RoundTripper, so the code
-// making the calls does not know it is recorded. A call is recorded when its response
-// body reaches EOF or is closed (streaming is never delayed), or at once when the
-// transport fails. The flow step a call belongs to comes from WithStepFunc; browser legs
-// the tool only sees (the authorization URL, the redirect) are added with
-// Session.Observe.
+// A Session is an httplog.Recorder: the one capturing transport (httplog.Transport) tells it of
+// every call as it starts, and it gives the call its id ("c7"), which the exchange carries back
+// to the flow step that made it; when the call completes (its response body read to the end or
+// closed, or the transport failed) the session redacts the same exchange and appends it. Browser
+// legs the tool only sees (the authorization URL, the redirect) are added with Session.Observe.
 //
 // # The session log
 //
-// Each session is one append-only file of lines, "<crc32c> <json>\n", mode 0600 in a
-// 0700 directory. The caller's goroutine only snapshots a finished call; one writer per
-// session redacts, encodes and appends it with a single write(2), so calls that finish
-// together share one write. A call is on disk once its EventFinish is published; Flush
-// waits for every finished call and Close flushes. There is no fsync per call: a process
-// killed with SIGKILL loses nothing the kernel already has, and a torn last line (or any
-// line whose checksum fails) is skipped on read while everything before it stays
-// readable. Only summaries stay in memory; Session.Entry and Session.Each read bodies back
-// from disk, so memory does not grow with the bodies of a long session.
+// Each session is one append-only file of lines, "<crc32c> <json>\n", mode 0600 in a 0700
+// directory. A completed call is encoded with encoding/json and appended with one write(2) under
+// the session's lock, so it is on disk when Finish returns. There is no fsync per call: a process
+// killed with SIGKILL loses nothing the kernel already has, and a torn last line (or any line
+// whose checksum fails) is skipped on read while everything before it stays readable. Only
+// summaries stay in memory; Session.Entry and Session.Each read bodies back from disk, so memory
+// does not grow with the bodies of a long session. Named notes (Session.Annotate) keep what a
+// command knew with its session, such as a flow's context and diagnoses.
 //
 // # Redaction
 //
