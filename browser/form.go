@@ -13,6 +13,7 @@ type htmlPage struct {
 	refresh      *url.URL // <meta http-equiv=refresh content="0;url=...">
 	refreshDelay float64  // its delay in seconds
 	text         string   // visible text, whitespace collapsed
+	title        string   // the <title>, whitespace collapsed
 }
 
 // htmlLink is an <a href>, with its text to tell a cancel link from others.

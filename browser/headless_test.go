@@ -20,6 +20,7 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
@@ -707,13 +708,8 @@ func TestHeadlessBadInput(t *testing.T) {
 func TestHeadlessSandbox(t *testing.T) {
 	const clientID, secret = "hb-client", "hb-secret"
 	redirectURI := "http://127.0.0.1:8765/callback"
-	s := sandbox.New(sandbox.WithAutoConsent(false), sandbox.WithClient(clientID, secret, redirectURI))
-	base, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	authURL := base + "/oauth/v2/authorization?" + url.Values{
+	s := testkit.StartSandbox(t, sandbox.WithAutoConsent(false), sandbox.WithClient(clientID, secret, redirectURI))
+	authURL := s.BaseURL() + "/oauth/v2/authorization?" + url.Values{
 		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirectURI},
 		"scope": {"openid profile email"}, "state": {"sb-state"},
 	}.Encode()

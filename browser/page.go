@@ -18,6 +18,14 @@ import (
 // It reads the token stream rather than the parse tree because controls belong to the form that was
 // open when their tag was read, as in a browser: the tree puts a <form> written inside a <table>
 // beside its controls, not around them.
+// PageSummary reads an HTML page the way a person glancing at it would: its title and its visible
+// text, whitespace collapsed (scripts, styles and markup left out). Error pages say what went
+// wrong this way.
+func PageSummary(body []byte, contentType string) (title, text string) {
+	p := parsePage(body, contentType, &url.URL{})
+	return p.title, p.text
+}
+
 func parsePage(body []byte, contentType string, docURL *url.URL) *htmlPage {
 	mediaType, _, _ := mime.ParseMediaType(contentType)
 	if !strings.Contains(mediaType, "html") && (mediaType != "" || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))) {
@@ -91,7 +99,10 @@ func (b *pageBuilder) text(s string) {
 			b.textarea.value += s
 		}
 		return
-	case atom.Script, atom.Style, atom.Title, atom.Iframe, atom.Noembed, atom.Noframes:
+	case atom.Title:
+		b.page.title += s
+		return // the window's title, not the page's text
+	case atom.Script, atom.Style, atom.Iframe, atom.Noembed, atom.Noframes:
 		return // not shown on the page
 	}
 	b.visible.WriteString(s)
@@ -256,6 +267,7 @@ func (b *pageBuilder) finish() *htmlPage {
 		}
 	}
 	b.page.text = collapseSpace(b.visible.String())
+	b.page.title = collapseSpace(b.page.title)
 	return b.page
 }
 

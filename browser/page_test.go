@@ -270,3 +270,18 @@ func FuzzParsePage(f *testing.F) {
 		}
 	})
 }
+
+// An error page is summarised by its title and visible text; scripts, styles and markup are not
+// text a person sees.
+func TestPageSummary(t *testing.T) {
+	page := []byte(`<!doctype html><html><head><title> Bad
+ Request </title><style>p{color:red}</style><script>var x = "<b>no</b>";</script></head>
+<body><h1>The redirect_uri does not match</h1><p>Check&nbsp;the app&#39;s settings.</p></body></html>`)
+	title, text := PageSummary(page, "text/html; charset=utf-8")
+	if title != "Bad Request" {
+		t.Errorf("title %q", title)
+	}
+	if text != "The redirect_uri does not match Check the app's settings." {
+		t.Errorf("text %q", text)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/oauthdiag/oauthdiag/bundle"
 	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 	"github.com/oauthdiag/oauthdiag/sandbox"
@@ -44,13 +45,9 @@ type recordedFlow struct {
 
 func recordFlow(t *testing.T, sc sandbox.Scenario) recordedFlow {
 	t.Helper()
-	sb := sandbox.New(sandbox.WithScenario(sc), sandbox.WithAutoConsent(true),
+	sb := testkit.StartSandbox(t, sandbox.WithScenario(sc), sandbox.WithAutoConsent(true),
 		sandbox.WithClient(canaryClientID, canaryClientSecret, sandbox.DefaultRedirectURI))
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	base := sb.BaseURL()
 	st, err := recorder.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -305,12 +302,7 @@ func TestEachCallKeepsItsOwnDiagnosis(t *testing.T) {
 // TestBundleOfASessionWithoutAFlow: a session that only made calls (`oauthdiag call`) is diagnosed
 // from its metadata, each failed call on its own.
 func TestBundleOfASessionWithoutAFlow(t *testing.T) {
-	sb := sandbox.New(sandbox.WithScenario(sandbox.ServerError))
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	base := testkit.StartSandbox(t, sandbox.WithScenario(sandbox.ServerError)).BaseURL()
 	st, _ := recorder.Open(t.TempDir())
 	s, err := st.NewSession(recorder.SessionMeta{Provider: "linkedin", ClientID: "c"})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
@@ -338,12 +339,8 @@ func withState(raw, state string) string {
 // sandboxRunner starts a sandbox and returns a runner for its default client.
 func sandboxRunner(t *testing.T, c *capturer, mode sandbox.Compliance, opts ...sandbox.Option) (*sandbox.Server, *oauthflow.Runner, oauthflow.Config) {
 	t.Helper()
-	srv := sandbox.New(append([]sandbox.Option{sandbox.WithAutoConsent(true), sandbox.WithSigningKey(sandboxKey()), sandbox.WithCompliance(mode)}, opts...)...)
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := testkit.StartSandbox(t, append([]sandbox.Option{sandbox.WithAutoConsent(true), sandbox.WithSigningKey(sandboxKey()), sandbox.WithCompliance(mode)}, opts...)...)
+	base := srv.BaseURL()
 	c.host(base)
 	cfg := oauthflow.Config{Provider: oauthflow.LinkedInAt(base, base),
 		Client: oauthflow.Client{ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI, PKCE: true}}
@@ -381,10 +378,10 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 	br := &browser.Headless{}
 
 	// A code older than LinkedIn's 30 minutes: the sandbox clock moves on between the legs.
-	clock := &captureClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	_, r, cfg := sandboxRunner(t, c, sandbox.ComplianceLinkedIn, sandbox.WithClock(clock.Now), sandbox.WithRefreshTokenTTL(time.Hour))
 	ar, cb := authorizeOnly(t, c, r, br, nil)
-	clock.advance(31 * time.Minute)
+	clock.Advance(31 * time.Minute)
 	_, tr, err := traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.ExchangeCode(ctx, ar, cb) })
 	fx := arContext(cfg, ar)
 	fx.CodeAge = "31m0s"
@@ -418,7 +415,7 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 		t.Fatal(err)
 	}
 	c.secret(tok.AccessToken, tok.RefreshToken, tok.IDToken)
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.Token, error) { return r.Refresh(ctx, tok.RefreshToken) })
 	fx = arContext(cfg, ar)
 	fx.Token = &fixtureToken{Scope: tok.Scope, ReceivedAgo: "2h0m0s", ExpiresIn: "1438h0m0s", Refresh: true, RefreshExpireIn: "-1h0m0s"}
@@ -503,13 +500,8 @@ func captureSandboxTargeted(t *testing.T, c *capturer) {
 	c.add("legacy issuer pinned", CodeIssuerMismatch, false, stepOf(oauthflow.StepDiscovery, tr, nil), fixtureContext{Provider: "linkedin", ConfiguredIssuer: srv2.BaseURL()}, "")
 
 	// A server clock ten minutes ahead.
-	skewed := sandbox.New(sandbox.WithSigningKey(sandboxKey()), sandbox.WithClock(func() time.Time { return time.Now().Add(10 * time.Minute) }))
-	base, err := skewed.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = skewed.Close() })
-	c.host(base)
+	skewed := testkit.StartSandbox(t, sandbox.WithSigningKey(sandboxKey()), sandbox.WithClock(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+	c.host(skewed.BaseURL())
 	_, tr, err = traced(ctx, func(ctx context.Context) (*oauthflow.DiscoveryResult, error) {
 		return r2.Discover(ctx, skewed.Issuer(), "")
 	})
@@ -607,23 +599,6 @@ func captureSandboxStrictTargeted(t *testing.T, c *capturer) {
 	_, err = oauthflow.ParseRedirect(par, "", redirect)
 	c.add("public client without PKCE", CodePKCEMismatch, false, oauthflow.StepReport{Name: oauthflow.StepCallback, Status: oauthflow.StatusFailed, Err: err},
 		arContext(pubCfg, par), withState(redirect, fixtureState))
-}
-
-type captureClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *captureClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *captureClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // peerQuirks are the differences between the peers that the capture must work around.

@@ -3,7 +3,6 @@ package inspector
 import (
 	"encoding/json"
 	"errors"
-	"html"
 	"mime"
 	"net"
 	"net/http"
@@ -333,7 +332,8 @@ func summariseBody(contentType string, body []byte) (kind, summary string) {
 	case trimmed == "":
 		return BodyEmpty, "empty body"
 	case looksLikeHTML(contentType, trimmed):
-		title, text := htmlTitleAndText(trimmed)
+		title, text := browser.PageSummary([]byte(trimmed), "text/html")
+		title, text = cutText(title, 120), cutText(text, 240)
 		s := "HTML page"
 		if title != "" {
 			s += " titled " + strconv.Quote(title)
@@ -360,45 +360,6 @@ func looksLikeHTML(contentType, trimmed string) bool {
 	}
 	head := strings.ToLower(trimmed[:min(len(trimmed), 512)])
 	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
-}
-
-// htmlTitleAndText extracts a page's title and the start of its visible text; a crude reader is
-// enough for error pages.
-func htmlTitleAndText(page string) (string, string) {
-	lower := strings.ToLower(page)
-	title := ""
-	if i := strings.Index(lower, "<title>"); i >= 0 {
-		if j := strings.Index(lower[i:], "</title>"); j > 0 {
-			title = collapseSpace(html.UnescapeString(page[i+len("<title>") : i+j]))
-		}
-	}
-	body := page
-	if i := strings.Index(lower, "<body"); i >= 0 {
-		body = page[i:]
-	}
-	var b strings.Builder
-	inTag, skip := false, false
-	lowerBody := strings.ToLower(body)
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case c == '<':
-			inTag = true
-			rest := lowerBody[i:]
-			if strings.HasPrefix(rest, "<style") || strings.HasPrefix(rest, "<script") {
-				skip = true
-			}
-			if strings.HasPrefix(rest, "</style") || strings.HasPrefix(rest, "</script") {
-				skip = false
-			}
-			b.WriteByte(' ')
-		case c == '>':
-			inTag = false
-		case !inTag && !skip:
-			b.WriteByte(c)
-		}
-	}
-	return cutText(title, 120), cutText(collapseSpace(html.UnescapeString(b.String())), 240)
 }
 
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

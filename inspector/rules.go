@@ -737,7 +737,7 @@ func contextDiagnoses(obs []Observation, c *Context, found []Diagnosis) []Diagno
 	add := func(d Diagnosis) { out = append(out, d) }
 
 	// Issuer: configured vs discovery vs the ID token.
-	if c.Provider.Issuer != "" && c.ClaimedIssuer != "" && !sameIssuer(c.Provider.Issuer, c.ClaimedIssuer) {
+	if c.Provider.Issuer != "" && c.ClaimedIssuer != "" && !oauthflow.SameIssuer(c.Provider.Issuer, c.ClaimedIssuer) {
 		f := &finding{d: newDiagnosis(CodeIssuerMismatch), o: &Observation{}}
 		f.d.Step = oauthflow.StepDiscovery
 		f.because(fmt.Sprintf("configured issuer %q, the discovery document states %q", c.Provider.Issuer, c.ClaimedIssuer))
@@ -854,5 +854,3 @@ func sinceText(d time.Duration) string {
 	}
 	return oauthflow.HumanDuration(d)
 }
-
-func sameIssuer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }

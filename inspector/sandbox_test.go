@@ -14,6 +14,7 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/browser"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
@@ -52,12 +53,8 @@ func runSandboxFlow(t *testing.T, setup sandboxSetup) sandboxRun {
 	if setup.compliance != "" {
 		opts = append(opts, sandbox.WithCompliance(setup.compliance))
 	}
-	srv := sandbox.New(opts...)
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("starting the sandbox: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := testkit.StartSandbox(t, opts...)
+	base := srv.BaseURL()
 	provider := oauthflow.LinkedInAt(base, base)
 	provider.Name = "linkedin-sandbox" // as `oauthdiag flow --sandbox` names it
 	cfg := oauthflow.Config{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/browser"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
@@ -79,14 +80,14 @@ func TestAuthorizeFailsLikeRunFlow(t *testing.T) {
 				}
 			}
 
-			s := startSandbox(t, opts...)
+			s := testkit.StartSandbox(t, opts...)
 			cfg := sandboxConfig(s)
 			cfg.Client.RedirectURI = redirect
 			fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Browser: br, Listen: true})
 			check("RunFlow", checkFailsAt(t, fr, tc.step))
 			checkLogin("RunFlow", s)
 
-			s = startSandbox(t, opts...)
+			s = testkit.StartSandbox(t, opts...)
 			cfg = sandboxConfig(s)
 			cfg.Client.RedirectURI = redirect
 			var reported []string

@@ -1,23 +1,14 @@
 package oauthflow_test
 
 import (
-	"bytes"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
-
-// seededRandom is a reproducible randomness source: the same seed gives the same state, nonce and verifier.
-func seededRandom(seed byte) *bytes.Reader {
-	b := make([]byte, 4096)
-	for i := range b {
-		b[i] = seed + byte(i*7)
-	}
-	return bytes.NewReader(b)
-}
 
 func authConfig(scopes []string, pkce bool) oauthflow.Config {
 	return oauthflow.Config{
@@ -34,7 +25,7 @@ var pkceAlphabet = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 func TestAuthorizationRequestCarriesEveryParameter(t *testing.T) {
 	t.Parallel()
-	r := oauthflow.NewRunner(authConfig([]string{"openid", "profile", "email"}, true), oauthflow.WithRandom(seededRandom(1)))
+	r := oauthflow.NewRunner(authConfig([]string{"openid", "profile", "email"}, true), oauthflow.WithRandom(testkit.Random("every parameter")))
 	ar, err := r.AuthorizationRequest(url.Values{"prompt": {"consent"}, "login_hint": {"a b@example.test"}})
 	if err != nil {
 		t.Fatalf("AuthorizationRequest: %v", err)
@@ -86,15 +77,15 @@ func TestAuthorizationRequestCarriesEveryParameter(t *testing.T) {
 
 func TestAuthorizationRequestSecretsAreFreshAndReproducible(t *testing.T) {
 	t.Parallel()
-	build := func(seed byte) *oauthflow.AuthRequest {
-		r := oauthflow.NewRunner(authConfig([]string{"openid"}, true), oauthflow.WithRandom(seededRandom(seed)))
+	build := func(seed string) *oauthflow.AuthRequest {
+		r := oauthflow.NewRunner(authConfig([]string{"openid"}, true), oauthflow.WithRandom(testkit.Random(seed)))
 		ar, err := r.AuthorizationRequest(nil)
 		if err != nil {
 			t.Fatalf("AuthorizationRequest: %v", err)
 		}
 		return ar
 	}
-	a, again, other := build(1), build(1), build(2)
+	a, again, other := build("one"), build("one"), build("two")
 	if a.URL != again.URL || a.State != again.State || a.Verifier != again.Verifier || a.Nonce != again.Nonce {
 		t.Errorf("the same randomness must give the same request:\n%+v\n%+v", a, again)
 	}
@@ -115,7 +106,7 @@ func TestAuthorizationRequestSecretsAreFreshAndReproducible(t *testing.T) {
 	}
 
 	// Two requests from one runner never share a state.
-	r := oauthflow.NewRunner(authConfig([]string{"openid"}, true), oauthflow.WithRandom(seededRandom(3)))
+	r := oauthflow.NewRunner(authConfig([]string{"openid"}, true), oauthflow.WithRandom(testkit.Random("one runner")))
 	first, _ := r.AuthorizationRequest(nil)
 	second, _ := r.AuthorizationRequest(nil)
 	if first.State == second.State || first.Verifier == second.Verifier {
@@ -154,7 +145,7 @@ func TestAuthorizationRequestOptionalParameters(t *testing.T) {
 			if tc.scopes == nil {
 				tc.wantNonce = true
 			}
-			r := oauthflow.NewRunner(cfg, oauthflow.WithRandom(seededRandom(9)))
+			r := oauthflow.NewRunner(cfg, oauthflow.WithRandom(testkit.Random("optional parameters")))
 			ar, err := r.AuthorizationRequest(nil)
 			if err != nil {
 				t.Fatalf("AuthorizationRequest: %v", err)
@@ -181,7 +172,7 @@ func TestAuthorizationRequestKeepsPlusInEndpointPath(t *testing.T) {
 	t.Parallel()
 	cfg := authConfig([]string{"openid", "profile"}, true)
 	cfg.Provider.Endpoints.Authorization = "https://as.example.test/tenant+a/authorize?tenant=x+y"
-	ar, err := oauthflow.NewRunner(cfg, oauthflow.WithRandom(seededRandom(4))).AuthorizationRequest(nil)
+	ar, err := oauthflow.NewRunner(cfg, oauthflow.WithRandom(testkit.Random("plus in path"))).AuthorizationRequest(nil)
 	if err != nil {
 		t.Fatalf("AuthorizationRequest: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/browser"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
@@ -19,18 +20,8 @@ import (
 // net/http, as a curl script would make them. Compare BenchmarkFlowRunner with
 // BenchmarkFlowRawHTTPFloor (same sandbox, same nine requests).
 
-func benchSandbox(b *testing.B) *sandbox.Server {
-	b.Helper()
-	s := sandbox.New(sandbox.WithAutoConsent(true))
-	if _, err := s.Start("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
-}
-
 func BenchmarkFlowRunner(b *testing.B) {
-	s := benchSandbox(b)
+	s := testkit.StartSandbox(b, sandbox.WithAutoConsent(true))
 	cfg := sandboxConfig(s)
 	client := &http.Client{}
 	ctx := context.Background()
@@ -46,7 +37,7 @@ func BenchmarkFlowRunner(b *testing.B) {
 }
 
 func BenchmarkFlowRawHTTPFloor(b *testing.B) {
-	s := benchSandbox(b)
+	s := testkit.StartSandbox(b, sandbox.WithAutoConsent(true))
 	base := s.BaseURL()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	creds := url.Values{"client_id": {sandbox.DefaultClientID}, "client_secret": {sandbox.DefaultClientSecret}}

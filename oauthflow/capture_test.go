@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/httplog"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -29,7 +30,7 @@ func (s *stepSpy) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestCallerTransportSeesEveryStep(t *testing.T) {
 	t.Parallel()
-	s := startSandbox(t)
+	s := testkit.StartSandbox(t)
 	spy := &stepSpy{}
 	client := &http.Client{Transport: spy}
 	r := oauthflow.NewRunner(sandboxConfig(s), oauthflow.WithHTTPClient(client))

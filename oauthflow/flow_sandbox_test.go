@@ -15,6 +15,7 @@ import (
 	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/httplog"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
@@ -24,17 +25,6 @@ var flowOrder = []string{
 	oauthflow.StepDiscovery, oauthflow.StepAuthorize, oauthflow.StepCallback, oauthflow.StepExchange,
 	oauthflow.StepUserinfo, oauthflow.StepAPICall, oauthflow.StepIntrospect, oauthflow.StepRefresh,
 	oauthflow.StepRevoke, oauthflow.StepIntrospectAfter,
-}
-
-// startSandbox runs the embedded LinkedIn-like provider on a free loopback port for the test.
-func startSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
-	t.Helper()
-	s := sandbox.New(opts...)
-	if _, err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("starting the sandbox: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // sandboxConfig is the LinkedIn preset pointed at the sandbox with its built-in client.
@@ -140,7 +130,7 @@ func TestSandboxScenarios(t *testing.T) {
 				opts = append(opts, sandbox.WithSlowDelay(2*time.Second))
 				runnerOpts = append(runnerOpts, oauthflow.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 			}
-			s := startSandbox(t, opts...)
+			s := testkit.StartSandbox(t, opts...)
 			r := oauthflow.NewRunner(sandboxConfig(s), runnerOpts...)
 			var live []string
 			fr := r.RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{},
@@ -230,7 +220,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	t.Parallel()
 	t.Run("happy, with RFC 9207 iss on the redirect", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
+		s := testkit.StartSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
 		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		checkHappyFlow(t, s, fr)
 		if fr.Callback.Iss != s.Issuer() {
@@ -242,7 +232,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	})
 	t.Run("cancel is access_denied", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.UserCancel))
+		s := testkit.StartSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.UserCancel))
 		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		if e := checkFailsAt(t, fr, "callback"); e.Kind != oauthflow.KindRedirect || e.Code != "access_denied" {
 			t.Errorf("got %v", e)
@@ -250,7 +240,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	})
 	t.Run("code reuse is invalid_grant", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.CodeReuse))
+		s := testkit.StartSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true), sandbox.WithScenario(sandbox.CodeReuse))
 		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 		if e := checkFailsAt(t, fr, "exchange"); e.Kind != oauthflow.KindOAuth || e.Code != "invalid_grant" || e.Status != 400 {
 			t.Errorf("got %v", e)
@@ -258,7 +248,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 	})
 	t.Run("a redirect from another issuer is refused", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
+		s := testkit.StartSandbox(t, sandbox.WithCompliance(sandbox.ComplianceStrict), sandbox.WithAutoConsent(true))
 		cfg := sandboxConfig(s)
 		cfg.Provider.Issuer = "https://www.linkedin.com/oauth" // the client expects the real LinkedIn
 		fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
@@ -273,7 +263,7 @@ func TestSandboxStrictCompliance(t *testing.T) {
 
 func TestSandboxLenientRevocationIsCaught(t *testing.T) {
 	t.Parallel()
-	s := startSandbox(t, sandbox.WithCompliance(sandbox.ComplianceLenient), sandbox.WithAutoConsent(true))
+	s := testkit.StartSandbox(t, sandbox.WithCompliance(sandbox.ComplianceLenient), sandbox.WithAutoConsent(true))
 	fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
 	e := checkFailsAt(t, fr, oauthflow.StepIntrospectAfter)
 	if e.Kind != oauthflow.KindValidation || e.Code != "revoked_token_active" || e.Hint == "" {
@@ -298,7 +288,7 @@ func TestSandboxLoginAndConsentPages(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSandbox(t, sandbox.WithAutoConsent(false))
+			s := testkit.StartSandbox(t, sandbox.WithAutoConsent(false))
 			fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: tc.browser})
 			if tc.wantStep == "" {
 				checkHappyFlow(t, s, fr)
@@ -344,7 +334,7 @@ func (silentBrowser) Authorize(context.Context, string, string) (string, error) 
 func TestSandboxRedirectThroughTheLoopbackListener(t *testing.T) {
 	t.Parallel()
 	redirect := "http://127.0.0.1:" + freePort(t) + "/callback"
-	s := startSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect))
+	s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect))
 	cfg := sandboxConfig(s)
 	cfg.Client.RedirectURI = redirect
 	var observed []string
@@ -373,7 +363,7 @@ func TestSandboxFlowListenerProblems(t *testing.T) {
 		}
 		t.Cleanup(func() { busy.Close() })
 		redirect := "http://" + busy.Addr().String() + "/callback"
-		s := startSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect))
+		s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect))
 		cfg := sandboxConfig(s)
 		cfg.Client.RedirectURI = redirect
 		fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &loopbackBrowser{}, Listen: true})
@@ -387,7 +377,7 @@ func TestSandboxFlowListenerProblems(t *testing.T) {
 	})
 	t.Run("browser never comes back", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithAutoConsent(true))
+		s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true))
 		cfg := sandboxConfig(s)
 		cfg.Client.RedirectURI = "http://127.0.0.1:0/callback"
 		fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(),
@@ -398,7 +388,7 @@ func TestSandboxFlowListenerProblems(t *testing.T) {
 	})
 	t.Run("no listener and nothing returned", func(t *testing.T) {
 		t.Parallel()
-		s := startSandbox(t, sandbox.WithAutoConsent(true))
+		s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true))
 		fr := oauthflow.NewRunner(sandboxConfig(s)).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: silentBrowser{}})
 		if e := checkFailsAt(t, fr, "callback"); e.Kind != oauthflow.KindConfig || e.Hint == "" {
 			t.Errorf("got %v", e)
@@ -408,7 +398,7 @@ func TestSandboxFlowListenerProblems(t *testing.T) {
 
 func TestSandboxFlowBadConfiguration(t *testing.T) {
 	t.Parallel()
-	s := startSandbox(t, sandbox.WithAutoConsent(true))
+	s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true))
 	cfg := sandboxConfig(s)
 	cfg.Client.Secret = ""
 	fr := oauthflow.NewRunner(cfg).RunFlow(t.Context(), oauthflow.FlowOptions{Discover: true, Issuer: s.Issuer(), Browser: &browser.Headless{}})
@@ -440,7 +430,7 @@ func TestIntrospectionRefusedForLackOfClientAuthentication(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(tc.id, tc.secret))
+			s := testkit.StartSandbox(t, sandbox.WithAutoConsent(true), sandbox.WithClient(tc.id, tc.secret))
 			cfg := sandboxConfig(s)
 			cfg.Client.ID, cfg.Client.Secret, cfg.Client.AuthMethod = tc.id, tc.secret, tc.method
 			cfg.Provider.Endpoints.Introspection = refusing.URL + "/introspect"

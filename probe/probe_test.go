@@ -9,7 +9,6 @@ import (
 	"github.com/oauthdiag/oauthdiag/browser"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/probe"
 	"github.com/oauthdiag/oauthdiag/sandbox"
@@ -40,13 +40,8 @@ const (
 // (completed by the headless browser), and returns probe options for its default client.
 func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option) probe.Options {
 	t.Helper()
-	sb := sandbox.New(append([]sandbox.Option{sandbox.WithCompliance(mode)}, opts...)...)
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("starting the sandbox: %v", err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	provider := oauthflow.LinkedInAt(base, base)
+	sb := testkit.StartSandbox(t, append([]sandbox.Option{sandbox.WithCompliance(mode)}, opts...)...)
+	provider := oauthflow.LinkedInAt(sb.BaseURL(), sb.BaseURL())
 	return probe.Options{
 		Config: oauthflow.Config{Provider: provider, Client: oauthflow.Client{
 			ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: sandbox.DefaultRedirectURI,
@@ -56,7 +51,7 @@ func probeSandbox(t *testing.T, mode sandbox.Compliance, opts ...sandbox.Option)
 		DiscoveryURL: provider.DiscoveryURL,
 		Browser:      &browser.Headless{Username: "member@example.com", Password: "probe-password"},
 		Now:          func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
-		Random:       rand.NewChaCha8([32]byte{'p', 'r', 'o', 'b', 'e'}),
+		Random:       testkit.Random("probe"),
 	}
 }
 
@@ -496,15 +491,17 @@ func TestProbeConfigurationErrors(t *testing.T) {
 	}
 }
 
-// helperBrowserEnv turns this test binary into a stand-in for `oauthdiag browse` (package main
-// cannot be imported): the same HeadlessBrowser, the same exit statuses (0 and the redirect on
-// stdout; 2 stopped on a page; 1 anything else).
+func TestMain(m *testing.M) {
+	testkit.RunHelpers(m, map[string]func() int{"browse": helperBrowser})
+}
+
+// helperBrowserEnv is the "user:password" the browse helper signs in with.
 const helperBrowserEnv = "OAUTHDIAG_PROBE_HELPER_BROWSER"
 
-func TestProbeHelperBrowser(t *testing.T) {
-	if os.Getenv(helperBrowserEnv) == "" {
-		t.Skip("only runs as the browser command of TestProbeBrowserCommand")
-	}
+// helperBrowser, the browse helper, is a stand-in for `oauthdiag browse` (package main cannot be
+// imported): the same HeadlessBrowser on the URL given last, the same exit statuses (0 and the
+// redirect on stdout; 2 stopped on a page; 1 anything else).
+func helperBrowser() int {
 	authURL := os.Args[len(os.Args)-1]
 	user, password, _ := strings.Cut(os.Getenv(helperBrowserEnv), ":")
 	redirect, err := (&browser.Headless{Username: user, Password: password}).Authorize(context.Background(), authURL, "")
@@ -512,13 +509,13 @@ func TestProbeHelperBrowser(t *testing.T) {
 	switch {
 	case err == nil:
 		fmt.Println(redirect)
-		os.Exit(0)
+		return 0
 	case errors.As(err, &pe):
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	fmt.Fprintln(os.Stderr, err)
-	os.Exit(1)
+	return 1
 }
 
 // TestProbeBrowserCommand probes zitadel through --browser-cmd: each authorization is a separate
@@ -526,12 +523,8 @@ func TestProbeHelperBrowser(t *testing.T) {
 func TestProbeBrowserCommand(t *testing.T) {
 	p := peertest.Zitadel(t)
 	t.Setenv(helperBrowserEnv, p.Username+":"+p.Password)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := probePeer(p)
-	opts.Browser = browser.Command{Command: fmt.Sprintf("'%s' -test.run=^TestProbeHelperBrowser$", exe)}
+	opts.Browser = browser.Command{Command: testkit.ChildCommandLine(t, "browse")}
 	rep := runProbe(t, opts)
 	c, _ := rep.Check(probe.UnregisteredRedirectURI)
 	if c.Verdict != pass || !strings.Contains(c.Evidence, "exit status 2") {

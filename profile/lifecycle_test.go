@@ -20,29 +20,13 @@ import (
 	"github.com/oauthdiag/oauthdiag/httplog"
 
 	"github.com/oauthdiag/oauthdiag/internal/peertest"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
-// lcClock is a clock tests move by hand; the sandbox and the client share it.
-type lcClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newLCClock() *lcClock { return &lcClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *lcClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *lcClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// lcStart is where the clock a test moves by hand starts; the sandbox and the client share it.
+var lcStart = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 const (
 	lcAccessTTL  = 10 * time.Minute
@@ -53,7 +37,7 @@ const (
 type lcEnv struct {
 	sb       *sandbox.Server
 	base     string
-	clock    *lcClock
+	clock    *testkit.Clock
 	tokens   string // token store directory
 	locks    string
 	provider oauthflow.Provider
@@ -61,15 +45,11 @@ type lcEnv struct {
 
 func newLCEnv(t *testing.T, opts ...sandbox.Option) *lcEnv {
 	t.Helper()
-	clock := newLCClock()
+	clock := testkit.NewClock(lcStart)
 	opts = append([]sandbox.Option{sandbox.WithClock(clock.Now), sandbox.WithAutoConsent(true),
 		sandbox.WithAccessTokenTTL(lcAccessTTL), sandbox.WithRefreshTokenTTL(lcRefreshTTL)}, opts...)
-	sb := sandbox.New(opts...)
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := testkit.StartSandbox(t, opts...)
+	base := sb.BaseURL()
 	dir := t.TempDir()
 	return &lcEnv{sb: sb, base: base, clock: clock, tokens: filepath.Join(dir, "tokens"), locks: filepath.Join(dir, "locks"),
 		provider: oauthflow.LinkedInAt(base, base)}
@@ -412,7 +392,7 @@ func TestLifecycleReportsACorruptEntryAndAuthorizes(t *testing.T) {
 }
 
 func TestLifecycleMeasuresTheServerClockSkew(t *testing.T) {
-	clientClock := newLCClock()
+	clientClock := testkit.NewClock(lcStart)
 	serverClock := func() time.Time { return clientClock.Now().Add(3*time.Minute + 20*time.Second) }
 	e := newLCEnv(t, sandbox.WithClock(serverClock))
 	e.clock = clientClock
@@ -601,7 +581,7 @@ func TestPlanMarginFollowsTheLifetime(t *testing.T) {
 // TestLifecycleTakesAJWTExpiryThroughTheSkew checks a provider that sends no expires_in: the
 // access token's exp (on the server's clock) becomes our expiry after correcting for the skew.
 func TestLifecycleTakesAJWTExpiryThroughTheSkew(t *testing.T) {
-	clock := newLCClock()
+	clock := testkit.NewClock(lcStart)
 	skew := 10 * time.Minute // the server runs ahead
 	serverNow := func() time.Time { return clock.Now().Add(skew) }
 	exp := serverNow().Add(time.Hour).Unix()
@@ -655,7 +635,7 @@ func lcListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") 
 // leaves tokens the provider reports inactive.
 func TestLifecycleAgainstZitadel(t *testing.T) {
 	peer := peertest.Zitadel(t)
-	clock := &lcClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	discoverer := oauthflow.NewRunner(oauthflow.Config{})
 	found, err := discoverer.Discover(t.Context(), peer.Issuer, "")
 	if err != nil {

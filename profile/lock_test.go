@@ -5,30 +5,30 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/profile"
 )
 
-// TestLockChildProcess holds a lock for its parent test until its stdin closes.
-func TestLockChildProcess(t *testing.T) {
-	path := os.Getenv("OAUTHDIAG_TEST_LOCK_CHILD")
-	if path == "" {
-		t.Skip("runs only as a child of TestLockFileBetweenProcesses")
-	}
-	unlock, err := profile.LockFile(context.Background(), path, time.Second)
+// lockPathEnv is the lock file the hold-lock helper takes.
+const lockPathEnv = "OAUTHDIAG_TEST_LOCK_PATH"
+
+// holdLock, the hold-lock helper, holds a lock for its parent test until its stdin closes.
+func holdLock() int {
+	unlock, err := profile.LockFile(context.Background(), os.Getenv(lockPathEnv), time.Second)
 	if err != nil {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
-		return
+		return 1
 	}
 	defer unlock()
 	os.Stdout.WriteString("locked\n")
 	bufio.NewReader(os.Stdin).ReadString('\n')
+	return 0
 }
 
 func TestLockFileBetweenProcesses(t *testing.T) {
@@ -36,8 +36,7 @@ func TestLockFileBetweenProcesses(t *testing.T) {
 		t.Skip("uses a child process that is killed")
 	}
 	path := filepath.Join(t.TempDir(), "locks", "li.lock")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChildProcess$")
-	cmd.Env = append(os.Environ(), "OAUTHDIAG_TEST_LOCK_CHILD="+path)
+	cmd := testkit.Child(t, "hold-lock", lockPathEnv+"="+path)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

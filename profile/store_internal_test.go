@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
@@ -47,23 +48,28 @@ func TestFileStoreFailedWriteKeepsTheOldEntry(t *testing.T) {
 	assertOnlyFiles(t, dir, "li.json")
 }
 
+// crashDirEnv is the token directory of the crash-before-rename helper.
+const crashDirEnv = "OAUTHDIAG_TEST_CRASH_DIR"
+
+// CrashBeforeRename, the crash-before-rename helper, saves a token into the store at
+// $OAUTHDIAG_TEST_CRASH_DIR and exits with status 3 after writing the temporary file, before the
+// rename. It is exported for the TestMain of package profile_test, the one of this test binary.
+func CrashBeforeRename() int {
+	s := NewFileStore(os.Getenv(crashDirEnv), nil)
+	s.beforeRename = func(string) error { os.Exit(3); return nil }
+	s.Save("li", storedForTest("new-token"))
+	return 0
+}
+
 // TestFileStoreCrashBetweenWriteAndRename kills a real process after it wrote the temporary file and
 // before the rename: the entry must still be the old one, and logout must leave nothing behind.
 func TestFileStoreCrashBetweenWriteAndRename(t *testing.T) {
-	if dir := os.Getenv("OAUTHDIAG_TEST_CRASH_DIR"); dir != "" {
-		s := NewFileStore(dir, nil)
-		s.beforeRename = func(string) error { os.Exit(3); return nil }
-		s.Save("li", storedForTest("new-token"))
-		return
-	}
 	dir := t.TempDir()
 	s := NewFileStore(dir, nil)
 	if err := s.Save("li", storedForTest("old-token")); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreCrashBetweenWriteAndRename$")
-	cmd.Env = append(os.Environ(), "OAUTHDIAG_TEST_CRASH_DIR="+dir)
-	out, err := cmd.CombinedOutput()
+	out, err := testkit.Child(t, "crash-before-rename", crashDirEnv+"="+dir).CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Fatalf("the writer did not crash where intended: %v\n%s", err, out)

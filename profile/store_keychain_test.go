@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/profile"
 )
 
@@ -22,7 +23,7 @@ import (
 const envTestKeychain = "OAUTHDIAG_TEST_KEYCHAIN"
 
 // testKeychainService is unique per run, so entries of an interrupted run never meet another's.
-func testKeychainService(t *testing.T) string {
+func testKeychainService() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return "oauthdiag-test-" + hex.EncodeToString(b)
@@ -32,7 +33,7 @@ func TestKeychainStoreOnTheRealSecretService(t *testing.T) {
 	if os.Getenv(envTestKeychain) != "1" {
 		t.Skip("set " + envTestKeychain + "=1 to use the real keychain (CI: dbus-run-session with an unlocked gnome-keyring-daemon)")
 	}
-	service := testKeychainService(t)
+	service := testKeychainService()
 	kc := profile.NewKeychain(service, 10*time.Second)
 	dir := t.TempDir()
 	t.Cleanup(func() {
@@ -115,15 +116,16 @@ type keychainChildResult struct {
 	Saved  bool   `json:"saved"`
 }
 
-// TestKeychainChildProcess is the body of the fallback tests, run in a child process so that the
-// D-Bus address it sees (and a connection stuck in the D-Bus library) stays out of this one.
-func TestKeychainChildProcess(t *testing.T) {
-	dir := os.Getenv("OAUTHDIAG_TEST_KEYCHAIN_CHILD")
-	if dir == "" {
-		t.Skip("runs only as a child of the keychain fallback tests")
-	}
+// keychainDirEnv is the token directory of the keychain-fallback helper.
+const keychainDirEnv = "OAUTHDIAG_TEST_KEYCHAIN_DIR"
+
+// keychainFallback, the keychain-fallback helper, is the body of the fallback tests, run in a
+// child process so that the D-Bus address it sees (and a connection stuck in the D-Bus library)
+// stays out of this one.
+func keychainFallback() int {
+	dir := os.Getenv(keychainDirEnv)
 	var res keychainChildResult
-	store, reason, err := profile.OpenStore(profile.StoreAuto, dir, profile.NewKeychain(testKeychainService(t), 300*time.Millisecond), nil)
+	store, reason, err := profile.OpenStore(profile.StoreAuto, dir, profile.NewKeychain(testKeychainService(), 300*time.Millisecond), nil)
 	if err != nil {
 		res.Err = err.Error()
 	} else {
@@ -131,14 +133,13 @@ func TestKeychainChildProcess(t *testing.T) {
 		res.Saved = store.Save("li", storeTestToken("fallback-token")) == nil
 	}
 	json.NewEncoder(os.Stdout).Encode(res)
+	return 0
 }
 
 func runKeychainChild(t *testing.T, busAddress string) keychainChildResult {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKeychainChildProcess$")
-	cmd.Env = append(os.Environ(), "OAUTHDIAG_TEST_KEYCHAIN_CHILD="+dir, "DBUS_SESSION_BUS_ADDRESS="+busAddress)
-	out, err := cmd.Output()
+	out, err := testkit.Child(t, "keychain-fallback", keychainDirEnv+"="+dir, "DBUS_SESSION_BUS_ADDRESS="+busAddress).Output()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}

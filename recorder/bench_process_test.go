@@ -8,16 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 )
 
-// benchServerEnv makes the test binary serve userinfoHandler on loopback until its stdin closes:
-// a local server in its own process, as the providers oauthdiag talks to are.
-const benchServerEnv = "RECORDER_BENCH_SERVER"
-
+// benchServer, the bench-server helper, serves userinfoHandler on loopback until its stdin
+// closes: a local server in its own process, as the providers oauthdiag talks to are.
 func benchServer() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,8 +32,7 @@ func benchServer() int {
 
 func startServerProcess(b *testing.B) string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
+	cmd := testkit.Child(b, "bench-server")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -63,7 +63,7 @@ func BenchmarkRecordedClient(b *testing.B) {
 // sandboxUserinfo starts the sandbox and returns a userinfo request carrying a valid
 // token, obtained without recording.
 func sandboxUserinfo(b *testing.B) (*http.Request, *http.Client) {
-	srv := startSandbox(b, sandbox.Happy)
+	srv := canarySandbox(b, sandbox.Happy)
 	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := plain.Get(srv.BaseURL() + "/oauth/v2/authorization?" + url.Values{"response_type": {"code"},
 		"client_id": {canaryClientID}, "redirect_uri": {canaryRedirect}, "state": {"s"}, "scope": {"openid profile email"}}.Encode())

@@ -14,7 +14,7 @@ import (
 // no secret it handled appears in any byte of the log, the HAR, the curl commands, the
 // bundle or the live summaries, while their fingerprints do, so mentions can be matched.
 func TestCanaryNeverReachesOutput(t *testing.T) {
-	srv := startSandbox(t, sandbox.Happy)
+	srv := canarySandbox(t, sandbox.Happy)
 	st := openStore(t)
 	s := startSession(t, st)
 	secrets := runFlow(t, s, srv.BaseURL()).all()

@@ -8,31 +8,35 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 )
 
-// crashChildEnv makes the test binary act as a recording process that gets killed.
-const crashChildEnv = "RECORDER_CRASH_CHILD_DIR"
-
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		os.Exit(crashChild(dir))
-	}
-	if os.Getenv(benchServerEnv) != "" {
-		os.Exit(benchServer())
-	}
-	os.Exit(m.Run())
+	testkit.RunHelpers(m, map[string]func() int{
+		"crash-recorder": crashChild,
+		"bench-server":   benchServer,
+	})
 }
 
-// crashChild records calls from four goroutines as fast as it can and prints
-// "recorded <id>" once each call is on disk (its EventFinish), until it is killed. It
-// stops by itself after 20 seconds or 20000 calls.
-func crashChild(dir string) int {
+// crashDirEnv is the store directory of the crash-recorder helper.
+const crashDirEnv = "RECORDER_CRASH_DIR"
+
+// crashChild is a recording process that gets killed: it records calls from four goroutines
+// as fast as it can into the store at $RECORDER_CRASH_DIR and prints "recorded <id>" once each
+// call is on disk (its EventFinish), until it is killed. It stops by itself after 20 seconds or
+// 20000 calls.
+func crashChild() int {
+	dir := os.Getenv(crashDirEnv)
+	if dir == "" {
+		fmt.Fprintln(os.Stderr, crashDirEnv+" is not set")
+		return 2
+	}
 	body := bytes.Repeat([]byte(`{"sub":"782bbtaQ","name":"John Doe"},`), 4000) // ~150 KB: writes take a while
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -82,13 +86,8 @@ func crashChild(dir string) int {
 // the middle of its calls, then reads the log: every call it reported as recorded is
 // there and readable, and a torn last record, if any, is skipped.
 func TestKilledRecorderLeavesEveryCompletedCall(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	cmd := testkit.Child(t, "crash-recorder", crashDirEnv+"="+dir)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

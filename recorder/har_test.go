@@ -19,7 +19,7 @@ import (
 // failure, a binary body, a truncated body and an early server error.
 func harSession(t *testing.T) *Session {
 	t.Helper()
-	srv := startSandbox(t, sandbox.Happy)
+	srv := canarySandbox(t, sandbox.Happy)
 	s := startSession(t, openStore(t, WithBodyLimit(4096)))
 	runFlow(t, s, srv.BaseURL())
 

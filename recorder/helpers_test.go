@@ -6,15 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/oauthdiag/oauthdiag/httplog"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
@@ -27,34 +27,8 @@ const (
 	canaryRedirect     = "http://127.0.0.1:8765/callback"
 )
 
-// stepClock is a deterministic clock that advances by step on every reading.
-type stepClock struct {
-	mu   sync.Mutex
-	now  time.Time
-	step time.Duration
-}
-
-func newStepClock() *stepClock {
-	return &stepClock{now: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC), step: 7 * time.Millisecond}
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(c.step)
-	return c.now
-}
-
-// countingReader yields 0, 1, 2, ... so session ids are reproducible.
-type countingReader struct{ n byte }
-
-func (r *countingReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.n
-		r.n++
-	}
-	return len(p), nil
-}
+// clockStart is where the tests' stepping clocks start.
+var clockStart = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
 func openStore(t testing.TB, opts ...Option) *Store {
 	t.Helper()
@@ -79,16 +53,11 @@ func startSession(t testing.TB, st *Store) *Session {
 	return s
 }
 
-// startSandbox runs the LinkedIn-like sandbox on loopback with the canary client.
-func startSandbox(t testing.TB, sc sandbox.Scenario) *sandbox.Server {
+// canarySandbox runs the LinkedIn-like sandbox on loopback with the canary client.
+func canarySandbox(t testing.TB, sc sandbox.Scenario) *sandbox.Server {
 	t.Helper()
-	srv := sandbox.New(sandbox.WithScenario(sc), sandbox.WithAutoConsent(true),
+	return testkit.StartSandbox(t, sandbox.WithScenario(sc), sandbox.WithAutoConsent(true),
 		sandbox.WithClient(canaryClientID, canaryClientSecret, canaryRedirect))
-	if _, err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
 }
 
 // flowSecrets are every secret value a flow handled, as the flow saw them.

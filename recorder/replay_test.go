@@ -16,21 +16,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
 // sleeps records the waits of a replay instead of sleeping, advancing clock if given.
 type sleeps struct {
-	clock *stepClock
+	clock *testkit.Clock
 	got   []time.Duration
 }
 
 func (s *sleeps) Sleep(_ context.Context, d time.Duration) error {
 	s.got = append(s.got, d)
 	if s.clock != nil {
-		s.clock.mu.Lock()
-		s.clock.now = s.clock.now.Add(d)
-		s.clock.mu.Unlock()
+		s.clock.Advance(d)
 	}
 	return nil
 }
@@ -47,14 +46,14 @@ func callIn(t *testing.T, s *Session, step string) string {
 }
 
 func TestReplayRetriesAFlakyAPI(t *testing.T) {
-	srv := startSandbox(t, sandbox.Happy)
+	srv := canarySandbox(t, sandbox.Happy)
 	s := startSession(t, openStore(t))
 	runFlow(t, s, srv.BaseURL(), "userinfo")
 	orig := callIn(t, s, "userinfo")
 
 	srv.SetScenario(sandbox.Flaky) // the next API call answers 503, the one after 200
 	sl := &sleeps{}
-	rp := &Replayer{Sleep: sl.Sleep, Rand: &countingReader{}}
+	rp := &Replayer{Sleep: sl.Sleep, Rand: testkit.Counter()}
 	res, err := rp.Replay(context.Background(), s, orig, Edit{})
 	if err != nil {
 		t.Fatal(err)
@@ -100,12 +99,12 @@ func TestReplayRetriesAFlakyAPI(t *testing.T) {
 }
 
 func TestReplayHonoursRetryAfter(t *testing.T) {
-	srv := startSandbox(t, sandbox.Happy)
+	srv := canarySandbox(t, sandbox.Happy)
 	s := startSession(t, openStore(t))
 	runFlow(t, s, srv.BaseURL(), "userinfo")
 	srv.SetScenario(sandbox.RateLimited) // two 429s with Retry-After: 1, then 200
 	sl := &sleeps{}
-	res, err := (&Replayer{Sleep: sl.Sleep, Rand: &countingReader{}}).Replay(context.Background(), s, callIn(t, s, "userinfo"), Edit{})
+	res, err := (&Replayer{Sleep: sl.Sleep, Rand: testkit.Counter()}).Replay(context.Background(), s, callIn(t, s, "userinfo"), Edit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +133,7 @@ func TestReplayStopsAtItsBounds(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	clock := newStepClock()
-	clock.step = time.Millisecond
+	clock := testkit.NewStepClock(clockStart, time.Millisecond)
 	s := startSession(t, openStore(t, WithClock(clock.Now)))
 	resp, err := (&http.Client{Transport: s.Transport(nil)}).Get(srv.URL + "/v2/me")
 	if err != nil {
@@ -155,7 +153,7 @@ func TestReplayStopsAtItsBounds(t *testing.T) {
 	for _, tt := range tests {
 		retryAfter = tt.retryAfter
 		sl := &sleeps{clock: clock}
-		res, err := (&Replayer{Sleep: sl.Sleep, Rand: &countingReader{}}).Replay(context.Background(), s, "c1", Edit{})
+		res, err := (&Replayer{Sleep: sl.Sleep, Rand: testkit.Counter()}).Replay(context.Background(), s, "c1", Edit{})
 		if err != nil {
 			t.Fatal(err)
 		}

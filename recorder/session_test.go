@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 )
 
 func TestRecordsAnExchange(t *testing.T) {
@@ -29,8 +31,8 @@ func TestRecordsAnExchange(t *testing.T) {
 		fmt.Fprintf(w, `{"echo":%q}`, body)
 	}))
 	defer srv.Close()
-	clock := newStepClock()
-	st := openStore(t, WithClock(clock.Now), WithIDs(&countingReader{}))
+	clock := testkit.NewStepClock(clockStart, 7*time.Millisecond)
+	st := openStore(t, WithClock(clock.Now), WithIDs(testkit.Counter()))
 	s := startSession(t, st)
 	if got, want := s.ID(), "20250314T092653Z-000102"; got != want {
 		t.Errorf("session id %q, want %q (from the injected clock and randomness)", got, want)
@@ -94,9 +96,8 @@ func serverDate(e Entry) time.Time {
 }
 
 func TestStoreLoadsByLatestPrefixAndFullID(t *testing.T) {
-	clock := newStepClock()
-	clock.step = time.Hour
-	st := openStore(t, WithClock(clock.Now), WithIDs(&countingReader{}))
+	clock := testkit.NewStepClock(clockStart, time.Hour)
+	st := openStore(t, WithClock(clock.Now), WithIDs(testkit.Counter()))
 	a, _ := st.NewSession(SessionMeta{Provider: "linkedin"})
 	b, _ := st.NewSession(SessionMeta{Provider: "google"})
 	c, _ := st.NewSession(SessionMeta{Provider: "okta"})
