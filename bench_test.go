@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
@@ -21,14 +22,10 @@ import (
 // ServerProcess pair, in a process of its own (as `oauthdiag sandbox` or any local
 // provider runs).
 
-// benchSandboxEnv makes the test binary serve the sandbox until its stdin closes.
-const benchSandboxEnv = "OAUTHDIAG_BENCH_SANDBOX"
-
+// TestMain lets the test binary serve as the children some tests need: the sandbox in a process
+// of its own, and a headless browser for --browser-cmd.
 func TestMain(m *testing.M) {
-	if os.Getenv(benchSandboxEnv) != "" {
-		os.Exit(serveBenchSandbox())
-	}
-	os.Exit(m.Run())
+	testkit.RunHelpers(m, map[string]func() int{"bench-sandbox": serveBenchSandbox, "browse": browseHelper})
 }
 
 func serveBenchSandbox() int {
@@ -48,8 +45,7 @@ func serveBenchSandbox() int {
 // startSandboxProcess runs the sandbox in a child process and returns its base URL and issuer.
 func startSandboxProcess(b *testing.B) (base, issuer string) {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchSandboxEnv+"=1")
+	cmd := testkit.Child(b, "bench-sandbox")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -72,13 +68,8 @@ func startSandboxProcess(b *testing.B) (base, issuer string) {
 
 func startSandboxHere(b *testing.B) (base, issuer string) {
 	b.Helper()
-	sb := sandbox.New(sandbox.WithAutoConsent(true))
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sb.Close() })
-	return base, sb.Issuer()
+	sb := testkit.StartSandbox(b, sandbox.WithAutoConsent(true))
+	return sb.BaseURL(), sb.Issuer()
 }
 
 func benchFlow(b *testing.B, base, issuer string, record bool) {

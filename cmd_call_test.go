@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,33 +18,30 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/oauthdiag/oauthdiag/internal/testkit"
 	"github.com/oauthdiag/oauthdiag/profile"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
-// TestTokenHelperBrowser is the browser the token command tests hand to --browser-cmd: the test
-// binary itself, run with the authorization URL as its last argument. It follows the provider's
-// pages headless and prints the redirect, as `oauthdiag browse` does.
-func TestTokenHelperBrowser(t *testing.T) {
-	args := flag.Args()
-	if len(args) == 0 || !strings.HasPrefix(args[len(args)-1], "http://127.0.0.1:") {
-		t.Skip("runs only as the --browser-cmd of the token command tests")
-	}
-	authURL := args[len(args)-1]
+// browseHelper is the browser the token command tests hand to --browser-cmd: the test binary
+// itself, run with the authorization URL as its last argument. It follows the provider's pages
+// headless and prints the redirect, as `oauthdiag browse` does.
+func browseHelper() int {
+	authURL := os.Args[len(os.Args)-1]
 	u, err := url.Parse(authURL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	redirect, err := (&browser.Headless{}).Authorize(context.Background(), authURL, u.Query().Get("redirect_uri"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	fmt.Println(redirect)
-	os.Exit(0)
+	return 0
 }
 
 // tokEnv is one user's machine: an OAUTHDIAG_HOME, a sandbox with a client whose redirect URI
@@ -106,7 +102,7 @@ func (e *tokEnv) run(c command, args ...string) tokRun {
 
 // call runs `oauthdiag call --profile sb` with the helper browser.
 func (e *tokEnv) call(args ...string) tokRun {
-	full := append([]string{"--profile", "sb", "--browser-cmd", os.Args[0] + " -test.run=^TestTokenHelperBrowser$ --"}, args...)
+	full := append([]string{"--profile", "sb", "--browser-cmd", testkit.ChildCommandLine(e.t, "browse")}, args...)
 	return e.run(callCommand(), full...)
 }
 
