@@ -676,7 +676,7 @@ func (f *Flow) introspect(ctx context.Context, step, token string) StepReport {
 	case err != nil:
 	case step == StepIntrospect && !in.Active:
 		err = &Error{Step: StepIntrospect, Kind: KindValidation, Code: CodeTokenInactive,
-			Description: "the access token just issued is reported inactive" + statusSuffix(in),
+			Description: "the access token is reported inactive" + statusSuffix(in),
 			Hint:        "the provider already considers the token unusable; see the diagnosis"}
 	case step == StepIntrospectAfter && in.Active:
 		err = &Error{Step: StepIntrospectAfter, Kind: KindValidation, Code: CodeRevokedTokenActive,

@@ -10,7 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oauthdiag/oauthdiag/bundle"
-	"github.com/oauthdiag/oauthdiag/inspector"
+	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
@@ -58,7 +58,7 @@ func bundleView(st *Styles, sum bundle.Summary, w int) string {
 	row("redacted", strings.Join(red, ", "))
 	if sk := sum.ClockSkew; sk != nil && sk.Samples > 0 {
 		row("clock", fmt.Sprintf("server minus local: median %s over %d answers (Date headers count whole seconds)",
-			inspector.HumanDuration(sk.Median.Round(time.Second)), sk.Samples))
+			oauthflow.HumanDuration(sk.Median.Round(time.Second)), sk.Samples))
 	}
 	for i, f := range sum.Failed {
 		if i == 5 {

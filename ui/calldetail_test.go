@@ -3,16 +3,19 @@ package ui
 import (
 	"testing"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
 
-// The editor sends only what was changed. A body stored as base64 (not text) cannot be
+// The editor sends only what was changed. A body that is not UTF-8 text (binary) cannot be
 // edited: it is resent unchanged, whatever else is edited.
 func TestEditorSendsOnlyWhatChanged(t *testing.T) {
-	text := recorder.Entry{ID: "c1", Kind: recorder.KindHTTP}
-	text.Request.Method, text.Request.URL, text.Request.Body = "POST", "https://x.test/token", "grant_type=refresh_token"
+	text := recorder.Entry{Exchange: httplog.Exchange{ID: "c1"}, Kind: recorder.KindHTTP}
+	text.Request.Method, text.Request.URL, text.Request.Body = "POST", "https://x.test/token", []byte("grant_type=refresh_token")
+	text.Request.BodySize = int64(len(text.Request.Body))
 	binary := text
-	binary.Request.Body, binary.Request.BodyEncoding = "AAEC/w==", recorder.BodyEncodingBase64
+	binary.Request.Body = []byte{0x00, 0x01, 0x02, 0xff} // not UTF-8: the editor treats it as binary
+	binary.Request.BodySize = int64(len(binary.Request.Body))
 	tests := []struct {
 		name     string
 		entry    recorder.Entry

@@ -50,8 +50,18 @@ type flowBackend struct {
 func (b flowBackend) newFlow(initial *oauthflow.Token) *oauthflow.Flow {
 	opts := b.opts
 	opts.Token = initial
+	if opts.Browser == nil {
+		// Config.Browser nil means "open nothing" (the user copies the URL and pastes the
+		// redirect); the engine would take nil for the desktop browser.
+		opts.Browser = noBrowser{}
+	}
 	return b.runner.NewFlow(opts)
 }
+
+// noBrowser opens nothing and sees no redirect: it comes to the listener or is pasted.
+type noBrowser struct{}
+
+func (noBrowser) Authorize(context.Context, string, string) (string, error) { return "", nil }
 
 // stepCmd runs one step of the flow. After a step that brought a token it verifies the ID token
 // and saves the token; after every step it diagnoses the flow as `oauthdiag flow` does and stores

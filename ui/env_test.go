@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -89,6 +90,12 @@ type envOptions struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	browser    bool
+	// apiCall makes the API call step GET the sandbox's versioned /rest/me, as
+	// `oauthdiag flow --sandbox` does.
+	apiCall bool
+	// timeout is the HTTP client's (default 10 s); slowDelay the sandbox's stall in the slow
+	// scenario (default the sandbox's).
+	timeout, slowDelay time.Duration
 }
 
 func newTestEnv(t *testing.T, opts envOptions) *testEnv {
@@ -102,11 +109,18 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	if opts.refreshTTL == 0 {
 		opts.refreshTTL = 5 * time.Minute
 	}
+	if opts.timeout == 0 {
+		opts.timeout = 10 * time.Second
+	}
+	if opts.slowDelay == 0 {
+		opts.slowDelay = sandbox.DefaultSlowDelay
+	}
 	clock := newFakeClock()
 	port := freePort(t)
 	redirect := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
 	sb := sandbox.New(
 		sandbox.WithScenario(opts.scenario),
+		sandbox.WithSlowDelay(opts.slowDelay),
 		sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect),
 		sandbox.WithAccessTokenTTL(opts.accessTTL),
 		sandbox.WithRefreshTokenTTL(opts.refreshTTL),
@@ -130,8 +144,12 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	}
 	t.Cleanup(func() { sess.Close() })
 	sess.Redactor().AddSecret(recorder.KindClientSecret, sandbox.DefaultClientSecret)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: sess.Transport(nil)}
+	client := &http.Client{Timeout: opts.timeout, Transport: sess.Transport(nil)}
 	p := oauthflow.LinkedInAt(base, base)
+	if opts.apiCall {
+		p.Endpoints.API = base + "/rest/me"
+		p.APIHeaders = map[string]string{"LinkedIn-Version": clock.Now().UTC().Format("200601")}
+	}
 	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
 		ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: redirect, PKCE: true,
 	}}
@@ -312,15 +330,35 @@ func (s *session) keys(keys ...string) {
 
 func (s *session) typeText(text string) { s.tm.Type(text) }
 
-// finish quits and returns the final model's screen as plain text, with the sandbox's and
-// the callback's random ports replaced so goldens are stable.
-func (s *session) finish() string {
-	s.t.Helper()
-	return s.env.normalize(plain(s.finishModel()))
+// failedCall is the one recorded call that failed, as the session holds it: tests name calls by
+// what they are, not by the ids the order of the calls happens to give them.
+func (e *testEnv) failedCall(t *testing.T) recorder.Summary {
+	t.Helper()
+	var failed []recorder.Summary
+	for _, c := range e.session.Entries() {
+		if c.Failed {
+			failed = append(failed, c)
+		}
+	}
+	if len(failed) != 1 {
+		t.Fatalf("want exactly one failed call, the session holds %+v", failed)
+	}
+	return failed[0]
+}
+
+// replayOf is the id of the call that resent id, "" while there is none.
+func (e *testEnv) replayOf(id string) string {
+	for _, c := range e.session.Entries() {
+		if c.ReplayOf == id {
+			return c.ID
+		}
+	}
+	return ""
 }
 
 var portRE = regexp.MustCompile(`127\.0\.0\.1:\d{4,5}`)
 
+// normalize replaces the sandbox's and the callback's random ports so goldens are stable.
 func (e *testEnv) normalize(s string) string {
 	sbPort := strings.TrimPrefix(e.base, "http://127.0.0.1:")
 	cbPort := strings.TrimPrefix(strings.TrimSuffix(e.callback, "/callback"), "http://127.0.0.1:")
@@ -436,14 +474,18 @@ func stepFinished(s stepID) func(Model, tea.Msg) bool {
 	}
 }
 
-func authStarted(_ Model, msg tea.Msg) bool {
-	_, ok := msg.(authStartedMsg)
-	return ok
+// callbackWaiting stops drive once Authorize has succeeded and the Callback step it started by
+// itself waits for the browser to come back.
+func callbackWaiting(m Model, _ tea.Msg) bool {
+	return m.flow.steps[stepAuthorize].state == stateOK && m.flow.waiting()
 }
 
-// runStep asks the root model to run a step and drives it to its result.
+// runStep asks the root model to run a step and drives it to its result. A step that starts
+// the next by itself (Authorize starts Callback, Revoke starts Verify revoke) is driven until
+// that one has ended too: nothing may still run when the test goes on.
 func runStep(t *testing.T, m Model, s stepID) Model {
 	t.Helper()
 	next, cmd := m.Update(runStepMsg{step: s})
-	return drive(t, next.(Model), cmd, stepFinished(s))
+	done := stepFinished(s)
+	return drive(t, next.(Model), cmd, func(m Model, msg tea.Msg) bool { return done(m, msg) && !m.flow.busy() })
 }

@@ -16,7 +16,8 @@ import (
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
-// inspection is everything the Inspect step learned about the current token.
+// inspection is everything the flow learned about the current token: the server's view and the
+// ID token's verification.
 type inspection struct {
 	at            time.Time
 	token         oauthflow.Token
@@ -43,11 +44,18 @@ func inspectionOf(st *oauthflow.FlowResult, idToken *inspector.Verification, now
 		return nil
 	}
 	in := &inspection{at: now, token: *tok, idToken: idToken}
-	if st.Introspection != nil {
-		v := inspector.NormalizeIntrospection(st.Introspection, st.Provider.Introspection)
+	// The server's latest view: after a revocation, the introspection that checked it.
+	latest := st.Introspection
+	if st.Revoked && st.IntrospectionAfterRevoke != nil {
+		latest = st.IntrospectionAfterRevoke
+	}
+	if latest != nil {
+		v := inspector.NormalizeIntrospection(latest, st.Provider.Introspection)
 		in.introspection = &v
 	}
-	if rep := st.Step(oauthflow.StepIntrospect); rep != nil && rep.Err != nil {
+	// An answer calling the token inactive fails the step too, but it is what the server says:
+	// it is shown as such. Only a step that got no answer shows its error instead.
+	if rep := st.Step(oauthflow.StepIntrospect); rep != nil && rep.Err != nil && in.introspection == nil {
 		in.introspectErr = rep.Err
 	}
 	if idToken == nil && tok.IDToken != "" {
@@ -58,7 +66,7 @@ func inspectionOf(st *oauthflow.FlowResult, idToken *inspector.Verification, now
 	if j, err := inspector.DecodeJWT(tok.AccessToken); err == nil && j.Format == inspector.FormatJWT {
 		in.access = j
 	}
-	in.local = inspector.TokenState(tok, now, inspector.StateOptions{})
+	in.local = inspector.TokenState(tok, now, inspector.StateOptions{AccessRevoked: st.Revoked, RefreshRevoked: st.Revoked})
 	if in.introspection != nil {
 		in.mismatches = inspector.Compare(in.local, *in.introspection)
 	}
@@ -228,7 +236,7 @@ func (m inspectModel) content(w int) string {
 		claimRows(&b, st, r.access.Claims, r.at, w, true)
 	}
 
-	b.WriteString("\n" + st.Muted.Render("inspected at "+inspector.FormatUTC(r.at)+" · r inspects again"))
+	b.WriteString("\n" + st.Muted.Render("inspected at "+oauthflow.FormatUTC(r.at)+" · r inspects again"))
 	return highlightPlaceholders(strings.TrimLeft(b.String(), "\n"), st.Redacted)
 }
 
@@ -236,14 +244,14 @@ func when(t, now time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return inspector.FormatUTC(t) + " (" + inspector.Relative(t, now) + ")"
+	return oauthflow.FormatUTC(t) + " (" + oauthflow.Relative(t, now) + ")"
 }
 
 func shortUTC(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	return inspector.FormatUTC(t)
+	return oauthflow.FormatUTC(t)
 }
 
 // claimRows lays out JWT header fields or claims, registered claims first, times decoded.

@@ -15,14 +15,15 @@ import (
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
-// untilInspect drives the flow through Inspect (before Refresh and Revoke).
-func untilInspect(t *testing.T, env *testEnv) Model {
+// untilIntrospect drives the flow through Introspect (before Refresh and Revoke).
+func untilIntrospect(t *testing.T, env *testEnv) Model {
 	t.Helper()
 	m := untilExchange(t, env, WithAutoRefresh(false))
-	for _, s := range []stepID{stepCallAPI, stepInspect} {
+	for _, s := range []stepID{stepUserinfo, stepAPICall, stepIntrospect} {
 		m = runStep(t, m, s)
-		if st := m.flow.steps[s].state; st != stateOK {
-			t.Fatalf("%s is %s: %v", s, st, m.flow.steps[s].err)
+		// The sandbox's configuration names no API URL, so the API call is skipped.
+		if st := m.flow.steps[s].state; st != stateOK && !(s == stepAPICall && st == stateSkipped) {
+			t.Fatalf("%s is %s: %v", s, st, m.flow.steps[s].report.Err)
 		}
 	}
 	return m
@@ -34,7 +35,7 @@ func TestInspectScreen(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			env := newTestEnv(t, envOptions{})
-			m := untilInspect(t, env)
+			m := untilIntrospect(t, env)
 			m = update(t, m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 			m = update(t, m, keyPress("2"))
 			full := ansi.Strip(m.inspect.content(size[0]))
@@ -55,16 +56,18 @@ func TestInspectScreen(t *testing.T) {
 // Revoking and inspecting again shows the server's changed view and the disagreement.
 func TestInspectAfterRevocationShowsTheDisagreement(t *testing.T) {
 	env := newTestEnv(t, envOptions{})
-	m := untilInspect(t, env)
-	// Revoke out of band, as another device logging out would.
+	m := untilIntrospect(t, env)
 	m = runStep(t, m, stepRevoke)
-	m = runStep(t, m, stepInspect)
+	// r on the Inspect screen introspects again: it runs the Introspect step.
+	m = update(t, m, keyPress("2"))
+	next, cmd := m.Update(keyPress("r"))
+	m = drive(t, next.(Model), cmd, stepFinished(stepIntrospect))
 	full := ansi.Strip(m.inspect.content(120))
 	if !strings.Contains(full, "✗ revoked") && !strings.Contains(full, "✗ inactive") {
 		t.Errorf("after revocation the server reports the token dead:\n%s", full)
 	}
-	if m.flow.steps[stepInspect].state != stateFailed || len(m.flow.steps[stepInspect].diagnoses) == 0 {
-		t.Errorf("inspecting a revoked token fails the step with a diagnosis: %+v", m.flow.steps[stepInspect])
+	if m.flow.steps[stepIntrospect].state != stateFailed || len(m.flow.steps[stepIntrospect].diagnoses) == 0 {
+		t.Errorf("inspecting a revoked token fails the step with a diagnosis: %+v", m.flow.steps[stepIntrospect])
 	}
 }
 
@@ -72,7 +75,7 @@ func TestInspectAfterRevocationShowsTheDisagreement(t *testing.T) {
 func TestBundleExport(t *testing.T) {
 	env := newTestEnv(t, envOptions{scenario: sandbox.ServerError})
 	s := env.start(t, 120, 40)
-	s.waitFor("Configure")
+	s.waitFor("Discovery")
 	s.keys("A")
 	s.waitFor("✗ failed", "Calls (1✗)")
 	s.keys("x")
@@ -87,11 +90,11 @@ func TestBundleExport(t *testing.T) {
 	if path == "" || !strings.HasPrefix(path, env.cfg.BundleDir) {
 		t.Fatalf("the summary names the bundle's path in %s:\n%s", env.cfg.BundleDir, scr)
 	}
-	if !strings.Contains(scr, "c5 GET") || !strings.Contains(scr, "500") {
+	if fc := env.failedCall(t); !strings.Contains(scr, fc.ID+" GET") || !strings.Contains(scr, "500") {
 		t.Errorf("the summary lists the failed call:\n%s", scr)
 	}
 	final := s.finishModel()
-	canaries := []string{sandbox.DefaultClientSecret, final.flow.token.AccessToken, final.flow.token.RefreshToken, final.flow.callback.Code}
+	canaries := []string{sandbox.DefaultClientSecret, final.flow.token().AccessToken, final.flow.token().RefreshToken, final.flow.state.Callback.Code}
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatalf("the bundle is not a readable zip: %v", err)
@@ -125,10 +128,10 @@ func TestBundleExport(t *testing.T) {
 // Secrets are masked everywhere until s is pressed; then a warning stays visible.
 func TestSecretsStayMaskedUntilRevealed(t *testing.T) {
 	env := newTestEnv(t, envOptions{})
-	m := untilInspect(t, env)
+	m := untilIntrospect(t, env)
 	canaries := map[string]string{
-		"client secret": sandbox.DefaultClientSecret, "access token": m.flow.token.AccessToken,
-		"refresh token": m.flow.token.RefreshToken, "code": m.flow.callback.Code, "PKCE verifier": m.flow.request.Verifier,
+		"client secret": sandbox.DefaultClientSecret, "access token": m.flow.token().AccessToken,
+		"refresh token": m.flow.token().RefreshToken, "code": m.flow.state.Callback.Code, "PKCE verifier": m.flow.state.AuthRequest.Verifier,
 	}
 	screens := func(m Model) string {
 		var b strings.Builder
@@ -138,7 +141,7 @@ func TestSecretsStayMaskedUntilRevealed(t *testing.T) {
 			b.WriteString(ansi.Strip(m.inspect.content(200)))
 			b.WriteString(ansi.Strip(m.calls.View("")))
 		}
-		for s := stepConfigure; s < numSteps; s++ {
+		for s := stepDiscovery; s < numSteps; s++ {
 			m.flow.selected = s
 			b.WriteString(ansi.Strip(m.flow.detailContent(200)))
 		}
@@ -169,7 +172,7 @@ func TestSecretsStayMaskedUntilRevealed(t *testing.T) {
 // Every screen fits the terminal exactly, from 80x24 up, and degrades below it.
 func TestLayoutFitsTheTerminal(t *testing.T) {
 	env := newTestEnv(t, envOptions{})
-	m := untilInspect(t, env)
+	m := untilIntrospect(t, env)
 	sizes := [][2]int{{80, 24}, {120, 40}, {100, 30}, {64, 20}, {50, 16}, {200, 60}}
 	for _, sz := range sizes {
 		for _, key := range []string{"1", "2", "3", "?"} {
@@ -191,7 +194,7 @@ func TestLayoutFitsTheTerminal(t *testing.T) {
 		t.Errorf("a tiny terminal gets a message, not a broken layout:\n%s", plain(tiny))
 	}
 	narrow := update(t, m, tea.WindowSizeMsg{Width: 60, Height: 20})
-	if !strings.Contains(plain(narrow), "✓✓✓✓✓✓○○ Refresh") {
+	if !strings.Contains(plain(narrow), "✓✓✓✓✓–✓○○○ Refresh") {
 		t.Errorf("a narrow terminal shows the stepper as one line:\n%s", plain(narrow))
 	}
 }
@@ -217,7 +220,12 @@ func TestHelpListsOnlyKeysThatApply(t *testing.T) {
 	if strings.Contains(plain(m), "Flow screen") {
 		t.Errorf("? closes the key map")
 	}
-	golden.RequireEqual(t, env.normalize(plain(update(t, m, keyPress("?")))))
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			sized := update(t, m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			golden.RequireEqual(t, env.normalize(plain(update(t, sized, keyPress("?")))))
+		})
+	}
 
 	cfg := env.cfg
 	cfg.Scenarios = nil
@@ -241,9 +249,9 @@ func TestNoColorDropsColoursButKeepsSymbols(t *testing.T) {
 		tm := teatest.NewTestModel(t, probe{m: e.model(t), last: last}, teatest.WithInitialTermSize(100, 30),
 			teatest.WithProgramOptions(tea.WithEnvironment(env)))
 		s := &session{t: t, tm: tm, last: last, env: e}
-		s.waitFor("Configure")
+		s.waitFor("Discovery")
 		s.keys("enter")
-		s.waitUntil("Configure ok", func(scr string) bool { return stepMark(scr, "Configure") == "✓" })
+		s.waitUntil("Discovery ok", func(scr string) bool { return stepMark(scr, "Discovery") == "✓" })
 		if err := tm.Quit(); err != nil {
 			t.Fatal(err)
 		}

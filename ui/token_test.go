@@ -12,15 +12,18 @@ import (
 	"github.com/oauthdiag/oauthdiag/sandbox"
 )
 
-// untilExchange drives a fresh model through Configure … Exchange, so it holds a token.
+// untilExchange drives a fresh model through Discovery … Exchange, so it holds a token.
+// Callback is not run by hand: Authorize starts it.
 func untilExchange(t *testing.T, env *testEnv, opts ...Option) Model {
 	t.Helper()
 	m := env.model(t, opts...)
 	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
-	for s := stepConfigure; s <= stepExchange; s++ {
+	for _, s := range []stepID{stepDiscovery, stepAuthorize, stepExchange} {
 		m = runStep(t, m, s)
+	}
+	for s := stepDiscovery; s <= stepExchange; s++ {
 		if st := m.flow.steps[s].state; st != stateOK {
-			t.Fatalf("%s is %s: %v", s, st, m.flow.steps[s].err)
+			t.Fatalf("%s is %s: %v", s, st, m.flow.steps[s].report.Err)
 		}
 	}
 	return m
@@ -115,7 +118,7 @@ func itoa(n int) string {
 func TestAutoRefreshRefreshesShortlyBeforeExpiry(t *testing.T) {
 	env := newTestEnv(t, envOptions{accessTTL: 90 * time.Second})
 	m := untilExchange(t, env)
-	before := m.flow.token.AccessToken
+	before := m.flow.token().AccessToken
 	env.clock.Advance(60 * time.Second)
 	m = update(t, m, tickMsg{seq: -1})
 	if m.flow.steps[stepRefresh].state != statePending {
@@ -128,7 +131,7 @@ func TestAutoRefreshRefreshesShortlyBeforeExpiry(t *testing.T) {
 		t.Fatalf("10 s before expiry auto-refresh must be running and shown:\n%s", plain(m))
 	}
 	m = drive(t, m, cmd, stepFinished(stepRefresh))
-	if m.flow.token.AccessToken == before {
+	if m.flow.token().AccessToken == before {
 		t.Fatal("auto-refresh did not replace the access token")
 	}
 	rec := m.flow.steps[stepRefresh]
@@ -138,7 +141,7 @@ func TestAutoRefreshRefreshesShortlyBeforeExpiry(t *testing.T) {
 	if row := tokenRow(plain(m), "access"); !strings.Contains(row, "1:30 left") {
 		t.Errorf("the new token's countdown starts from its own expiry: %q", row)
 	}
-	if m.flow.selected != stepCallAPI {
+	if m.flow.selected != stepUserinfo {
 		t.Errorf("auto-refresh must not move the user's selection, got %s", m.flow.selected)
 	}
 }
@@ -163,7 +166,7 @@ func statuses(cmd tea.Cmd) []string {
 }
 
 // A stored token near its expiry is refreshed automatically once the Refresh step can run:
-// before Configure the clock's ticks neither start nor announce a refresh.
+// before Discovery the clock's ticks neither start nor announce a refresh.
 func TestAutoRefreshWaitsUntilRefreshCanRun(t *testing.T) {
 	env := newTestEnv(t, envOptions{})
 	now := env.clock.Now()
@@ -175,16 +178,16 @@ func TestAutoRefreshWaitsUntilRefreshCanRun(t *testing.T) {
 		next, cmd := m.Update(tickMsg{seq: -1})
 		m = next.(Model)
 		if st := statuses(cmd); len(st) > 0 {
-			t.Fatalf("tick %d before Configure announces %q", i, st)
+			t.Fatalf("tick %d before Discovery announces %q", i, st)
 		}
 		if m.flow.steps[stepRefresh].state != statePending {
-			t.Fatalf("tick %d before Configure starts Refresh", i)
+			t.Fatalf("tick %d before Discovery starts Refresh", i)
 		}
 	}
-	m = runStep(t, m, stepConfigure)
+	m = runStep(t, m, stepDiscovery)
 	m = update(t, m, tickMsg{seq: -1})
 	if m.flow.steps[stepRefresh].state != stateRunning || !m.flow.steps[stepRefresh].auto {
-		t.Errorf("after Configure the stored token is refreshed automatically: %+v", m.flow.steps[stepRefresh])
+		t.Errorf("after Discovery the stored token is refreshed automatically: %+v", m.flow.steps[stepRefresh])
 	}
 }
 

@@ -7,11 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/oauthdiag/oauthdiag/browser"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/oauthdiag/oauthdiag/browser"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -34,7 +35,7 @@ type Config struct {
 	// HTTPClient is the recording client, for the JWKS fetch and replays.
 	HTTPClient *http.Client
 
-	// Discover makes Configure read the discovery document (from DiscoveryURL, or Issuer's).
+	// Discover makes the Discovery step read the discovery document (from DiscoveryURL, or Issuer's).
 	Discover     bool
 	Issuer       string
 	DiscoveryURL string
@@ -350,7 +351,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// handlePaste gives pasted text to the focused field; pasted while Authorize waits, it is
+// handlePaste gives pasted text to the focused field; pasted while the Callback step waits, it is
 // taken as the redirect URL even when the paste field is not open.
 func (m Model) handlePaste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
