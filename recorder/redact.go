@@ -232,13 +232,6 @@ func (r *Redactor) Resolve(kind, fingerprint string) (string, bool) {
 	return v, ok
 }
 
-// knownKind returns the kind a value was learned as, or "" when it is not known.
-func (r *Redactor) knownKind(value string) string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.secrets[value].kind
-}
-
 // placeholderFor redacts one structurally found value and reports it to note (may be
 // nil). A value already known keeps the kind it was first learned as: the token= of an
 // introspection call is the access_token the token endpoint handed out.
@@ -604,88 +597,7 @@ func (r *Redactor) redactURL(raw string, note func(kind, value, fp string)) stri
 }
 
 // RedactHeader returns a redacted copy of h.
-func (r *Redactor) RedactHeader(h http.Header) http.Header {
-	if h == nil {
-		return nil
-	}
-	hs, _ := snapshotHeader(nil, nil, h)
-	for _, f := range hs {
-		for i, v := range f.values {
-			f.values[i] = r.redactHeaderValue(f.name, v, nil)
-		}
-	}
-	return hs.header()
-}
-
-// headerField is one header of a snapshot.
-type headerField struct {
-	name   string
-	values []string
-}
-
-// headerSnapshot is a copy of a header taken on the caller's goroutine: a flat slice,
-// cheaper to build than a map, and redacted and encoded in place.
-type headerSnapshot []headerField
-
-// snapshotHeader copies h into hs, with the values in vals, reusing their storage.
-func snapshotHeader(hs headerSnapshot, vals []string, h http.Header) (headerSnapshot, []string) {
-	// One pass: should vals grow on the way, the fields already taken keep the old array.
-	hs, vals = hs[:0], vals[:0]
-	for k, vs := range h {
-		if len(vs) == 0 {
-			// Keep nil apart from empty: they encode as null and [].
-			hs = append(hs, headerField{name: k, values: vs})
-			continue
-		}
-		start := len(vals)
-		vals = append(vals, vs...)
-		hs = append(hs, headerField{name: k, values: vals[start:len(vals):len(vals)]})
-	}
-	return hs, vals
-}
-
-// get is http.Header.Get for a snapshot of a canonical header.
-func (hs headerSnapshot) get(name string) string {
-	for _, f := range hs {
-		if f.name == name && len(f.values) > 0 {
-			return f.values[0]
-		}
-	}
-	return ""
-}
-
-// sort orders the fields by name, as encoding/json orders a map's keys.
-func (hs headerSnapshot) sort() {
-	for i := 1; i < len(hs); i++ {
-		for j := i; j > 0 && hs[j].name < hs[j-1].name; j-- {
-			hs[j], hs[j-1] = hs[j-1], hs[j]
-		}
-	}
-}
-
-// header returns the snapshot as an http.Header of its own.
-func (hs headerSnapshot) header() http.Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	n := 0
-	for _, f := range hs {
-		n += len(f.values)
-	}
-	all := make([]string, n)
-	out := make(http.Header, len(hs))
-	for _, f := range hs {
-		if f.values == nil {
-			out[f.name] = nil
-			continue
-		}
-		vs := all[:len(f.values):len(f.values)]
-		all = all[len(f.values):]
-		copy(vs, f.values)
-		out[f.name] = vs
-	}
-	return out
-}
+func (r *Redactor) RedactHeader(h http.Header) http.Header { return redactHeader(r, h, nil) }
 
 // RedactHeaderValue redacts one header value given its name.
 func (r *Redactor) RedactHeaderValue(name, value string) string {

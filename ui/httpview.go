@@ -25,20 +25,6 @@ func (m masker) url(s string) string {
 	return m.red.RedactURL(s)
 }
 
-func (m masker) header(h http.Header) http.Header {
-	if m.reveal {
-		return h
-	}
-	return m.red.RedactHeader(h)
-}
-
-func (m masker) body(contentType string, b []byte) []byte {
-	if m.reveal {
-		return b
-	}
-	return m.red.RedactBody(contentType, b)
-}
-
 func (m masker) text(s string) string {
 	if m.reveal {
 		return s

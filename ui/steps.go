@@ -38,16 +38,6 @@ func (s stepID) String() string {
 // name is the engine's name of the step.
 func (s stepID) name() string { return flowStepNames[s] }
 
-// stepNamed is the stepper step of an engine step name.
-func stepNamed(name string) (stepID, bool) {
-	for i, n := range flowStepNames {
-		if n == name {
-			return stepID(i), true
-		}
-	}
-	return 0, false
-}
-
 // explanation is what a trainer says about a step: what it does and why.
 func (s stepID) explanation() string {
 	switch s {

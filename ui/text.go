@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"mime"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,8 +12,6 @@ import (
 )
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(strings.TrimSpace(s)) }
-
-func joinWords(w []string) string { return strings.Join(w, " ") }
 
 // placeholderRE matches the recorder's redaction placeholders so they can be highlighted.
 var placeholderRE = regexp.MustCompile(`\[redacted:[a-z0-9_]+:sha256:[0-9a-f]{8}:len=[0-9]+\]`)
@@ -52,22 +47,6 @@ func fit(s string, width int) string {
 		return s + strings.Repeat(" ", width-w)
 	}
 	return s
-}
-
-// prettyBody renders a body for reading: JSON indented, anything else as is.
-func prettyBody(contentType string, body []byte) string {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return ""
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "application/json" || strings.HasSuffix(mt, "+json") || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')) {
-		var buf bytes.Buffer
-		if json.Indent(&buf, trimmed, "", "  ") == nil {
-			return buf.String()
-		}
-	}
-	return string(body)
 }
 
 // countdown renders a remaining duration as a clock: 1:05, 59:59, 3:04:05, or days.
@@ -115,22 +94,6 @@ func shortFingerprint(fp string) string {
 		return parts[1]
 	}
 	return fp
-}
-
-// pathAndQuery is the request-target of an HTTP/1.1 request line.
-func pathAndQuery(raw string) (target, host string) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return raw, ""
-	}
-	t := u.EscapedPath()
-	if t == "" {
-		t = "/"
-	}
-	if u.RawQuery != "" {
-		t += "?" + u.RawQuery
-	}
-	return t, u.Host
 }
 
 // blockLines pads every line of s to width and the block to height, so panes line up.
