@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/profile"
 
 	"github.com/oauthdiag/oauthdiag/browser"
@@ -424,14 +424,7 @@ func writeCallText(w io.Writer, resp *oauthflow.APIResponse, redact func(string)
 		return
 	}
 	fmt.Fprintln(w)
-	body := resp.Body
-	if resp.JSON != nil {
-		var buf bytes.Buffer
-		if json.Indent(&buf, resp.Body, "", "  ") == nil {
-			body = buf.Bytes()
-		}
-	}
-	fmt.Fprintln(w, strings.TrimRight(redact(string(body)), "\n"))
+	fmt.Fprintln(w, strings.TrimRight(redact(httplog.PrettyBody(resp.Header.Get("Content-Type"), resp.Body)), "\n"))
 }
 
 type callJSON struct {

@@ -170,23 +170,13 @@ func writeFailedCall(w *bufio.Writer, e *recorder.Entry, findings []inspector.Di
 		p("\n")
 		return
 	}
+	// The same raw-HTTP layout as `oauthdiag flow` and the TUI; calls.har keeps whole bodies.
+	o := httplog.TextOptions{MaxBody: maxReportBody, CutNote: "… (%d more bytes here; the whole body is in calls.har)"}
 	p("\nRequest:\n\n")
-	var req strings.Builder
-	fmt.Fprintf(&req, "%s %s\n", e.Request.Method, e.Request.URL)
-	writeHeaderLines(&req, e.Request.Header)
-	if body := reportBody(e.Request.Body, e.Request.Truncated); body != "" {
-		req.WriteString("\n" + body)
-	}
-	writeFence(w, "http", req.String())
+	writeFence(w, "http", httplog.Join(httplog.RequestLines(&e.Exchange, o)))
 	if e.Response != nil {
 		p("Response:\n\n")
-		var resp strings.Builder
-		fmt.Fprintf(&resp, "%s %d %s\n", orDefault(e.Response.Proto, "HTTP/1.1"), e.Response.Status, http.StatusText(e.Response.Status))
-		writeHeaderLines(&resp, e.Response.Header)
-		if body := reportBody(e.Response.Body, e.Response.Truncated); body != "" {
-			resp.WriteString("\n" + body)
-		}
-		writeFence(w, "http", resp.String())
+		writeFence(w, "http", httplog.Join(httplog.ResponseLines(&e.Exchange, o)))
 	}
 }
 
@@ -202,39 +192,6 @@ func skewText(c *ClockSkew) string {
 	default:
 		return fmt.Sprintf("server clock %s behind local (median of %d Date headers)", -d, c.Samples)
 	}
-}
-
-func writeHeaderLines(b *strings.Builder, h http.Header) {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range h[k] {
-			fmt.Fprintf(b, "%s: %s\n", k, v)
-		}
-	}
-}
-
-func reportBody(raw []byte, truncated bool) string {
-	text, enc := httplog.BodyText(raw, truncated)
-	if text == "" {
-		return ""
-	}
-	if enc == httplog.BodyEncodingBase64 {
-		return fmt.Sprintf("(%d bytes of binary body, base64 in calls.har)\n", len(raw))
-	}
-	body := text
-	if pretty := httplog.PrettyBody("", raw); pretty != "" {
-		body = pretty
-	}
-	if len(body) > maxReportBody {
-		body = body[:maxReportBody] + "\n… (cut here; the whole body is in calls.har)"
-	} else if truncated {
-		body += "\n… (the recording kept only this much of the body)"
-	}
-	return strings.TrimRight(body, "\n") + "\n"
 }
 
 // writeFence quotes text in a code fence longer than any backtick run inside it.

@@ -72,9 +72,12 @@ func Lines(ex *Exchange, o TextOptions) []Line {
 }
 
 // Text is Lines as plain text, one line per line.
-func Text(ex *Exchange, o TextOptions) string {
+func Text(ex *Exchange, o TextOptions) string { return Join(Lines(ex, o)) }
+
+// Join is lines as plain text, each ended by a newline.
+func Join(lines []Line) string {
 	var b strings.Builder
-	for _, l := range Lines(ex, o) {
+	for _, l := range lines {
 		b.WriteString(l.String())
 		b.WriteByte('\n')
 	}

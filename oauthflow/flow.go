@@ -343,9 +343,9 @@ func (f *Flow) Step(ctx context.Context, name string) StepReport {
 	st := f.state
 	f.mu.Unlock()
 	if err := st.Ready(name); err != nil {
-		rep := StepReport{Name: name, Status: StatusFailed, Started: f.r.now(),
+		// Not run, so not part of the flow's record: the caller is told why.
+		return StepReport{Name: name, Status: StatusFailed, Started: f.r.now(),
 			Err: &Error{Step: name, Kind: KindConfig, Code: CodeNotReady, Description: err.Error()}}
-		return f.record(rep)
 	}
 	f.forgetFrom(name)
 	started := f.r.now()

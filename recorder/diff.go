@@ -1,8 +1,6 @@
 package recorder
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -25,13 +23,4 @@ func lineDiff(aID, bID, a, b string) string {
 		b += "\n"
 	}
 	return udiff.Unified(aID, bID, a, b)
-}
-
-// indentJSON pretty-prints JSON keeping key order.
-func indentJSON(b []byte) (string, bool) {
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		return "", false
-	}
-	return out.String(), true
 }

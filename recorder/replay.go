@@ -486,11 +486,5 @@ func comparableBody(e Entry) string {
 	if e.Response == nil {
 		return ""
 	}
-	body := e.Response.Body
-	if looksLikeJSON(body) {
-		if pretty, ok := indentJSON(body); ok {
-			return pretty
-		}
-	}
-	return string(body)
+	return httplog.PrettyBody(e.Response.Header.Get("Content-Type"), e.Response.Body)
 }
