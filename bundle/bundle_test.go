@@ -131,6 +131,7 @@ func assertNoSecret(t *testing.T, where string, data []byte, secrets map[string]
 // failedCall is the session's first failed call.
 func failedCall(t *testing.T, s *recorder.Session) recorder.Entry {
 	t.Helper()
+	s.Flush()
 	for _, sum := range s.Entries() {
 		if sum.Failed {
 			e, err := s.Entry(sum.ID)

@@ -49,6 +49,7 @@ func Facts(s *recorder.Session) inspector.Facts {
 // every other failed call, each on its own and in the flow's context, then what only the session
 // as a whole shows (the clock). A call's diagnosis quotes that call's evidence alone.
 func Diagnoses(s *recorder.Session, now time.Time) []inspector.Diagnosis {
+	s.Flush() // a call still on its way to the log would be skipped as pending
 	var diags []inspector.Diagnosis
 	s.Annotation(diagnosesName, &diags) // none: a session without a flow
 	seen := map[string]bool{}

@@ -17,22 +17,24 @@ import (
 
 // benchServer, the bench-server helper, serves userinfoHandler on loopback until its stdin
 // closes: a local server in its own process, as the providers oauthdiag talks to are.
-func benchServer() int {
+func benchServer(h http.Handler) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	fmt.Printf("http://%s\n", ln.Addr())
-	go http.Serve(ln, userinfoHandler())
+	go http.Serve(ln, h)
 	// The parent closes our stdin when it is done (or dies): then we go too.
 	bufio.NewReader(os.Stdin).ReadString('\n')
 	return 0
 }
 
-func startServerProcess(b *testing.B) string {
+func startServerProcess(b *testing.B) string { return startServerHelper(b, "bench-server") }
+
+func startServerHelper(b *testing.B, helper string) string {
 	b.Helper()
-	cmd := testkit.Child(b, "bench-server")
+	cmd := testkit.Child(b, helper)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)

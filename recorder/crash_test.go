@@ -19,8 +19,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testkit.RunHelpers(m, map[string]func() int{
-		"crash-recorder": crashChild,
-		"bench-server":   benchServer,
+		"crash-recorder":   crashChild,
+		"bench-server":     func() int { return benchServer(userinfoHandler()) },
+		"bench-server-1ms": func() int { return benchServer(delayedUserinfo()) },
 	})
 }
 

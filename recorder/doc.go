@@ -10,8 +10,10 @@
 // # The session log
 //
 // Each session is one append-only file of lines, "<crc32c> <json>\n", mode 0600 in a 0700
-// directory. A completed call is encoded with encoding/json and appended with one write(2) under
-// the session's lock, so it is on disk when Finish returns. There is no fsync per call: a process
+// directory. A completed call goes to the session's writer goroutine, which redacts it, encodes it
+// with encoding/json and appends it with one write(2); the caller does not wait for that. A call
+// is on disk once its EventFinish is published; Flush waits for every completed call, and Close
+// flushes. There is no fsync per call: a process
 // killed with SIGKILL loses nothing the kernel already has, and a torn last line (or any line
 // whose checksum fails) is skipped on read while everything before it stays readable. Only
 // summaries stay in memory; Session.Entry and Session.Each read bodies back from disk, so memory

@@ -160,6 +160,7 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 
 	do("userinfo", "GET", base+"/v2/userinfo", nil, got.access)
 	if len(stopAfter) > 0 && stopAfter[0] == "userinfo" {
+		s.Flush()
 		return got
 	}
 	do("introspect", "POST", base+"/oauth/v2/introspectToken", url.Values{
@@ -174,6 +175,7 @@ func runFlow(t testing.TB, s *Session, base string, stopAfter ...string) flowSec
 	do("revoke", "POST", base+"/oauth/v2/revoke", url.Values{
 		"client_id": {canaryClientID}, "client_secret": {canaryClientSecret}, "token": {got.access},
 	}, "")
+	s.Flush() // every call on disk, for readers of the log
 	return got
 }
 

@@ -293,6 +293,7 @@ func (rp *Replayer) attempt(ctx context.Context, s *Session, client *http.Client
 	}
 	// The transport recorded the attempt, failed or not; the raw error may hold secrets,
 	// so only the recorded, redacted one is reported.
+	s.Flush()
 	if e := tag.get(); e != nil {
 		return *e, nil
 	}
