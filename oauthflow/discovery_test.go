@@ -286,7 +286,7 @@ func TestDiscoverUnreachableIssuer(t *testing.T) {
 
 	_, err := oauthflow.NewRunner(oauthflow.Config{}).Discover(tctx, u+"/oauth", "")
 	e, ok := oauthflow.AsError(err)
-	if !ok || e.Kind != oauthflow.KindTransport || e.Code != string(httplog.ErrorConnectionRefused) || e.Step != oauthflow.StepDiscovery {
+	if !ok || e.Kind != oauthflow.KindTransport || e.Code != oauthflow.CodeRefused || e.Step != oauthflow.StepDiscovery {
 		t.Fatalf("Discover = %v, want a refused connection at discovery", err)
 	}
 	if e.Hint == "" || !strings.Contains(e.Description, strings.TrimPrefix(u, "http://")) {

@@ -69,10 +69,32 @@ const (
 	CodeTokenInactive = "token_inactive"
 	// CodeRevokedTokenActive: a revoked access token is still reported active.
 	CodeRevokedTokenActive = "revoked_token_active"
-	// CodeCanceled: the user stopped waiting (the callback's wait); transport failures carry
-	// their httplog.ErrorKind as code instead.
-	CodeCanceled = string(httplog.ErrorCanceled)
+	// Transport failures: the codes flow --json has always printed, one per httplog.ErrorKind
+	// (which the exchange carries as error_kind); reset, incomplete and other are all "network".
+	CodeDNS      = "dns"
+	CodeRefused  = "connection_refused"
+	CodeTLS      = "tls"
+	CodeTimeout  = "timeout"
+	CodeCanceled = "canceled"
+	CodeNetwork  = "network"
 )
+
+// transportCode is the step error code of a transport failure of kind k.
+func transportCode(k httplog.ErrorKind) string {
+	switch k {
+	case httplog.ErrorDNS:
+		return CodeDNS
+	case httplog.ErrorConnectionRefused:
+		return CodeRefused
+	case httplog.ErrorTLS:
+		return CodeTLS
+	case httplog.ErrorTimeout:
+		return CodeTimeout
+	case httplog.ErrorCanceled:
+		return CodeCanceled
+	}
+	return CodeNetwork
+}
 
 // Error is every failure this package returns. Fields are filled as far as the failure tells.
 type Error struct {
@@ -254,10 +276,10 @@ func looksLikeHTML(h http.Header, body []byte) bool {
 }
 
 // transportError explains a failure to get any HTTP answer, naming the cause and the fix. Its
-// Code is the failure's httplog.ErrorKind, the one classification every package uses.
+// Code follows the failure's httplog.ErrorKind, the one classification every package uses.
 func transportError(step, rawURL string, err error) *Error {
 	kind := httplog.Classify(err)
-	e := &Error{Step: step, Kind: KindTransport, Err: err, Code: string(kind)}
+	e := &Error{Step: step, Kind: KindTransport, Err: err, Code: transportCode(kind)}
 	host := HostOf(rawURL)
 	cause := httplog.RootCause(err).Error()
 	switch kind {

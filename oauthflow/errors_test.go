@@ -160,6 +160,8 @@ func closedURL(t *testing.T) string {
 	return "http://127.0.0.1:" + freePort(t)
 }
 
+// TestTransportFailures: each way a call can fail before an answer gets the step error code
+// scripts of flow --json have always matched on, a message naming the cause and a hint.
 func TestTransportFailures(t *testing.T) {
 	t.Parallel()
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -187,15 +189,15 @@ func TestTransportFailures(t *testing.T) {
 		code    string
 		mention string
 	}{
-		{name: "connection refused", url: closedURL(t) + "/v2/userinfo", code: string(httplog.ErrorConnectionRefused), mention: "connection refused"},
-		{name: "timeout", url: hang.URL + "/v2/userinfo", client: &http.Client{Timeout: 50 * time.Millisecond}, code: string(httplog.ErrorTimeout), mention: "did not answer in time"},
+		{name: "connection refused", url: closedURL(t) + "/v2/userinfo", code: "connection_refused", mention: "connection refused"},
+		{name: "timeout", url: hang.URL + "/v2/userinfo", client: &http.Client{Timeout: 50 * time.Millisecond}, code: "timeout", mention: "did not answer in time"},
 		{name: "cancelled", url: hang.URL + "/v2/userinfo", ctx: func() context.Context {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			return ctx
 		}, code: oauthflow.CodeCanceled, mention: "cancelled"},
-		{name: "TLS spoken to by an untrusting client", url: tlsSrv.URL + "/v2/userinfo", code: string(httplog.ErrorTLS), mention: "TLS handshake"},
-		{name: "body cut off", url: cut.URL + "/v2/userinfo", code: string(httplog.ErrorReset), mention: "broke off mid-body"},
+		{name: "TLS spoken to by an untrusting client", url: tlsSrv.URL + "/v2/userinfo", code: "tls", mention: "TLS handshake"},
+		{name: "body cut off", url: cut.URL + "/v2/userinfo", code: "network", mention: "broke off mid-body"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,7 +221,7 @@ func TestTransportFailures(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.mention) {
 				t.Errorf("message %q does not mention %q", err.Error(), tc.mention)
 			}
-			if tc.code != oauthflow.CodeCanceled && e.Hint == "" && tc.code != string(httplog.ErrorOther) {
+			if tc.code != oauthflow.CodeCanceled && e.Hint == "" && tc.code != "" {
 				t.Errorf("no hint on what to do: %v", err)
 			}
 			if e.Err == nil {

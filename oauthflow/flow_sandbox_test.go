@@ -109,7 +109,7 @@ func TestSandboxScenarios(t *testing.T) {
 		sandbox.BadSecret:        {step: "exchange", kind: oauthflow.KindOAuth, code: "invalid_client", status: 401},
 		sandbox.CodeReuse:        {step: "exchange", kind: oauthflow.KindOAuth, code: "invalid_request", status: 400},
 		sandbox.ScopeDenied:      {step: "userinfo", kind: oauthflow.KindAPI, code: "ACCESS_DENIED", status: 403, serviceErrorCode: 100},
-		sandbox.Slow:             {step: "userinfo", kind: oauthflow.KindTransport, code: string(httplog.ErrorTimeout)},
+		sandbox.Slow:             {step: "userinfo", kind: oauthflow.KindTransport, code: oauthflow.CodeTimeout},
 		sandbox.Flaky:            {step: "userinfo", kind: oauthflow.KindAPI, code: "SERVICE_UNAVAILABLE", status: 503},
 		sandbox.NoRefreshToken:   {step: "refresh", kind: oauthflow.KindUnavailable, code: oauthflow.CodeNoRefreshToken},
 	}

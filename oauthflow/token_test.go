@@ -455,8 +455,8 @@ func TestTokenEndpointTransportFailures(t *testing.T) {
 		client *http.Client
 		code   string
 	}{
-		{name: "unreachable", base: closedURL(t), code: string(httplog.ErrorConnectionRefused)},
-		{name: "timeout", base: hang.URL, client: &http.Client{Timeout: 50 * time.Millisecond}, code: string(httplog.ErrorTimeout)},
+		{name: "unreachable", base: closedURL(t), code: oauthflow.CodeRefused},
+		{name: "timeout", base: hang.URL, client: &http.Client{Timeout: 50 * time.Millisecond}, code: oauthflow.CodeTimeout},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
