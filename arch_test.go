@@ -13,14 +13,15 @@ const module = "github.com/oauthdiag/oauthdiag"
 // layout is the package graph, as the only packages of this module each package may import.
 // One noun per package, dependencies pointing one way:
 //
-//	main ──► ui ──► bundle ──► inspector ──► oauthflow ──► browser
-//	   │              └──────► recorder ──────────┴──────► httplog
-//	   └──► probe, profile, sandbox (wiring)
+//	main ──► internal/cli ──► ui ──► bundle ──► inspector ──► oauthflow ──► browser
+//	              │                    └──────► recorder ──────────┴──────► httplog
+//	              └──► probe, profile, sandbox (wiring)
 //
 // httplog (the exchange record) and browser are leaves; the recorder and the flow engine are
 // siblings that share only httplog; the sandbox is an independent implementation, so that it can
-// catch client bugs; nothing imports ui but main.
+// catch client bugs; nothing imports ui but the command line, and main is only its entry.
 var layout = map[string][]string{
+	"":                    {"internal/cli"},
 	"httplog":             {},
 	"browser":             {},
 	"sandbox":             {},
@@ -36,7 +37,7 @@ var layout = map[string][]string{
 }
 
 // charmAllowed are the only packages that may use the terminal UI libraries.
-var charmAllowed = []string{"", "ui"}
+var charmAllowed = []string{"ui"}
 
 func TestPackageDependenciesPointOneWay(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,TestImports", "./...").Output()
@@ -59,14 +60,14 @@ func TestPackageDependenciesPointOneWay(t *testing.T) {
 		for _, imp := range p.Imports {
 			if (strings.HasPrefix(imp, "charm.land/") || strings.HasPrefix(imp, "github.com/charmbracelet/")) &&
 				!slices.Contains(charmAllowed, name) && !strings.HasPrefix(imp, "github.com/charmbracelet/x/term") {
-				t.Errorf("%s imports %s: only ui and main may use the terminal UI libraries", p.ImportPath, imp)
+				t.Errorf("%s imports %s: only ui may use the terminal UI libraries", p.ImportPath, imp)
 			}
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
 			dep := strings.TrimPrefix(imp, module+"/")
-			if dep == "ui" && name != "" {
-				t.Errorf("%s imports ui: nothing but main may", p.ImportPath)
+			if dep == "ui" && name != "internal/cli" {
+				t.Errorf("%s imports ui: nothing but the command line (internal/cli) may", p.ImportPath)
 			}
 			if constrained && !slices.Contains(allowed, dep) {
 				t.Errorf("%s imports %s, which the layout does not allow (it allows %v)", p.ImportPath, dep, allowed)

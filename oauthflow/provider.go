@@ -217,6 +217,9 @@ func HostOf(raw string) string {
 	return raw
 }
 
+// PresetNames are the names Preset knows, for help and completion.
+func PresetNames() []string { return []string{"linkedin"} }
+
 // Preset returns the provider preset of that name.
 func Preset(name string) (Provider, error) {
 	switch strings.ToLower(name) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"archive/zip"
@@ -25,13 +25,13 @@ func TestDemoTapeInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed: this end-to-end test drives the TUI through tmux (apt-get install tmux; .ci/run installs it)")
 	}
-	tape, err := parseTape("demo.tape")
+	tape, err := parseTape(filepath.Join("..", "..", "demo.tape"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	work := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(work, "oauthdiag"), ".")
+	build := exec.Command("go", "build", "-o", filepath.Join(work, "oauthdiag"), "../..")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building oauthdiag: %v\n%s", err, out)
 	}

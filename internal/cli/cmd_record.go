@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/bundle"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
@@ -71,32 +72,6 @@ func loadSession(env *cliEnv, id string) (*recorder.Session, error) {
 	return s, nil
 }
 
-// parseInterspersed parses flags that may come before or after the positional arguments
-// (`replay 7 --fresh-token` as well as `replay --fresh-token 7`).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageOrHelp(err)
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-func newFlagSet(env *cliEnv, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: oauthdiag %s\n\nFlags:\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
 func writeJSONTo(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -110,41 +85,36 @@ func sessionsCommand() command {
 	return command{
 		name:    "sessions",
 		summary: "list recorded sessions, newest first",
-		run: func(ctx context.Context, env *cliEnv, args []string) error {
-			fs := newFlagSet(env, "sessions", "sessions [--json]")
+		example: "  oauthdiag sessions\n  oauthdiag sessions --json | jq -r '.sessions[0].id'",
+		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			asJSON := fs.Bool("json", false, "print JSON")
-			rest, err := parseInterspersed(fs, args)
-			if err != nil {
-				return err
-			}
-			if len(rest) > 0 {
-				return usagef("unexpected argument %q (see oauthdiag sessions -h)", rest[0])
-			}
-			st, err := sessionStore(env)
-			if err != nil {
-				return err
-			}
-			infos, err := st.Sessions()
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				if infos == nil {
-					infos = []recorder.SessionInfo{}
+			return func(ctx context.Context, args []string) error {
+				st, err := sessionStore(env)
+				if err != nil {
+					return err
 				}
-				return writeJSONTo(env.stdout, infos)
+				infos, err := st.Sessions()
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					if infos == nil {
+						infos = []recorder.SessionInfo{}
+					}
+					return writeJSONTo(env.stdout, infos)
+				}
+				if len(infos) == 0 {
+					fmt.Fprintf(env.stdout, "No recorded sessions in %s yet: run `oauthdiag flow` to record one.\n", st.Dir())
+					return nil
+				}
+				tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tPROVIDER\tCLIENT ID\tCALLS\tFAILED")
+				for _, in := range infos {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", in.ID, in.Started.UTC().Format(listTime),
+						orDash(in.Meta.Provider), orDash(in.Meta.ClientID), in.Calls, in.Failed)
+				}
+				return tw.Flush()
 			}
-			if len(infos) == 0 {
-				fmt.Fprintf(env.stdout, "No recorded sessions in %s yet: run `oauthdiag flow` to record one.\n", st.Dir())
-				return nil
-			}
-			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tPROVIDER\tCLIENT ID\tCALLS\tFAILED")
-			for _, in := range infos {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", in.ID, in.Started.UTC().Format(listTime),
-					orDash(in.Meta.Provider), orDash(in.Meta.ClientID), in.Calls, in.Failed)
-			}
-			return tw.Flush()
 		},
 	}
 }
@@ -153,55 +123,50 @@ func callsCommand() command {
 	return command{
 		name:    "calls",
 		summary: "list the calls of a recorded session",
-		run: func(ctx context.Context, env *cliEnv, args []string) error {
-			fs := newFlagSet(env, "calls", "calls [--session ID|latest] [--failed] [--json]")
+		example: "  oauthdiag calls\n  oauthdiag calls --session 20261207 --failed\n  oauthdiag calls --json",
+		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			session := fs.String("session", "latest", "session id, unique prefix, or latest")
 			failed := fs.Bool("failed", false, "only calls that failed")
 			asJSON := fs.Bool("json", false, "print JSON")
-			rest, err := parseInterspersed(fs, args)
-			if err != nil {
-				return err
-			}
-			if len(rest) > 0 {
-				return usagef("unexpected argument %q (see oauthdiag calls -h)", rest[0])
-			}
-			s, err := loadSession(env, *session)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			calls := []recorder.Summary{}
-			nfailed := 0
-			for _, c := range s.Entries() {
-				if c.Failed {
-					nfailed++
+			return func(ctx context.Context, args []string) error {
+				s, err := loadSession(env, *session)
+				if err != nil {
+					return err
 				}
-				if !*failed || c.Failed {
-					calls = append(calls, c)
+				defer s.Close()
+				calls := []recorder.Summary{}
+				nfailed := 0
+				for _, c := range s.Entries() {
+					if c.Failed {
+						nfailed++
+					}
+					if !*failed || c.Failed {
+						calls = append(calls, c)
+					}
 				}
+				if *asJSON {
+					return writeJSONTo(env.stdout, struct {
+						Session string               `json:"session"`
+						Meta    recorder.SessionMeta `json:"meta"`
+						Calls   []recorder.Summary   `json:"calls"`
+					}{s.ID(), s.Meta(), calls})
+				}
+				m := s.Meta()
+				fmt.Fprintf(env.stdout, "Session %s (%s, client %s): %d calls, %d failed\n\n", s.ID(), orDash(m.Provider), orDash(m.ClientID), len(s.Entries()), nfailed)
+				tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CALL\tTIME (UTC)\tSTEP\tMETHOD\tSTATUS\tMS\tURL")
+				for _, c := range calls {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", c.ID, c.Started.UTC().Format("15:04:05.000"),
+						stepLabel(c), c.Method, statusLabel(c), float64(c.Duration.Microseconds())/1000, c.URL)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if len(calls) > 0 {
+					fmt.Fprintln(env.stdout, "\nReplay one with `oauthdiag replay CALL`; export with `oauthdiag export curl CALL` or `oauthdiag bundle`.")
+				}
+				return nil
 			}
-			if *asJSON {
-				return writeJSONTo(env.stdout, struct {
-					Session string               `json:"session"`
-					Meta    recorder.SessionMeta `json:"meta"`
-					Calls   []recorder.Summary   `json:"calls"`
-				}{s.ID(), s.Meta(), calls})
-			}
-			m := s.Meta()
-			fmt.Fprintf(env.stdout, "Session %s (%s, client %s): %d calls, %d failed\n\n", s.ID(), orDash(m.Provider), orDash(m.ClientID), len(s.Entries()), nfailed)
-			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CALL\tTIME (UTC)\tSTEP\tMETHOD\tSTATUS\tMS\tURL")
-			for _, c := range calls {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", c.ID, c.Started.UTC().Format("15:04:05.000"),
-					stepLabel(c), c.Method, statusLabel(c), float64(c.Duration.Microseconds())/1000, c.URL)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if len(calls) > 0 {
-				fmt.Fprintln(env.stdout, "\nReplay one with `oauthdiag replay CALL`; export with `oauthdiag export curl CALL` or `oauthdiag bundle`.")
-			}
-			return nil
 		},
 	}
 }
@@ -278,10 +243,13 @@ func replayCommand() command {
 // store can stand in for the environment.
 func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
 	return command{
-		name:    "replay",
-		summary: "resend a recorded call, optionally edited, and compare the answers",
-		run: func(ctx context.Context, env *cliEnv, args []string) error {
-			fs := newFlagSet(env, "replay", "replay CALL [--session ID|latest] [--fresh-token] [--set-header K=V]... [--method M] [--url U] [--body B] [--json]")
+		name:     "replay",
+		summary:  "resend a recorded call, optionally edited, and compare the answers",
+		use:      "CALL",
+		args:     cobra.ArbitraryArgs,
+		example:  "  oauthdiag replay c7\n  oauthdiag replay 7 --fresh-token --set-header LinkedIn-Version=202503\n  oauthdiag replay c7 --session 20261207 --json",
+		complete: completeCalls,
+		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			session := fs.String("session", "latest", "session id, unique prefix, or latest")
 			fresh := fs.Bool("fresh-token", false, "send the current valid access token instead of the recorded one")
 			var setHeaders multiFlag
@@ -291,71 +259,68 @@ func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
 			body := fs.String("body", "", "send this request body")
 			timeout := fs.Duration("timeout", 30*time.Second, "timeout of each attempt")
 			asJSON := fs.Bool("json", false, "print JSON")
-			rest, err := parseInterspersed(fs, args)
-			if err != nil {
-				return err
-			}
-			if len(rest) != 1 {
-				return usagef("replay needs one call id, such as 7 or c7 (`oauthdiag calls` lists them)")
-			}
-			if _, err := recorder.ParseCallID(rest[0]); err != nil {
-				return usagef("%v", err)
-			}
-			edit := recorder.Edit{Method: *method, URL: *rawURL, SetHeaders: http.Header{}}
-			for _, kv := range setHeaders {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || strings.TrimSpace(k) == "" {
-					return usagef("--set-header %q: use K=V, e.g. --set-header LinkedIn-Version=202503", kv)
+			return func(ctx context.Context, args []string) error {
+				rest := args
+				if len(rest) != 1 {
+					return usagef("replay needs one call id, such as 7 or c7 (`oauthdiag calls` lists them)")
 				}
-				edit.SetHeaders[http.CanonicalHeaderKey(strings.TrimSpace(k))] = []string{v}
-			}
-			if *rawURL != "" {
-				if u, err := url.Parse(*rawURL); err != nil || u.Scheme == "" || u.Host == "" {
-					return usagef("--url %q is not an absolute URL", *rawURL)
+				if _, err := recorder.ParseCallID(rest[0]); err != nil {
+					return usagef("%v", err)
 				}
-			}
-			fs.Visit(func(f *flag.Flag) {
-				if f.Name == "body" {
+				edit := recorder.Edit{Method: *method, URL: *rawURL, SetHeaders: http.Header{}}
+				for _, kv := range setHeaders {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || strings.TrimSpace(k) == "" {
+						return usagef("--set-header %q: use K=V, e.g. --set-header LinkedIn-Version=202503", kv)
+					}
+					edit.SetHeaders[http.CanonicalHeaderKey(strings.TrimSpace(k))] = []string{v}
+				}
+				if *rawURL != "" {
+					if u, err := url.Parse(*rawURL); err != nil || u.Scheme == "" || u.Host == "" {
+						return usagef("--url %q is not an absolute URL", *rawURL)
+					}
+				}
+				if fs.Changed("body") {
 					edit.Body = body
 				}
-			})
-			if *timeout <= 0 {
-				return usagef("--timeout must be positive, e.g. 30s")
-			}
+				if *timeout <= 0 {
+					return usagef("--timeout must be positive, e.g. 30s")
+				}
 
-			s, err := loadSession(env, *session)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			secrets := secretsFor(env)
-			if *fresh {
-				tok, err := secrets.FreshAccessToken(ctx, s.Meta())
+				s, err := loadSession(env, *session)
 				if err != nil {
 					return err
 				}
-				s.Redactor().AddSecret(recorder.KindAccessToken, tok)
-				edit.FreshToken = tok
+				defer s.Close()
+				secrets := secretsFor(env)
+				if *fresh {
+					tok, err := secrets.FreshAccessToken(ctx, s.Meta())
+					if err != nil {
+						return err
+					}
+					s.Redactor().AddSecret(recorder.KindAccessToken, tok)
+					edit.FreshToken = tok
+				}
+				rp := &recorder.Replayer{Client: newHTTPClient(*timeout, nil), Resolve: secrets}
+				res, err := rp.Replay(ctx, s, rest[0], edit)
+				var missing *recorder.MissingSecretsError
+				switch {
+				case errors.As(err, &missing):
+					return missingSecretsHelp(missing)
+				case errors.Is(err, recorder.ErrNotFound):
+					return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
+				case err != nil:
+					return err
+				}
+				if err := s.Close(); err != nil {
+					return fmt.Errorf("recording the replay: %w", err)
+				}
+				if *asJSON {
+					return writeJSONTo(env.stdout, res)
+				}
+				printReplay(env.stdout, res)
+				return nil
 			}
-			rp := &recorder.Replayer{Client: &http.Client{Timeout: *timeout}, Resolve: secrets}
-			res, err := rp.Replay(ctx, s, rest[0], edit)
-			var missing *recorder.MissingSecretsError
-			switch {
-			case errors.As(err, &missing):
-				return missingSecretsHelp(missing)
-			case errors.Is(err, recorder.ErrNotFound):
-				return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
-			case err != nil:
-				return err
-			}
-			if err := s.Close(); err != nil {
-				return fmt.Errorf("recording the replay: %w", err)
-			}
-			if *asJSON {
-				return writeJSONTo(env.stdout, res)
-			}
-			printReplay(env.stdout, res)
-			return nil
 		},
 	}
 }
@@ -436,59 +401,49 @@ func exportCommand() command {
 	return command{
 		name:    "export",
 		summary: "export a session as HAR (export har) or a call as curl (export curl CALL)",
-		run: func(ctx context.Context, env *cliEnv, args []string) error {
-			if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		example: "  oauthdiag export har -o session.har\n  oauthdiag export har --session latest -o - | jq .log.entries[0].request.url\n  oauthdiag export curl c7",
+		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
+			return func(ctx context.Context, args []string) error {
 				return usagef("export needs a format: `oauthdiag export har -o FILE.har` or `oauthdiag export curl CALL`")
 			}
-			switch args[0] {
-			case "har":
-				return exportHAR(env, args[1:])
-			case "curl":
-				return exportCurl(env, args[1:])
-			case "-h", "--help":
-				fmt.Fprintln(env.stderr, "Usage: oauthdiag export har [--session ID|latest] -o FILE.har\n       oauthdiag export curl CALL [--session ID|latest]")
-				return flag.ErrHelp
-			default:
-				return usagef("unknown export format %q: use har or curl", args[0])
-			}
+		},
+		sub: []command{
+			{name: "har", summary: "write a session as a HAR 1.2 file (secrets redacted)", setup: setupExportHAR,
+				example: "  oauthdiag export har -o session.har\n  oauthdiag export har --session 20261207 -o -"},
+			{name: "curl", use: "CALL", summary: "print a recorded call as a curl command (secrets redacted)", args: exactArgs(1, "call id, such as 7 or c7"),
+				setup: setupExportCurl, complete: completeCalls, example: "  oauthdiag export curl c7\n  oauthdiag export curl 7 --session latest --json"},
 		},
 	}
 }
 
-func exportHAR(env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "export har", "export har [--session ID|latest] -o FILE.har")
+func setupExportHAR(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	session := fs.String("session", "latest", "session id, unique prefix, or latest")
-	out := fs.String("o", "", "write the HAR to this file (- for standard output)")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	out := fs.StringP("output", "o", "", "write the HAR to this file (- for standard output)")
+	return func(ctx context.Context, args []string) error {
+		if *out == "" {
+			return usagef("export har needs -o FILE.har (or -o - for standard output)")
+		}
+		s, err := loadSession(env, *session)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		var entries []recorder.Entry
+		if err := s.Each(func(e recorder.Entry) error { entries = append(entries, e); return nil }); err != nil {
+			return err
+		}
+		creator := recorder.Creator{Name: "oauthdiag", Version: toolVersion()}
+		if *out == "-" {
+			return recorder.WriteHAR(env.stdout, entries, creator)
+		}
+		if err := recorder.WriteFileAtomic(*out, 0o600, func(w io.Writer) error {
+			return recorder.WriteHAR(w, entries, creator)
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "Wrote %s: %d calls of session %s (secrets redacted).\n", *out, countHTTP(entries), s.ID())
+		return nil
 	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q (see oauthdiag export har -h)", rest[0])
-	}
-	if *out == "" {
-		return usagef("export har needs -o FILE.har (or -o - for standard output)")
-	}
-	s, err := loadSession(env, *session)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	var entries []recorder.Entry
-	if err := s.Each(func(e recorder.Entry) error { entries = append(entries, e); return nil }); err != nil {
-		return err
-	}
-	creator := recorder.Creator{Name: "oauthdiag", Version: version}
-	if *out == "-" {
-		return recorder.WriteHAR(env.stdout, entries, creator)
-	}
-	if err := recorder.WriteFileAtomic(*out, 0o600, func(w io.Writer) error {
-		return recorder.WriteHAR(w, entries, creator)
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "Wrote %s: %d calls of session %s (secrets redacted).\n", *out, countHTTP(entries), s.ID())
-	return nil
 }
 
 func countHTTP(es []recorder.Entry) int {
@@ -501,69 +456,58 @@ func countHTTP(es []recorder.Entry) int {
 	return n
 }
 
-func exportCurl(env *cliEnv, args []string) error {
-	fs := newFlagSet(env, "export curl", "export curl CALL [--session ID|latest]")
+func setupExportCurl(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	session := fs.String("session", "latest", "session id, unique prefix, or latest")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
+	return func(ctx context.Context, rest []string) error {
+		if _, err := recorder.ParseCallID(rest[0]); err != nil {
+			return usagef("%v", err)
+		}
+		s, err := loadSession(env, *session)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		e, err := s.Entry(rest[0])
+		if errors.Is(err, recorder.ErrNotFound) {
+			return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
+		}
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(env.stdout, recorder.Curl(e))
 		return err
 	}
-	if len(rest) != 1 {
-		return usagef("export curl needs one call id, such as 7 or c7 (`oauthdiag calls` lists them)")
-	}
-	if _, err := recorder.ParseCallID(rest[0]); err != nil {
-		return usagef("%v", err)
-	}
-	s, err := loadSession(env, *session)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	e, err := s.Entry(rest[0])
-	if errors.Is(err, recorder.ErrNotFound) {
-		return usagef("%v (`oauthdiag calls --session %s` lists them)", err, s.ID())
-	}
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(env.stdout, recorder.Curl(e))
-	return err
 }
 
 func bundleCommand() command {
 	return command{
 		name:    "bundle",
 		summary: "write a support-ticket bundle (zip) of a session",
-		run: func(ctx context.Context, env *cliEnv, args []string) error {
-			fs := newFlagSet(env, "bundle", "bundle [--session ID|latest] [-o FILE.zip]")
+		example: "  oauthdiag bundle\n  oauthdiag bundle --session latest -o ticket.zip\n  oauthdiag bundle -o - > ticket.zip",
+		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			session := fs.String("session", "latest", "session id, unique prefix, or latest")
-			out := fs.String("o", "", "write the bundle to this file (default oauthdiag-bundle-SESSION.zip here)")
+			out := fs.StringP("output", "o", "", "write the bundle to this file (default oauthdiag-bundle-SESSION.zip here)")
 			asJSON := fs.Bool("json", false, "print the summary as JSON")
-			rest, err := parseInterspersed(fs, args)
-			if err != nil {
-				return err
+			return func(ctx context.Context, args []string) error {
+				s, err := loadSession(env, *session)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				path := *out
+				if path == "" {
+					path = "oauthdiag-bundle-" + s.ID() + ".zip"
+				}
+				sum, err := bundle.Write(path, s, bundle.Options{ToolVersion: toolVersion()})
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeJSONTo(env.stdout, sum)
+				}
+				printBundle(env.stdout, sum)
+				return nil
 			}
-			if len(rest) > 0 {
-				return usagef("unexpected argument %q (see oauthdiag bundle -h)", rest[0])
-			}
-			s, err := loadSession(env, *session)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			path := *out
-			if path == "" {
-				path = "oauthdiag-bundle-" + s.ID() + ".zip"
-			}
-			sum, err := bundle.Write(path, s, bundle.Options{ToolVersion: version})
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				return writeJSONTo(env.stdout, sum)
-			}
-			printBundle(env.stdout, sum)
-			return nil
 		},
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ type tokRun struct {
 func (e *tokEnv) run(c command, args ...string) tokRun {
 	var out, errb bytes.Buffer
 	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return e.vars[k] }}
-	err := c.run(context.Background(), env, args)
+	err := execute(context.Background(), env, c, args)
 	return tokRun{stdout: out.String(), stderr: errb.String(), err: err}
 }
 

@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/httplog"
 	"github.com/oauthdiag/oauthdiag/profile"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oauthdiag/oauthdiag/browser"
 
@@ -34,7 +35,7 @@ type tokenFlags struct {
 	lockTimeout     time.Duration
 }
 
-func (f *tokenFlags) register(fs *flag.FlagSet) {
+func (f *tokenFlags) register(fs *pflag.FlagSet) {
 	f.pf.register(fs)
 	fs.StringVar(&f.tokenStore, "token-store", "", "where tokens are kept: auto (the OS keychain when it answers, else a file), keychain or file (default $OAUTHDIAG_TOKEN_STORE, the profile's token_store, or auto)")
 	fs.StringVar(&f.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
@@ -238,118 +239,114 @@ func callCommand() command {
 	return command{
 		name:    "call",
 		summary: "make an authenticated API call with the profile's cached token (refreshed or re-authorized as needed)",
-		run:     runCall,
+		use:     "URL",
+		long:    callUsage,
+		args:    cobra.ArbitraryArgs,
+		example: "  oauthdiag call --profile li /v2/userinfo\n  oauthdiag call --profile li /rest/posts --data @post.json --header 'LinkedIn-Version: 202411'\n  oauthdiag call /v2/userinfo --profile li --json",
+		setup:   setupCall,
 	}
 }
 
-const callUsage = `Usage: oauthdiag call [flags] URL
-
-Calls URL with the profile's access token: the cached one while it is valid, refreshed with the
+const callUsage = `Calls URL with the profile's access token: the cached one while it is valid, refreshed with the
 refresh token when it has expired, and a new authorization only when neither can be used. A
-path (/v2/userinfo) is taken relative to the provider's API host. The call is recorded.
-Flags go before URL.
-`
+path (/v2/userinfo) is taken relative to the provider's API host. The call is recorded.`
 
-func runCall(ctx context.Context, env *cliEnv, args []string) error {
+func setupCall(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var f tokenFlags
 	var headers multiFlag
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, callUsage); fs.PrintDefaults() }
 	f.register(fs)
 	method := fs.String("method", "", "HTTP method (default GET, or POST with --data)")
 	fs.Var(&headers, "header", "request header 'Name: value' (repeatable)")
 	data := fs.String("data", "", "request body: text, @FILE, or @- for stdin")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() != 1 {
-		return usagef("give one URL (see oauthdiag call -h)")
-	}
-	req := oauthflow.APIRequest{Method: strings.ToUpper(*method), URL: fs.Arg(0), Header: http.Header{}}
-	for _, h := range headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" {
-			return usagef("--header %q: write it as 'Name: value'", h)
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one URL, such as /v2/userinfo, got %d arguments (see oauthdiag call --help)", len(args))
 		}
-		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	if *data == "@-" && f.paste {
-		return usagef("--data @- and --paste both read stdin: use one")
-	}
-	if *data != "" {
-		body, err := readData(env, *data)
-		if err != nil {
-			return err
+		req := oauthflow.APIRequest{Method: strings.ToUpper(*method), URL: args[0], Header: http.Header{}}
+		for _, h := range headers {
+			k, v, ok := strings.Cut(h, ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				return usagef("--header %q: write it as 'Name: value'", h)
+			}
+			req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
-		req.Body = body
+		if *data == "@-" && f.paste {
+			return usagef("--data @- and --paste both read stdin: use one")
+		}
+		if *data != "" {
+			body, err := readData(env, *data)
+			if err != nil {
+				return err
+			}
+			req.Body = body
+			if req.Method == "" {
+				req.Method = http.MethodPost
+			}
+			if req.Header.Get("Content-Type") == "" {
+				req.Header.Set("Content-Type", guessContentType(body))
+			}
+		}
 		if req.Method == "" {
-			req.Method = http.MethodPost
+			req.Method = http.MethodGet
 		}
-		if req.Header.Get("Content-Type") == "" {
-			req.Header.Set("Content-Type", guessContentType(body))
-		}
-	}
-	if req.Method == "" {
-		req.Method = http.MethodGet
-	}
 
-	ts, err := openTokenSession(env, &f, "call", true)
-	if err != nil {
-		return err
-	}
-	defer ts.close()
-
-	tok, d, err := ts.token(ctx)
-	if err != nil {
-		return tokenError(ts, err)
-	}
-	if strings.HasPrefix(req.URL, "/") {
-		base, err := ts.apiBase(ctx)
+		ts, err := openTokenSession(env, &f, "call", true)
 		if err != nil {
 			return err
 		}
-		req.URL = base + req.URL
-	}
-	resp, err := ts.call(ctx, tok, req)
-	if resp != nil && resp.Status == http.StatusUnauthorized {
-		// The token looked valid but was refused (revoked, or the clocks disagree): renew it once.
-		why := "the API answered 401"
-		if e, ok := oauthflow.AsError(err); ok && e.Description != "" {
-			why += " (" + e.Description + ")"
+		defer ts.close()
+
+		tok, d, err := ts.token(ctx)
+		if err != nil {
+			return tokenError(ts, err)
 		}
-		if tok2, d2, rerr := ts.lc.Rejected(ctx, tok.AccessToken, why); rerr == nil && tok2.AccessToken != tok.AccessToken {
-			ts.report(d2)
-			learnToken(ts.rec.red, tok2)
-			tok, d = tok2, d2
-			resp, err = ts.call(ctx, tok, req)
-		} else if rerr != nil {
-			ts.report(d2)
-			fmt.Fprintf(env.stderr, "  could not renew the token: %s\n", ts.redact(rerr.Error()))
+		if strings.HasPrefix(req.URL, "/") {
+			base, err := ts.apiBase(ctx)
+			if err != nil {
+				return err
+			}
+			req.URL = base + req.URL
 		}
-	}
-	if resp == nil {
-		return fmt.Errorf("%s", ts.redact(err.Error()))
-	}
-	secret := ts.lc.Runner.Config().Client.Secret
-	// Headers get the recorder's rules (cookies, credentials, URLs) before being shown.
-	resp.Header = ts.rec.red.RedactHeader(resp.Header)
-	if *jsonOut {
-		if werr := writeCallJSON(env.stdout, ts, d, resp, tok, secret); werr != nil {
-			return werr
+		resp, err := ts.call(ctx, tok, req)
+		if resp != nil && resp.Status == http.StatusUnauthorized {
+			// The token looked valid but was refused (revoked, or the clocks disagree): renew it once.
+			why := "the API answered 401"
+			if e, ok := oauthflow.AsError(err); ok && e.Description != "" {
+				why += " (" + e.Description + ")"
+			}
+			if tok2, d2, rerr := ts.lc.Rejected(ctx, tok.AccessToken, why); rerr == nil && tok2.AccessToken != tok.AccessToken {
+				ts.report(d2)
+				learnToken(ts.rec.red, tok2)
+				tok, d = tok2, d2
+				resp, err = ts.call(ctx, tok, req)
+			} else if rerr != nil {
+				ts.report(d2)
+				fmt.Fprintf(env.stderr, "  could not renew the token: %s\n", ts.redact(rerr.Error()))
+			}
 		}
-	} else {
-		writeCallText(env.stdout, resp, func(s string) string { return redactKnown(tok, secret, s) })
-	}
-	if resp.Status < 200 || resp.Status > 299 {
-		msg := fmt.Sprintf("the API answered HTTP %d", resp.Status)
-		if e, ok := oauthflow.AsError(err); ok {
-			msg = ts.redact(e.Error())
+		if resp == nil {
+			return fmt.Errorf("%s", ts.redact(err.Error()))
 		}
-		return &exitError{code: 1, err: errors.New(msg)}
+		secret := ts.lc.Runner.Config().Client.Secret
+		// Headers get the recorder's rules (cookies, credentials, URLs) before being shown.
+		resp.Header = ts.rec.red.RedactHeader(resp.Header)
+		if *jsonOut {
+			if werr := writeCallJSON(env.stdout, ts, d, resp, tok, secret); werr != nil {
+				return werr
+			}
+		} else {
+			writeCallText(env.stdout, resp, func(s string) string { return redactKnown(tok, secret, s) })
+		}
+		if resp.Status < 200 || resp.Status > 299 {
+			msg := fmt.Sprintf("the API answered HTTP %d", resp.Status)
+			if e, ok := oauthflow.AsError(err); ok {
+				msg = ts.redact(e.Error())
+			}
+			return &exitError{code: 1, err: errors.New(msg)}
+		}
+		return nil
 	}
-	return nil
 }
 
 func (ts *tokenSession) call(ctx context.Context, tok *oauthflow.Token, req oauthflow.APIRequest) (*oauthflow.APIResponse, error) {
@@ -493,45 +490,40 @@ func refreshCommand() command {
 	return command{
 		name:    "refresh",
 		summary: "refresh the profile's access token now with its refresh token",
-		run:     runRefresh,
+		example: "  oauthdiag refresh --profile li\n  oauthdiag refresh --profile li --json",
+		setup:   setupRefresh,
 	}
 }
 
-func runRefresh(ctx context.Context, env *cliEnv, args []string) error {
+func setupRefresh(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var f tokenFlags
-	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	f.register(fs)
 	authorize := fs.Bool("authorize", false, "sign in again when the refresh token cannot be used (default: report it and stop)")
 	jsonOut := fs.Bool("json", false, "print the outcome as JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
+	return func(ctx context.Context, args []string) error {
+		ts, err := openTokenSession(env, &f, "refresh", *authorize)
+		if err != nil {
+			return err
+		}
+		defer ts.close()
+		tok, d, err := ts.lc.Refresh(ctx)
+		ts.report(d)
+		if err != nil {
+			return tokenError(ts, err)
+		}
+		learnToken(ts.rec.red, tok)
+		if *jsonOut {
+			enc := json.NewEncoder(env.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Profile  string       `json:"profile"`
+				Session  string       `json:"session"`
+				Decision decisionJSON `json:"token"`
+			}{ts.profileName, ts.rec.sessionID(), decisionView(d, ts.redact)})
+		}
+		fmt.Fprintf(env.stdout, "profile %s: %s\n", ts.profileName, expirySummary(d.Token, time.Now()))
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	ts, err := openTokenSession(env, &f, "refresh", *authorize)
-	if err != nil {
-		return err
-	}
-	defer ts.close()
-	tok, d, err := ts.lc.Refresh(ctx)
-	ts.report(d)
-	if err != nil {
-		return tokenError(ts, err)
-	}
-	learnToken(ts.rec.red, tok)
-	if *jsonOut {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Profile  string       `json:"profile"`
-			Session  string       `json:"session"`
-			Decision decisionJSON `json:"token"`
-		}{ts.profileName, ts.rec.sessionID(), decisionView(d, ts.redact)})
-	}
-	fmt.Fprintf(env.stdout, "profile %s: %s\n", ts.profileName, expirySummary(d.Token, time.Now()))
-	return nil
 }
 
 func expirySummary(st *profile.StoredToken, now time.Time) string {
@@ -545,81 +537,76 @@ func logoutCommand() command {
 	return command{
 		name:    "logout",
 		summary: "revoke the profile's access and refresh tokens at the provider and delete them here",
-		run:     runLogout,
+		example: "  oauthdiag logout --profile li\n  oauthdiag logout --profile li --json",
+		setup:   setupLogout,
 	}
 }
 
-func runLogout(ctx context.Context, env *cliEnv, args []string) error {
+func setupLogout(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var f tokenFlags
-	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	f.register(fs)
 	noRevoke := fs.Bool("no-revoke", false, "only delete the local copy (the tokens stay valid until they expire)")
 	noVerify := fs.Bool("no-verify", false, "do not ask the introspection endpoint whether the access token is now inactive")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	ts, err := openTokenSession(env, &f, "logout", false)
-	if err != nil {
-		return err
-	}
-	defer ts.close()
-	res, err := ts.lc.Logout(ctx, profile.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
-	w := env.stdout
-	if res != nil && res.Corrupt != nil {
-		fmt.Fprintf(w, "profile %s: %s\n", ts.profileName, res.Corrupt.Error())
-	}
-	if err != nil {
-		return fmt.Errorf("profile %s: %s", ts.profileName, ts.redact(err.Error()))
-	}
-	if !res.Stored && res.Corrupt == nil {
-		fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profileName, res.Where)
-	}
-	var failed []string
-	for _, r := range res.Revocations {
-		switch {
-		case !r.Attempted:
-			fmt.Fprintf(w, "%s: not revoked at the provider: %s\n", r.Token, r.Skipped)
-		case r.Err != nil:
-			failed = append(failed, r.Token)
-			fmt.Fprintf(w, "%s: revocation FAILED: %s\n", r.Token, ts.redact(r.Err.Error()))
-		default:
-			fmt.Fprintf(w, "%s: revoked at the provider\n", r.Token)
+	return func(ctx context.Context, args []string) error {
+		ts, err := openTokenSession(env, &f, "logout", false)
+		if err != nil {
+			return err
 		}
-		switch in := r.Introspection; {
-		case r.IntrospectErr != nil:
-			fmt.Fprintf(w, "%s: could not check it afterwards: %s\n", r.Token, ts.redact(r.IntrospectErr.Error()))
-		case in != nil && in.Active:
-			failed = append(failed, r.Token+" (still active)")
-			fmt.Fprintf(w, "%s: the provider still reports it ACTIVE\n", r.Token)
-		case in != nil:
-			status := "inactive"
-			if in.Status != "" {
-				status += ", status " + in.Status
+		defer ts.close()
+		res, err := ts.lc.Logout(ctx, profile.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
+		w := env.stdout
+		if res != nil && res.Corrupt != nil {
+			fmt.Fprintf(w, "profile %s: %s\n", ts.profileName, res.Corrupt.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("profile %s: %s", ts.profileName, ts.redact(err.Error()))
+		}
+		if !res.Stored && res.Corrupt == nil {
+			fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profileName, res.Where)
+		}
+		var failed []string
+		for _, r := range res.Revocations {
+			switch {
+			case !r.Attempted:
+				fmt.Fprintf(w, "%s: not revoked at the provider: %s\n", r.Token, r.Skipped)
+			case r.Err != nil:
+				failed = append(failed, r.Token)
+				fmt.Fprintf(w, "%s: revocation FAILED: %s\n", r.Token, ts.redact(r.Err.Error()))
+			default:
+				fmt.Fprintf(w, "%s: revoked at the provider\n", r.Token)
 			}
-			fmt.Fprintf(w, "%s: the provider now reports it %s\n", r.Token, status)
-		}
-	}
-	if res.Deleted && res.Stored {
-		fmt.Fprintf(w, "deleted the local copy (%s)\n", res.Where)
-	}
-	// Unreadable entries set aside earlier may hold tokens too: logout means none stay.
-	if fstore := profile.FileFallback(ts.store); fstore != nil {
-		for _, p := range fstore.Aside(ts.profileName) {
-			if err := os.Remove(p); err != nil {
-				fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier: %v\n", p, err)
-				continue
+			switch in := r.Introspection; {
+			case r.IntrospectErr != nil:
+				fmt.Fprintf(w, "%s: could not check it afterwards: %s\n", r.Token, ts.redact(r.IntrospectErr.Error()))
+			case in != nil && in.Active:
+				failed = append(failed, r.Token+" (still active)")
+				fmt.Fprintf(w, "%s: the provider still reports it ACTIVE\n", r.Token)
+			case in != nil:
+				status := "inactive"
+				if in.Status != "" {
+					status += ", status " + in.Status
+				}
+				fmt.Fprintf(w, "%s: the provider now reports it %s\n", r.Token, status)
 			}
-			fmt.Fprintf(w, "deleted %s, an unreadable entry set aside earlier\n", p)
 		}
+		if res.Deleted && res.Stored {
+			fmt.Fprintf(w, "deleted the local copy (%s)\n", res.Where)
+		}
+		// Unreadable entries set aside earlier may hold tokens too: logout means none stay.
+		if fstore := profile.FileFallback(ts.store); fstore != nil {
+			for _, p := range fstore.Aside(ts.profileName) {
+				if err := os.Remove(p); err != nil {
+					fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier: %v\n", p, err)
+					continue
+				}
+				fmt.Fprintf(w, "deleted %s, an unreadable entry set aside earlier\n", p)
+			}
+		}
+		if len(failed) > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(failed, ", "))}
+		}
+		return nil
 	}
-	if len(failed) > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(failed, ", "))}
-	}
-	return nil
 }
 
 // storeReplaySecrets serves `replay --fresh-token` from the token store: the recorded session's
@@ -663,7 +650,7 @@ func (s storeReplaySecrets) FreshAccessToken(ctx context.Context, meta recorder.
 	if err != nil {
 		return "", err
 	}
-	lc := lifecycleFor(s.env, res, profileName, store, state, func() *http.Client { return &http.Client{Timeout: 30 * time.Second} },
+	lc := lifecycleFor(s.env, res, profileName, store, state, func() *http.Client { return newHTTPClient(30*time.Second, nil) },
 		profile.DefaultLockTimeout, nil)
 	tok, d, err := lc.Token(ctx)
 	if d != nil && d.Action != 0 {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -108,15 +108,15 @@ func TestProfilesAddRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"add"}, "the name comes first"},
+		{[]string{"add"}, "missing profile NAME"},
 		{[]string{"add", "x", "--client-id", "a"}, "name the provider"},
 		{[]string{"add", "x", "--provider", "linkedin"}, "no client_id"},
 		{[]string{"add", "x", "--provider", "linkedin", "--client-id", "a", "--client-secret", "canary-secret"}, "does not write client secrets"},
 		{[]string{"add", "x", "--provider", "linkedin", "--client-id", "a", "--secret", "hunter2"}, `"env:VARIABLE", "prompt" or "keychain"`},
 		{[]string{"add", "../x", "--provider", "linkedin", "--client-id", "a"}, "not usable"},
 		{[]string{"add", "sb", "--provider", "linkedin", "--client-id", "a"}, "already exists"},
-		{[]string{"bogus"}, "unknown profiles subcommand"},
-		{[]string{"set-secret"}, "usage: oauthdiag profiles set-secret NAME"},
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"set-secret"}, "missing profile NAME"},
 	} {
 		r := e.run(profilesCommand(), c.args...)
 		if r.err == nil || !strings.Contains(r.err.Error(), c.want) {

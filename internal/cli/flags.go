@@ -1,8 +1,7 @@
-package main
+package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
+	"github.com/spf13/pflag"
 
 	"github.com/charmbracelet/x/term"
 )
@@ -36,8 +36,9 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) Type() string       { return "K=V" }
 
-func (p *providerFlags) register(fs *flag.FlagSet) {
+func (p *providerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.profileName, "profile", "", "use the named profile from the config file (flags override it)")
 	fs.StringVar(&p.provider, "provider", "", "provider preset: linkedin")
 	fs.StringVar(&p.issuer, "issuer", "", "OpenID Connect / OAuth issuer URL to discover the endpoints from")

@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/profile"
+	"github.com/spf13/pflag"
 
 	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/httplog"
@@ -26,7 +26,8 @@ func demoCommand() command {
 	return command{
 		name:    "demo",
 		summary: "open the TUI on the embedded sandbox: short token lifetimes, a scenario menu, fully offline",
-		run:     runDemo,
+		example: "  oauthdiag demo\n  oauthdiag demo --scenario server-error",
+		setup:   setupDemo,
 	}
 }
 
@@ -34,7 +35,8 @@ func tuiCommand() command {
 	return command{
 		name:    "tui",
 		summary: "open the TUI on a real provider (provider flags or --profile NAME)",
-		run:     runTUI,
+		example: "  oauthdiag tui --profile li\n  oauthdiag tui --issuer https://login.example.com --client-id ID",
+		setup:   setupTUI,
 	}
 }
 
@@ -46,7 +48,7 @@ type tuiFlags struct {
 	theme           string
 }
 
-func (f *tuiFlags) register(fs *flag.FlagSet) {
+func (f *tuiFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.callbackTimeout, "callback-timeout", 5*time.Minute, "how long Authorize waits for the browser to come back")
 	fs.StringVar(&f.bundleDir, "bundle-dir", "", "where x writes support bundles (default: bundles/ in the state directory)")
 	fs.BoolVar(&f.noAutoRefresh, "no-auto-refresh", false, "start with auto-refresh off (a toggles it)")
@@ -92,10 +94,8 @@ type demoFlags struct {
 	timeout    time.Duration
 }
 
-func runDemo(ctx context.Context, env *cliEnv, args []string) error {
+func setupDemo(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var df demoFlags
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	df.register(fs)
 	fs.DurationVar(&df.accessTTL, "access-ttl", 90*time.Second, "lifetime of the sandbox's access tokens")
 	fs.DurationVar(&df.refreshTTL, "refresh-ttl", 5*time.Minute, "lifetime of the sandbox's refresh tokens (never extended by a refresh, as at LinkedIn)")
@@ -104,89 +104,85 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&df.browser, "browser", "headless", "how Authorize reaches the sandbox's login page: headless (built in, no desktop browser), system (the desktop browser) or none (copy the URL, paste the redirect)")
 	fs.DurationVar(&df.slowDelay, "slow-delay", 12*time.Second, "with the slow scenario: how long API calls stall")
 	fs.DurationVar(&df.timeout, "timeout", 10*time.Second, "timeout of each HTTP request")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (see oauthdiag demo -h)", fs.Arg(0))
-	}
-	if df.accessTTL < time.Second || df.refreshTTL < time.Second {
-		return usagef("--access-ttl and --refresh-ttl must be at least 1s (got %s and %s)", df.accessTTL, df.refreshTTL)
-	}
-	scenario, err := sandbox.ParseScenario(df.scenario)
-	if err != nil {
-		return usagef("--scenario: %v", err)
-	}
-	compliance, err := parseCompliance(df.compliance)
-	if err != nil {
-		return err
-	}
-	opts, err := df.options()
-	if err != nil {
-		return err
-	}
-	var br browser.Browser
-	switch strings.ToLower(df.browser) {
-	case "headless":
-		br = &browser.Headless{Username: "ada@example.com", Password: "sandbox"}
-	case "system":
-		br = browser.System{}
-	case "none":
-	default:
-		return usagef("--browser %q: use headless, system or none", df.browser)
-	}
-	bundleDir, err := df.resolveBundleDir(env)
-	if err != nil {
-		return err
-	}
+	return func(ctx context.Context, args []string) error {
+		if df.accessTTL < time.Second || df.refreshTTL < time.Second {
+			return usagef("--access-ttl and --refresh-ttl must be at least 1s (got %s and %s)", df.accessTTL, df.refreshTTL)
+		}
+		scenario, err := sandbox.ParseScenario(df.scenario)
+		if err != nil {
+			return usagef("--scenario: %v", err)
+		}
+		compliance, err := parseCompliance(df.compliance)
+		if err != nil {
+			return err
+		}
+		opts, err := df.options()
+		if err != nil {
+			return err
+		}
+		var br browser.Browser
+		switch strings.ToLower(df.browser) {
+		case "headless":
+			br = &browser.Headless{Username: "ada@example.com", Password: "sandbox"}
+		case "system":
+			br = browser.System{}
+		case "none":
+		default:
+			return usagef("--browser %q: use headless, system or none", df.browser)
+		}
+		bundleDir, err := df.resolveBundleDir(env)
+		if err != nil {
+			return err
+		}
 
-	// A free loopback port for the redirect, so the demo never clashes with a real app on 8765.
-	port, err := freeLoopbackPort()
-	if err != nil {
-		return fmt.Errorf("finding a free port for the redirect listener: %w", err)
-	}
-	redirect := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
-	sb := sandbox.New(
-		sandbox.WithScenario(scenario),
-		sandbox.WithCompliance(compliance),
-		sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect),
-		sandbox.WithAccessTokenTTL(df.accessTTL),
-		sandbox.WithRefreshTokenTTL(df.refreshTTL),
-		sandbox.WithSlowDelay(df.slowDelay),
-	)
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("starting the sandbox: %w", err)
-	}
-	defer sb.Close()
+		// A free loopback port for the redirect, so the demo never clashes with a real app on 8765.
+		port, err := freeLoopbackPort()
+		if err != nil {
+			return fmt.Errorf("finding a free port for the redirect listener: %w", err)
+		}
+		redirect := "http://127.0.0.1:" + strconv.Itoa(port) + "/callback"
+		sb := sandbox.New(
+			sandbox.WithScenario(scenario),
+			sandbox.WithCompliance(compliance),
+			sandbox.WithClient(sandbox.DefaultClientID, sandbox.DefaultClientSecret, redirect),
+			sandbox.WithAccessTokenTTL(df.accessTTL),
+			sandbox.WithRefreshTokenTTL(df.refreshTTL),
+			sandbox.WithSlowDelay(df.slowDelay),
+		)
+		base, err := sb.Start("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("starting the sandbox: %w", err)
+		}
+		defer sb.Close()
 
-	p := oauthflow.LinkedInAt(base, base)
-	cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
-		ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: redirect, PKCE: true,
-	}}
-	// The same API call `oauthdiag flow --sandbox` makes, so that the demo runs every step.
-	sandboxAPICall(&cfg, &providerFlags{}, base, time.Now())
-	rec, err := openRecording(env, cfg, map[string]string{"command": "demo", "sandbox_scenario": string(scenario)})
-	if err != nil {
-		return err
+		p := oauthflow.LinkedInAt(base, base)
+		cfg := oauthflow.Config{Provider: p, Client: oauthflow.Client{
+			ID: sandbox.DefaultClientID, Secret: sandbox.DefaultClientSecret, RedirectURI: redirect, PKCE: true,
+		}}
+		// The same API call `oauthdiag flow --sandbox` makes, so that the demo runs every step.
+		sandboxAPICall(&cfg, &providerFlags{}, base, time.Now())
+		rec, err := openRecording(env, cfg, map[string]string{"command": "demo", "sandbox_scenario": string(scenario)})
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		client := rec.client(df.timeout)
+		return ui.Run(ctx, ui.Config{
+			Runner:          oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client)),
+			Session:         rec.sess,
+			HTTPClient:      client,
+			Discover:        true,
+			Issuer:          sb.Issuer(),
+			DiscoveryURL:    p.DiscoveryURL,
+			Browser:         br,
+			Listen:          true,
+			CallbackTimeout: df.callbackTimeout,
+			Scenarios:       sandboxScenarios{sb},
+			BundleDir:       bundleDir,
+			ToolVersion:     toolVersion(),
+			Mode:            "demo",
+		}, opts...)
 	}
-	defer rec.Close()
-	client := rec.client(df.timeout)
-	return ui.Run(ctx, ui.Config{
-		Runner:          oauthflow.NewRunner(cfg, oauthflow.WithHTTPClient(client)),
-		Session:         rec.sess,
-		HTTPClient:      client,
-		Discover:        true,
-		Issuer:          sb.Issuer(),
-		DiscoveryURL:    p.DiscoveryURL,
-		Browser:         br,
-		Listen:          true,
-		CallbackTimeout: df.callbackTimeout,
-		Scenarios:       sandboxScenarios{sb},
-		BundleDir:       bundleDir,
-		ToolVersion:     version,
-		Mode:            "demo",
-	}, opts...)
 }
 
 func freeLoopbackPort() (int, error) {
@@ -230,10 +226,8 @@ type tuiCmdFlags struct {
 	tokenStore string
 }
 
-func runTUI(ctx context.Context, env *cliEnv, args []string) error {
+func setupTUI(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var tf tuiCmdFlags
-	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	tf.pf.register(fs)
 	tf.register(fs)
 	fs.StringVar(&tf.browserCmd, "browser-cmd", "", "command that opens the authorization URL (given as its last argument); a redirect URL it prints is used")
@@ -241,74 +235,70 @@ func runTUI(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&tf.noListen, "no-listen", false, "do not run the loopback listener for the redirect (paste it instead)")
 	fs.Var(&tf.params, "param", "extra authorization request parameter K=V (repeatable), e.g. prompt=consent")
 	fs.StringVar(&tf.tokenStore, "token-store", "", "with --profile: where the profile's token is kept: auto, keychain or file")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (see oauthdiag tui -h)", fs.Arg(0))
-	}
-	extra, err := parseParams(tf.params)
-	if err != nil {
-		return err
-	}
-	opts, err := tf.options()
-	if err != nil {
-		return err
-	}
-	res, err := tf.pf.resolve(env, true)
-	if err != nil {
-		return err
-	}
-	bundleDir, err := tf.resolveBundleDir(env)
-	if err != nil {
-		return err
-	}
-	var br browser.Browser
-	switch {
-	case tf.noBrowser:
-	case tf.browserCmd != "":
-		// The command's stderr is discarded: nothing may print into the TUI.
-		br = browser.Command{Command: tf.browserCmd}
-	default:
-		br = browser.System{}
-	}
-	labels := map[string]string{"command": "tui"}
-	var stored *profileToken
-	if res.profileName != "" {
-		labels["profile"] = res.profileName
-		if stored, err = openProfileToken(env, res, tf.tokenStore); err != nil {
+	return func(ctx context.Context, args []string) error {
+		extra, err := parseParams(tf.params)
+		if err != nil {
 			return err
 		}
+		opts, err := tf.options()
+		if err != nil {
+			return err
+		}
+		res, err := tf.pf.resolve(env, true)
+		if err != nil {
+			return err
+		}
+		bundleDir, err := tf.resolveBundleDir(env)
+		if err != nil {
+			return err
+		}
+		var br browser.Browser
+		switch {
+		case tf.noBrowser:
+		case tf.browserCmd != "":
+			// The command's stderr is discarded: nothing may print into the TUI.
+			br = browser.Command{Command: tf.browserCmd}
+		default:
+			br = browser.System{}
+		}
+		labels := map[string]string{"command": "tui"}
+		var stored *profileToken
+		if res.profileName != "" {
+			labels["profile"] = res.profileName
+			if stored, err = openProfileToken(env, res, tf.tokenStore); err != nil {
+				return err
+			}
+		}
+		rec, err := openRecording(env, res.cfg, labels)
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		client := rec.client(tf.pf.timeout)
+		runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
+		cfg := ui.Config{
+			Runner:          runner,
+			Session:         rec.sess,
+			HTTPClient:      client,
+			Discover:        res.discover,
+			Issuer:          res.issuer,
+			DiscoveryURL:    res.discoveryURL,
+			Browser:         br,
+			Listen:          !tf.noListen,
+			CallbackTimeout: tf.callbackTimeout,
+			ExtraAuthParams: extra,
+			BundleDir:       bundleDir,
+			ToolVersion:     toolVersion(),
+		}
+		if stored != nil {
+			cfg.Profile = res.profileName
+			cfg.InitialToken = stored.initial
+			stored.config = runner.Config // the provider as discovery completed it
+			cfg.SaveToken = stored.save
+			cfg.GuardRefresh = stored.guardRefresh
+		}
+		return ui.Run(ctx, cfg, opts...)
 	}
-	rec, err := openRecording(env, res.cfg, labels)
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
-	client := rec.client(tf.pf.timeout)
-	runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(client))
-	cfg := ui.Config{
-		Runner:          runner,
-		Session:         rec.sess,
-		HTTPClient:      client,
-		Discover:        res.discover,
-		Issuer:          res.issuer,
-		DiscoveryURL:    res.discoveryURL,
-		Browser:         br,
-		Listen:          !tf.noListen,
-		CallbackTimeout: tf.callbackTimeout,
-		ExtraAuthParams: extra,
-		BundleDir:       bundleDir,
-		ToolVersion:     version,
-	}
-	if stored != nil {
-		cfg.Profile = res.profileName
-		cfg.InitialToken = stored.initial
-		stored.config = runner.Config // the provider as discovery completed it
-		cfg.SaveToken = stored.save
-		cfg.GuardRefresh = stored.guardRefresh
-	}
-	return ui.Run(ctx, cfg, opts...)
 }
 
 // profileToken connects the TUI to a profile's token store: the stored token (when it was

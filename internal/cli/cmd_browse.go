@@ -1,19 +1,18 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/oauthdiag/oauthdiag/browser"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-const browseHelp = `Usage: oauthdiag browse [flags] AUTHORIZATION_URL
-
-Completes a provider's login and consent pages without a screen (plain HTML forms, no JavaScript) and
+const browseHelp = `Completes a provider's login and consent pages without a screen (plain HTML forms, no JavaScript) and
 prints the final redirect URL, with code and state or error, on stdout. It never requests the redirect
 URI itself. Use it as the browser of a flow:
 
@@ -25,64 +24,58 @@ it cannot complete (the page's status and text go to stderr), 1 any other failur
 Credentials: --user and --password, else OAUTHDIAG_BROWSE_USER and OAUTHDIAG_BROWSE_PASSWORD, else
 alice / any, which the sandbox and the oidc-provider peer accept. The zitadel/oidc peer wants
 test-user@127.0.0.1 / verysecure. Prefer the environment variable for a password: flags show up in
-process lists. The password is never printed, not even with -v.
-
-Flags:
-`
+process lists. The password is never printed, not even with -v.`
 
 func browseCommand() command {
 	return command{
 		name:    "browse",
 		summary: "complete a provider's login and consent pages headlessly; print the redirect URL",
-		run:     runBrowse,
+		use:     "AUTHORIZATION_URL",
+		long:    browseHelp,
+		args:    cobra.ArbitraryArgs,
+		example: "  oauthdiag browse --user alice 'https://login.example.com/authorize?client_id=…'\n  oauthdiag flow --issuer URL --client-id ID --browser-cmd 'oauthdiag browse --user alice'",
+		setup:   setupBrowse,
 	}
 }
 
-func runBrowse(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("browse", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+func setupBrowse(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	user := fs.String("user", "", "username to fill into login forms (default $OAUTHDIAG_BROWSE_USER, else alice)")
 	password := fs.String("password", "", "password to fill into login forms (default $OAUTHDIAG_BROWSE_PASSWORD, else any)")
 	redirectURI := fs.String("redirect-uri", "", "stop at this redirect URI (default: the URL's redirect_uri parameter)")
 	cancel := fs.Bool("cancel", false, "press deny/cancel instead of allow, to see the provider's access_denied answer")
 	maxHops := fs.Int("max-hops", 20, "give up after this many HTTP requests")
-	verbose := fs.Bool("v", false, "trace every request on stderr (secrets redacted)")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, browseHelp)
-		fs.PrintDefaults()
-	}
+	verbose := fs.BoolP("verbose", "v", false, "trace every request on stderr (secrets redacted)")
 
 	// Flags may come before or after the URL: a flow appends the URL after the configured flags.
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(positional) != 1 {
-		return usagef("want exactly one AUTHORIZATION_URL, got %d arguments (run `oauthdiag browse -h`)", len(positional))
-	}
-	if *maxHops < 1 {
-		return usagef("--max-hops must be at least 1")
-	}
-
-	b := &browser.Headless{
-		Username: browseDefault(*user, env.getenv("OAUTHDIAG_BROWSE_USER"), "alice"),
-		Password: browseDefault(*password, env.getenv("OAUTHDIAG_BROWSE_PASSWORD"), "any"),
-		Cancel:   *cancel,
-		MaxHops:  *maxHops,
-	}
-	if *verbose {
-		b.Trace = env.stderr
-	}
-	redirect, err := b.Authorize(ctx, positional[0], *redirectURI)
-	if err != nil {
-		var pe *browser.PageError
-		if errors.As(err, &pe) {
-			return &exitError{code: 2, err: err}
+	return func(ctx context.Context, args []string) error {
+		positional := args
+		if len(positional) != 1 {
+			return usagef("want exactly one AUTHORIZATION_URL, got %d arguments (see oauthdiag browse --help)", len(positional))
 		}
-		return err
+		if *maxHops < 1 {
+			return usagef("--max-hops must be at least 1")
+		}
+
+		b := &browser.Headless{
+			Username: browseDefault(*user, env.getenv("OAUTHDIAG_BROWSE_USER"), "alice"),
+			Password: browseDefault(*password, env.getenv("OAUTHDIAG_BROWSE_PASSWORD"), "any"),
+			Cancel:   *cancel,
+			MaxHops:  *maxHops,
+		}
+		if *verbose {
+			b.Trace = env.stderr
+		}
+		redirect, err := b.Authorize(ctx, positional[0], *redirectURI)
+		if err != nil {
+			var pe *browser.PageError
+			if errors.As(err, &pe) {
+				return &exitError{code: 2, err: err}
+			}
+			return err
+		}
+		fmt.Fprintln(env.stdout, redirect)
+		return browseOutcome(redirect)
 	}
-	fmt.Fprintln(env.stdout, redirect)
-	return browseOutcome(redirect)
 }
 
 // browseOutcome maps the authorization response to the exit status: nil (0) for a code or tokens,

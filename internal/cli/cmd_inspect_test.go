@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func inspectRun(t *testing.T, env map[string]string, stdin string, args ...strin
 	t.Helper()
 	var out, errOut bytes.Buffer
 	e := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
-	err := runInspect(context.Background(), e, args)
+	err := execute(context.Background(), e, inspectCommand(), args)
 	var ee *exitError
 	var ue *usageError
 	switch {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"archive/zip"
@@ -120,7 +120,7 @@ func runRecordCommand(t *testing.T, c command, vars map[string]string, args ...s
 	t.Helper()
 	r := &cliRun{}
 	env := &cliEnv{stdin: strings.NewReader(""), stdout: &r.stdout, stderr: &r.stderr, getenv: func(k string) string { return vars[k] }}
-	r.err = c.run(context.Background(), env, args)
+	r.err = execute(context.Background(), env, c, args)
 	return r
 }
 
@@ -258,7 +258,7 @@ func TestRecordCommandsRejectBadInput(t *testing.T) {
 		{replayCommand(), []string{"7", "--set-header", "novalue"}, true, "K=V"},
 		{replayCommand(), []string{"7", "--url", "/relative"}, true, "absolute URL"},
 		{exportCommand(), nil, true, "needs a format"},
-		{exportCommand(), []string{"pdf"}, true, "unknown export format"},
+		{exportCommand(), []string{"pdf"}, true, `unknown command "pdf" for "oauthdiag export"`},
 		{exportCommand(), []string{"har"}, true, "-o FILE.har"},
 		{callsCommand(), []string{"extra"}, true, "unexpected argument"},
 		{callsCommand(), nil, false, "oauthdiag flow"},

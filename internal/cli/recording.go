@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -10,9 +10,6 @@ import (
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
-
-// version is the tool's version, stamped into sessions and bundles.
-const version = "0.1.0"
 
 // recording is one recorded session of a command, plus the redactor everything shown must go through.
 type recording struct {
@@ -54,13 +51,13 @@ func sessionMeta(cfg oauthflow.Config, labels map[string]string) recorder.Sessio
 	}
 	return recorder.SessionMeta{
 		Provider: cfg.Provider.Name, ClientID: cfg.Client.ID, RedirectURI: cfg.Client.RedirectURI,
-		Scopes: cfg.Client.Scopes, Endpoints: endpoints, ToolVersion: version, Labels: labels,
+		Scopes: cfg.Client.Scopes, Endpoints: endpoints, ToolVersion: toolVersion(), Labels: labels,
 	}
 }
 
 // client returns an HTTP client whose calls are recorded.
 func (r *recording) client(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: r.sess.Transport(nil)}
+	return newHTTPClient(timeout, r.sess.Transport(nil))
 }
 
 // observe records a browser leg (the authorization URL, the redirect) that the tool did not send

@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/oauthdiag/oauthdiag/browser"
 	"github.com/oauthdiag/oauthdiag/bundle"
 	"github.com/oauthdiag/oauthdiag/httplog"
+	"github.com/spf13/pflag"
 
 	"github.com/oauthdiag/oauthdiag/inspector"
 	"github.com/oauthdiag/oauthdiag/oauthflow"
@@ -39,14 +39,13 @@ func flowCommand() command {
 	return command{
 		name:    "flow",
 		summary: "walk the whole Authorization Code flow headless and show every request and response",
-		run:     runFlow,
+		example: "  oauthdiag flow --sandbox happy\n  oauthdiag flow --sandbox server-error --json\n  oauthdiag flow --provider linkedin --client-id 86abc --scope 'openid profile email'\n  oauthdiag flow --issuer https://login.example.com --client-id ID --browser-cmd 'oauthdiag browse --user alice'",
+		setup:   setupFlow,
 	}
 }
 
-func runFlow(ctx context.Context, env *cliEnv, args []string) error {
+func setupFlow(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var ff flowFlags
-	fs := flag.NewFlagSet("flow", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	ff.pf.register(fs)
 	fs.StringVar(&ff.sandbox, "sandbox", "", "run against the embedded sandbox with this scenario ("+scenarioNames()+")")
 	fs.StringVar(&ff.compliance, "sandbox-compliance", "linkedin", "sandbox behaviour: linkedin, strict or lenient")
@@ -57,123 +56,119 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) error {
 	fs.Var(&ff.params, "param", "extra authorization request parameter K=V (repeatable), e.g. prompt=consent")
 	fs.BoolVar(&ff.keepTokens, "keep-tokens", false, "skip revocation at the end (the tokens stay valid)")
 	fs.BoolVar(&ff.jsonOut, "json", false, "print one JSON document instead of text")
-	fs.BoolVar(&ff.verbose, "v", false, "show whole bodies (text output cuts long ones)")
+	fs.BoolVarP(&ff.verbose, "verbose", "v", false, "show whole bodies (text output cuts long ones)")
 	fs.BoolVar(&ff.reveal, "reveal", false, "show secrets unredacted (DANGER: tokens and the client secret appear in the output)")
 	fs.DurationVar(&ff.sandboxSlowDelay, "sandbox-delay", 0, "with --sandbox slow: how long the API stalls (default: longer than --timeout)")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags go before nothing else; see oauthdiag flow -h)", fs.Arg(0))
-	}
-	extra, err := parseParams(ff.params)
-	if err != nil {
-		return err
-	}
+	return func(ctx context.Context, args []string) error {
+		extra, err := parseParams(ff.params)
+		if err != nil {
+			return err
+		}
 
-	var br browser.Browser
-	listen := !ff.noListen
-	var sb *sandbox.Server
-	var res *resolved
-	if ff.sandbox != "" {
-		scenario, err := sandbox.ParseScenario(ff.sandbox)
-		if err != nil {
-			return usagef("--sandbox: %v", err)
+		var br browser.Browser
+		listen := !ff.noListen
+		var sb *sandbox.Server
+		var res *resolved
+		if ff.sandbox != "" {
+			scenario, err := sandbox.ParseScenario(ff.sandbox)
+			if err != nil {
+				return usagef("--sandbox: %v", err)
+			}
+			compliance, err := parseCompliance(ff.compliance)
+			if err != nil {
+				return err
+			}
+			timeoutSet := false
+			timeoutSet = fs.Changed("timeout")
+			if !timeoutSet {
+				ff.pf.timeout = 10 * time.Second
+			}
+			delay := ff.sandboxSlowDelay
+			if delay == 0 {
+				delay = ff.pf.timeout + 2*time.Second
+			}
+			sbOpts := append([]sandbox.Option{sandbox.WithScenario(scenario), sandbox.WithCompliance(compliance),
+				sandbox.WithAutoConsent(true), sandbox.WithSlowDelay(delay)}, sandboxClient(&ff.pf)...)
+			sb = sandbox.New(sbOpts...)
+			base, err := sb.Start("127.0.0.1:0")
+			if err != nil {
+				return fmt.Errorf("starting the sandbox: %w", err)
+			}
+			defer sb.Close()
+			res, err = sandboxConfig(&ff.pf, base, sb.Issuer())
+			if err != nil {
+				return err
+			}
+			sandboxAPICall(&res.cfg, &ff.pf, base, time.Now())
+			if ff.browserCmd == "" && !ff.paste {
+				br = &browser.Headless{Username: "member@example.com", Password: "sandbox"}
+				listen = false
+			}
+		} else {
+			var err error
+			if res, err = ff.pf.resolve(env, !ff.paste); err != nil {
+				return err
+			}
 		}
-		compliance, err := parseCompliance(ff.compliance)
-		if err != nil {
-			return err
-		}
-		timeoutSet := false
-		fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
-		if !timeoutSet {
-			ff.pf.timeout = 10 * time.Second
-		}
-		delay := ff.sandboxSlowDelay
-		if delay == 0 {
-			delay = ff.pf.timeout + 2*time.Second
-		}
-		sbOpts := append([]sandbox.Option{sandbox.WithScenario(scenario), sandbox.WithCompliance(compliance),
-			sandbox.WithAutoConsent(true), sandbox.WithSlowDelay(delay)}, sandboxClient(&ff.pf)...)
-		sb = sandbox.New(sbOpts...)
-		base, err := sb.Start("127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("starting the sandbox: %w", err)
-		}
-		defer sb.Close()
-		res, err = sandboxConfig(&ff.pf, base, sb.Issuer())
-		if err != nil {
-			return err
-		}
-		sandboxAPICall(&res.cfg, &ff.pf, base, time.Now())
-		if ff.browserCmd == "" && !ff.paste {
-			br = &browser.Headless{Username: "member@example.com", Password: "sandbox"}
+		switch {
+		case br != nil:
+		case ff.browserCmd != "":
+			br = browser.Command{Command: ff.browserCmd, Stderr: env.stderr}
+		case ff.paste:
+			br = browser.Paste{In: env.stdin, Prompt: env.stderr}
 			listen = false
+		default:
+			br = browser.System{}
 		}
-	} else {
-		var err error
-		if res, err = ff.pf.resolve(env, !ff.paste); err != nil {
+
+		labels := map[string]string{"command": "flow"}
+		if sb != nil {
+			labels["sandbox_scenario"] = string(sb.Scenario())
+		}
+		rec, err := openRecording(env, res.cfg, labels)
+		if err != nil {
 			return err
 		}
-	}
-	switch {
-	case br != nil:
-	case ff.browserCmd != "":
-		br = browser.Command{Command: ff.browserCmd, Stderr: env.stderr}
-	case ff.paste:
-		br = browser.Paste{In: env.stdin, Prompt: env.stderr}
-		listen = false
-	default:
-		br = browser.System{}
-	}
+		defer rec.Close()
+		redactor := rec.red
+		runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(rec.client(ff.pf.timeout)))
 
-	labels := map[string]string{"command": "flow"}
-	if sb != nil {
-		labels["sandbox_scenario"] = string(sb.Scenario())
-	}
-	rec, err := openRecording(env, res.cfg, labels)
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
-	redactor := rec.red
-	runner := oauthflow.NewRunner(res.cfg, oauthflow.WithHTTPClient(rec.client(ff.pf.timeout)))
-
-	out := newFlowPrinter(env.stdout, redactor, ff.verbose, ff.reveal)
-	opts := oauthflow.FlowOptions{
-		Discover:        res.discover,
-		Issuer:          res.issuer,
-		DiscoveryURL:    res.discoveryURL,
-		Browser:         br,
-		Listen:          listen,
-		CallbackTimeout: ff.callbackTimeout,
-		ExtraAuthParams: extra,
-		SkipRevoke:      ff.keepTokens,
-		Observe:         rec.observe,
-	}
-	if !ff.jsonOut {
-		out.header(res, sb, rec.sessionID())
-		opts.OnStep = out.step
-	}
-	fr := runner.RunFlow(ctx, opts)
-	learnSecrets(redactor, fr)
-	idv := inspector.VerifyIDToken(ctx, fr, runner.Config(), rec.client(ff.pf.timeout), runner.Now())
-	diags := inspector.DiagnoseFlow(fr, runner.Config(), idv, runner.Now())
-	if err := bundle.SaveFlow(rec.sess, fr, runner.Config(), diags); err != nil {
-		fmt.Fprintf(env.stderr, "note: the session could not store the flow's diagnoses: %v\n", err)
-	}
-	if ff.jsonOut {
-		if err := writeFlowJSON(env.stdout, fr, runner.Config(), diags, rec.sessionID(), redactor, ff.reveal); err != nil {
-			return err
+		out := newFlowPrinter(env.stdout, redactor, ff.verbose, ff.reveal)
+		opts := oauthflow.FlowOptions{
+			Discover:        res.discover,
+			Issuer:          res.issuer,
+			DiscoveryURL:    res.discoveryURL,
+			Browser:         br,
+			Listen:          listen,
+			CallbackTimeout: ff.callbackTimeout,
+			ExtraAuthParams: extra,
+			SkipRevoke:      ff.keepTokens,
+			Observe:         rec.observe,
 		}
-	} else {
-		out.idToken(idv)
-		out.summary(fr, diags, rec.sessionID())
+		if !ff.jsonOut {
+			out.header(res, sb, rec.sessionID())
+			opts.OnStep = out.step
+		}
+		fr := runner.RunFlow(ctx, opts)
+		learnSecrets(redactor, fr)
+		idv := inspector.VerifyIDToken(ctx, fr, runner.Config(), rec.client(ff.pf.timeout), runner.Now())
+		diags := inspector.DiagnoseFlow(fr, runner.Config(), idv, runner.Now())
+		if err := bundle.SaveFlow(rec.sess, fr, runner.Config(), diags); err != nil {
+			fmt.Fprintf(env.stderr, "note: the session could not store the flow's diagnoses: %v\n", err)
+		}
+		if ff.jsonOut {
+			if err := writeFlowJSON(env.stdout, fr, runner.Config(), diags, rec.sessionID(), redactor, ff.reveal); err != nil {
+				return err
+			}
+		} else {
+			out.idToken(idv)
+			out.summary(fr, diags, rec.sessionID())
+		}
+		if !fr.OK {
+			return &exitError{code: 1, err: flowFailure(fr, redactor)}
+		}
+		return nil
 	}
-	if !fr.OK {
-		return &exitError{code: 1, err: flowFailure(fr, redactor)}
-	}
-	return nil
 }
 
 // flowFailure is the one-line reason the command exits non-zero: the failing step and its error
@@ -273,13 +268,6 @@ func learnSecrets(r *recorder.Redactor, fr *oauthflow.FlowResult) {
 			learnToken(r, t)
 		}
 	}
-}
-
-func usageOrHelp(err error) error {
-	if err == flag.ErrHelp {
-		return err
-	}
-	return usagef("%v", err)
 }
 
 // flowPrinter writes the text form of a flow as it runs.

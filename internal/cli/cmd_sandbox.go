@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/sandbox"
+	"github.com/spf13/pflag"
 )
 
 // sandboxFlags are the sandbox command's flags.
@@ -35,11 +35,12 @@ func sandboxCommand() command {
 	return command{
 		name:    "sandbox",
 		summary: "run the LinkedIn-like sandbox provider on a loopback address",
-		run:     runSandbox,
+		example: "  oauthdiag sandbox --addr 127.0.0.1:9000\n  oauthdiag sandbox --scenario rate-limited --json",
+		setup:   setupSandbox,
 	}
 }
 
-func (f *sandboxFlags) register(fs *flag.FlagSet) {
+func (f *sandboxFlags) register(fs *pflag.FlagSet) {
 	var names []string
 	for _, s := range sandbox.Scenarios() {
 		names = append(names, s.String())
@@ -111,55 +112,46 @@ func (f *sandboxFlags) options(stderr io.Writer) ([]sandbox.Option, error) {
 	}, nil
 }
 
-func runSandbox(ctx context.Context, env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+func setupSandbox(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var f sandboxFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	return func(ctx context.Context, args []string) error {
+		opts, err := f.options(env.stderr)
+		if err != nil {
 			return err
 		}
-		return usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q: the sandbox takes flags only", fs.Arg(0))
-	}
-	opts, err := f.options(env.stderr)
-	if err != nil {
-		return err
-	}
-	srv := sandbox.New(opts...)
-	base, err := srv.Start(f.addr)
-	if err != nil {
-		return startError(f.addr, err)
-	}
-	defer srv.Close()
+		srv := sandbox.New(opts...)
+		base, err := srv.Start(f.addr)
+		if err != nil {
+			return startError(f.addr, err)
+		}
+		defer srv.Close()
 
-	out := env.stdout
-	fmt.Fprintln(out, base)
-	fmt.Fprintf(out, "issuer:         %s\n", srv.Issuer())
-	fmt.Fprintf(out, "client_id:      %s\n", f.clientID)
-	if f.clientSecret == "" {
-		fmt.Fprintln(out, "client_secret:  none (public client: PKCE required)")
-	} else {
-		fmt.Fprintln(out, "client_secret:  set (not shown; see --client-secret)")
-	}
-	fmt.Fprintf(out, "redirect_uri:   %s\n", strings.Join(srv.RedirectURIs(f.clientID), ", "))
-	fmt.Fprintf(out, "scenario:       %s (%s)\n", srv.Scenario(), srv.Scenario().Description())
-	fmt.Fprintf(out, "compliance:     %s\n", srv.Compliance())
-	fmt.Fprintf(out, "discovery:      %s/oauth/.well-known/openid-configuration\n", base)
-	fmt.Fprintf(out, "authorization:  %s/oauth/v2/authorization\n", base)
-	fmt.Fprintf(out, "token:          %s/oauth/v2/accessToken\n", base)
-	fmt.Fprintf(out, "introspection:  %s/oauth/v2/introspectToken\n", base)
-	fmt.Fprintf(out, "revocation:     %s/oauth/v2/revoke\n", base)
-	fmt.Fprintf(out, "jwks:           %s/oauth/openid/jwks\n", base)
-	fmt.Fprintf(out, "userinfo:       %s/v2/userinfo\n", base)
-	fmt.Fprintf(out, "profile:        %s/v2/me\n", base)
-	fmt.Fprintln(env.stderr, "sandbox running; press Ctrl+C to stop")
+		out := env.stdout
+		fmt.Fprintln(out, base)
+		fmt.Fprintf(out, "issuer:         %s\n", srv.Issuer())
+		fmt.Fprintf(out, "client_id:      %s\n", f.clientID)
+		if f.clientSecret == "" {
+			fmt.Fprintln(out, "client_secret:  none (public client: PKCE required)")
+		} else {
+			fmt.Fprintln(out, "client_secret:  set (not shown; see --client-secret)")
+		}
+		fmt.Fprintf(out, "redirect_uri:   %s\n", strings.Join(srv.RedirectURIs(f.clientID), ", "))
+		fmt.Fprintf(out, "scenario:       %s (%s)\n", srv.Scenario(), srv.Scenario().Description())
+		fmt.Fprintf(out, "compliance:     %s\n", srv.Compliance())
+		fmt.Fprintf(out, "discovery:      %s/oauth/.well-known/openid-configuration\n", base)
+		fmt.Fprintf(out, "authorization:  %s/oauth/v2/authorization\n", base)
+		fmt.Fprintf(out, "token:          %s/oauth/v2/accessToken\n", base)
+		fmt.Fprintf(out, "introspection:  %s/oauth/v2/introspectToken\n", base)
+		fmt.Fprintf(out, "revocation:     %s/oauth/v2/revoke\n", base)
+		fmt.Fprintf(out, "jwks:           %s/oauth/openid/jwks\n", base)
+		fmt.Fprintf(out, "userinfo:       %s/v2/userinfo\n", base)
+		fmt.Fprintf(out, "profile:        %s/v2/me\n", base)
+		fmt.Fprintln(env.stderr, "sandbox running; press Ctrl+C to stop")
 
-	<-ctx.Done()
-	return srv.Close()
+		<-ctx.Done()
+		return srv.Close()
+	}
 }
 
 // startError explains why the sandbox could not listen and what to do.

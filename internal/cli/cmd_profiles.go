@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/profile"
+	"github.com/spf13/pflag"
 
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
@@ -100,14 +100,20 @@ func profilesCommand() command {
 	return command{
 		name:    "profiles",
 		summary: "list the profiles of the config file (add, set-secret: manage them)",
-		run:     runProfiles,
+		long:    profilesUsage,
+		example: "  oauthdiag profiles add li --provider linkedin --client-id 86abc --secret env:LINKEDIN_CLIENT_SECRET\n  oauthdiag profiles --json",
+		setup:   setupProfiles,
+		sub: []command{
+			{name: "add", use: "NAME", summary: "add a profile to the config file", args: exactArgs(1, "profile NAME"), setup: setupProfilesAdd,
+				example: "  oauthdiag profiles add corp --issuer https://login.example.com/realms/corp --client-id diag --secret keychain"},
+			{name: "set-secret", use: "NAME", summary: "store a profile's client secret in the OS keychain", args: exactArgs(1, "profile NAME"),
+				setup: setupProfilesSetSecret, complete: completeProfiles,
+				example: "  oauthdiag profiles set-secret corp\n  oauthdiag profiles set-secret corp --from-env CORP_SECRET"},
+		},
 	}
 }
 
-const profilesUsage = `Usage:
-  oauthdiag profiles [--json]                 list the profiles and their cached tokens
-  oauthdiag profiles add NAME [provider flags] [--secret SOURCE] [--token-store S]
-  oauthdiag profiles set-secret NAME          store a profile's client secret in the keychain
+const profilesUsage = `Lists the profiles of the config file and their cached tokens; add and set-secret manage them.
 
 The config file is $OAUTHDIAG_HOME/config/config.toml, else $XDG_CONFIG_HOME/oauthdiag/config.toml,
 else ~/.config/oauthdiag/config.toml. A profile is a [profiles.NAME] table:
@@ -129,52 +135,37 @@ api_url, redirect_uri, api_headers (a table). The secret itself is never written
 client_secret = "..." is accepted only together with allow_plaintext_secret = true.
 `
 
-func runProfiles(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "add":
-			return runProfilesAdd(env, args[1:])
-		case "set-secret":
-			return runProfilesSetSecret(env, args[1:])
-		}
-	}
-	fs := flag.NewFlagSet("profiles", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, profilesUsage) }
+func setupProfiles(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	jsonOut := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageOrHelp(err)
+	return func(ctx context.Context, args []string) error {
+		f, err := loadProfileFile(env)
+		if err != nil {
+			return err
+		}
+		rows, err := profileRows(env, f, time.Now())
+		if err != nil {
+			return err
+		}
+		if *jsonOut {
+			enc := json.NewEncoder(env.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Config   string       `json:"config"`
+				Profiles []profileRow `json:"profiles"`
+			}{f.Path, rows})
+		}
+		if len(rows) == 0 {
+			fmt.Fprintf(env.stdout, "No profiles in %s. Add one with\n  oauthdiag profiles add li --provider linkedin --client-id ID --secret env:LINKEDIN_CLIENT_SECRET\n", f.Path)
+			return nil
+		}
+		fmt.Fprintf(env.stdout, "Profiles in %s\n\n", f.Path)
+		tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tPROVIDER\tCLIENT_ID\tSECRET\tTOKEN STORE\tCACHED TOKEN")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, orDash(r.ClientID), r.Secret, r.Store, r.Token.Summary)
+		}
+		return tw.Flush()
 	}
-	if fs.NArg() > 0 {
-		return usagef("unknown profiles subcommand %q: use add or set-secret (see oauthdiag profiles -h)", fs.Arg(0))
-	}
-	f, err := loadProfileFile(env)
-	if err != nil {
-		return err
-	}
-	rows, err := profileRows(env, f, time.Now())
-	if err != nil {
-		return err
-	}
-	if *jsonOut {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Config   string       `json:"config"`
-			Profiles []profileRow `json:"profiles"`
-		}{f.Path, rows})
-	}
-	if len(rows) == 0 {
-		fmt.Fprintf(env.stdout, "No profiles in %s. Add one with\n  oauthdiag profiles add li --provider linkedin --client-id ID --secret env:LINKEDIN_CLIENT_SECRET\n", f.Path)
-		return nil
-	}
-	fmt.Fprintf(env.stdout, "Profiles in %s\n\n", f.Path)
-	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPROVIDER\tCLIENT_ID\tSECRET\tTOKEN STORE\tCACHED TOKEN")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, orDash(r.ClientID), r.Secret, r.Store, r.Token.Summary)
-	}
-	return tw.Flush()
 }
 
 // profileRow is one line of the profile list. It holds no secret.
@@ -274,119 +265,98 @@ func tokenRow(store profile.TokenStore, name string, cfg oauthflow.Config, now t
 	return row
 }
 
-func runProfilesAdd(env *cliEnv, args []string) error {
+func setupProfilesAdd(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var pf providerFlags
-	fs := flag.NewFlagSet("profiles add", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	pf.register(fs)
 	secret := fs.String("secret", "", "where the client secret comes from: env:VARIABLE, prompt or keychain")
 	tokenStore := fs.String("token-store", "", "where the profile's tokens go: auto, keychain or file")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if err := fs.Parse(args); err != nil {
-			return usageOrHelp(err)
-		}
-		return usagef("usage: oauthdiag profiles add NAME [provider flags] (the name comes first)")
-	}
-	name := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageOrHelp(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if err := profile.ValidateProfileName(name); err != nil {
-		return usagef("%v", err)
-	}
-	if pf.clientSecret != "" {
-		return usagef("oauthdiag does not write client secrets into the config file: use --secret env:VARIABLE, --secret keychain (then `oauthdiag profiles set-secret %s`) or --secret prompt", name)
-	}
-	if pf.profileName != "" {
-		return usagef("--profile does not apply to profiles add")
-	}
-	p := &profile.Profile{Name: name, Issuer: pf.issuer, DiscoveryURL: pf.discoveryURL, Endpoints: pf.endpoints,
-		ClientID: pf.clientID, RedirectURI: pf.redirectURI, Scopes: oauthflow.SplitScopes(pf.scope), PKCE: !pf.noPKCE}
-	if pf.provider != "" {
-		if _, err := oauthflow.Preset(pf.provider); err != nil {
-			return usagef("--provider: %v", err)
-		}
-		p.Provider = strings.ToLower(pf.provider)
-	}
-	if p.Provider == "" && p.Issuer == "" && p.DiscoveryURL == "" && (p.Endpoints.Authorization == "" || p.Endpoints.Token == "") {
-		return usagef("name the provider: --provider linkedin, --issuer URL, or --auth-url and --token-url")
-	}
-	if p.ClientID == "" {
-		return usagef("no client_id: pass --client-id")
-	}
-	if pf.authMethod != "" {
-		m, err := oauthflow.ParseAuthMethod(pf.authMethod)
-		if err != nil {
+	return func(ctx context.Context, args []string) error {
+		name := args[0]
+		if err := profile.ValidateProfileName(name); err != nil {
 			return usagef("%v", err)
 		}
-		p.AuthMethod = m
-	}
-	var err error
-	if p.Secret, err = profile.ParseSecretSource(*secret); err != nil {
-		return usagef("--secret: %v", err)
-	}
-	if *tokenStore != "" {
-		if p.TokenStore, err = profile.ParseStorePreference(*tokenStore); err != nil {
-			return usagef("--token-store: %v", err)
+		if pf.clientSecret != "" {
+			return usagef("oauthdiag does not write client secrets into the config file: use --secret env:VARIABLE, --secret keychain (then `oauthdiag profiles set-secret %s`) or --secret prompt", name)
 		}
-	}
-	if p.APIHeaders, err = parseAPIHeaders(pf.apiHeaders); err != nil {
-		return err
-	}
-	path, err := configPath(env)
-	if err != nil {
-		return err
-	}
-	if err := profile.AppendProfile(path, p); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "Added profile %s to %s\n", name, path)
-	if p.Secret.Kind == profile.SecretKeychain {
-		fmt.Fprintf(env.stdout, "Store its client secret with: oauthdiag profiles set-secret %s\n", name)
-	}
-	return nil
-}
-
-func runProfilesSetSecret(env *cliEnv, args []string) error {
-	fs := flag.NewFlagSet("profiles set-secret", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fromEnv := fs.String("from-env", "", "read the secret from this environment variable instead of the terminal")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if err := fs.Parse(args); err != nil {
-			return usageOrHelp(err)
+		if pf.profileName != "" {
+			return usagef("--profile does not apply to profiles add")
 		}
-		return usagef("usage: oauthdiag profiles set-secret NAME [--from-env VARIABLE]")
-	}
-	name := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageOrHelp(err)
-	}
-	if err := profile.ValidateProfileName(name); err != nil {
-		return usagef("%v", err)
-	}
-	var secret string
-	if *fromEnv != "" {
-		if secret = env.getenv(*fromEnv); secret == "" {
-			return usagef("$%s is not set", *fromEnv)
+		p := &profile.Profile{Name: name, Issuer: pf.issuer, DiscoveryURL: pf.discoveryURL, Endpoints: pf.endpoints,
+			ClientID: pf.clientID, RedirectURI: pf.redirectURI, Scopes: oauthflow.SplitScopes(pf.scope), PKCE: !pf.noPKCE}
+		if pf.provider != "" {
+			if _, err := oauthflow.Preset(pf.provider); err != nil {
+				return usagef("--provider: %v", err)
+			}
+			p.Provider = strings.ToLower(pf.provider)
 		}
-	} else {
+		if p.Provider == "" && p.Issuer == "" && p.DiscoveryURL == "" && (p.Endpoints.Authorization == "" || p.Endpoints.Token == "") {
+			return usagef("name the provider: --provider linkedin, --issuer URL, or --auth-url and --token-url")
+		}
+		if p.ClientID == "" {
+			return usagef("no client_id: pass --client-id")
+		}
+		if pf.authMethod != "" {
+			m, err := oauthflow.ParseAuthMethod(pf.authMethod)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			p.AuthMethod = m
+		}
 		var err error
-		if secret, err = promptSecret(env, "Client secret for profile "+name+": "); err != nil {
+		if p.Secret, err = profile.ParseSecretSource(*secret); err != nil {
+			return usagef("--secret: %v", err)
+		}
+		if *tokenStore != "" {
+			if p.TokenStore, err = profile.ParseStorePreference(*tokenStore); err != nil {
+				return usagef("--token-store: %v", err)
+			}
+		}
+		if p.APIHeaders, err = parseAPIHeaders(pf.apiHeaders); err != nil {
 			return err
 		}
+		path, err := configPath(env)
+		if err != nil {
+			return err
+		}
+		if err := profile.AppendProfile(path, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "Added profile %s to %s\n", name, path)
+		if p.Secret.Kind == profile.SecretKeychain {
+			fmt.Fprintf(env.stdout, "Store its client secret with: oauthdiag profiles set-secret %s\n", name)
+		}
+		return nil
 	}
-	kc := profile.NewKeychain(profile.KeychainService, 0)
-	if err := kc.Set(profile.SecretAccount(name), secret); err != nil {
-		return fmt.Errorf("storing the secret: %w; without a keychain, use secret = \"env:VARIABLE\" in the profile", err)
+}
+
+func setupProfilesSetSecret(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	fromEnv := fs.String("from-env", "", "read the secret from this environment variable instead of the terminal")
+	return func(ctx context.Context, args []string) error {
+		name := args[0]
+		if err := profile.ValidateProfileName(name); err != nil {
+			return usagef("%v", err)
+		}
+		var secret string
+		if *fromEnv != "" {
+			if secret = env.getenv(*fromEnv); secret == "" {
+				return usagef("$%s is not set", *fromEnv)
+			}
+		} else {
+			var err error
+			if secret, err = promptSecret(env, "Client secret for profile "+name+": "); err != nil {
+				return err
+			}
+		}
+		kc := profile.NewKeychain(profile.KeychainService, 0)
+		if err := kc.Set(profile.SecretAccount(name), secret); err != nil {
+			return fmt.Errorf("storing the secret: %w; without a keychain, use secret = \"env:VARIABLE\" in the profile", err)
+		}
+		fmt.Fprintf(env.stdout, "Stored the client secret of profile %s in the keychain (service %q, account %q).\n", name, profile.KeychainService, profile.SecretAccount(name))
+		if p, err := loadProfile(env, name); err == nil && p.Secret.Kind != profile.SecretKeychain {
+			fmt.Fprintf(env.stdout, "Note: the profile does not read it yet: set secret = \"keychain\" in its table.\n")
+		}
+		return nil
 	}
-	fmt.Fprintf(env.stdout, "Stored the client secret of profile %s in the keychain (service %q, account %q).\n", name, profile.KeychainService, profile.SecretAccount(name))
-	if p, err := loadProfile(env, name); err == nil && p.Secret.Kind != profile.SecretKeychain {
-		fmt.Fprintf(env.stdout, "Note: the profile does not read it yet: set secret = \"keychain\" in its table.\n")
-	}
-	return nil
 }
 
 // storePreference picks the token store: the --token-store flag, else $OAUTHDIAG_TOKEN_STORE,
