@@ -77,10 +77,26 @@ const maxDetailedFailures = 200
 // maxReportBody bounds each body quoted in report.md.
 const maxReportBody = 16 << 10
 
-// Write writes the support-ticket bundle of session s, a zip of report.md, calls.har,
-// config.json, diagnosis.json, environment.json and manifest.json (the SHA-256 of every
-// other file). The zip is written atomically.
+// Write writes the support-ticket bundle of session s to the file path, atomically: a reader
+// never sees half a zip, and a failed write leaves no file behind.
 func Write(path string, s *recorder.Session, info Options) (Summary, error) {
+	var sum Summary
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		var err error
+		sum, err = WriteTo(w, s, info)
+		return err
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Path = path
+	return sum, nil
+}
+
+// WriteTo writes the support-ticket bundle of session s to w: a zip of report.md, calls.har,
+// config.json, diagnosis.json, environment.json and manifest.json (the SHA-256 of every
+// other file).
+func WriteTo(w io.Writer, s *recorder.Session, info Options) (Summary, error) {
 	now := info.Now
 	if now == nil {
 		now = s.Now
@@ -90,9 +106,9 @@ func Write(path string, s *recorder.Session, info Options) (Summary, error) {
 	if diagnoses == nil {
 		diagnoses = Diagnoses(s, generated)
 	}
-	sum := Summary{Path: path, Redactions: map[string]int{}}
+	sum := Summary{Redactions: map[string]int{}}
 	red := s.Redactor()
-	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+	err := func() error {
 		zw := zip.NewWriter(w)
 		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 			return flate.NewWriter(out, flate.BestSpeed)
@@ -181,7 +197,7 @@ func Write(path string, s *recorder.Session, info Options) (Summary, error) {
 			return err
 		}
 		return zw.Close()
-	})
+	}()
 	if err != nil {
 		return Summary{}, err
 	}

@@ -472,9 +472,7 @@ func writeCallJSON(w io.Writer, ts *tokenSession, d *profile.Decision, resp *oau
 	} else {
 		out.BodyText = body
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // tokenError explains why no token could be had.
@@ -513,9 +511,7 @@ func setupRefresh(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		learnToken(ts.rec.red, tok)
 		if *jsonOut {
-			enc := json.NewEncoder(env.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
+			return writeJSON(env.stdout, struct {
 				Profile  string       `json:"profile"`
 				Session  string       `json:"session"`
 				Decision decisionJSON `json:"token"`
@@ -547,6 +543,7 @@ func setupLogout(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	f.register(fs)
 	noRevoke := fs.Bool("no-revoke", false, "only delete the local copy (the tokens stay valid until they expire)")
 	noVerify := fs.Bool("no-verify", false, "do not ask the introspection endpoint whether the access token is now inactive")
+	jsonOut := fs.Bool("json", false, "print the outcome as one JSON document")
 	return func(ctx context.Context, args []string) error {
 		ts, err := openTokenSession(env, &f, "logout", false)
 		if err != nil {
@@ -554,58 +551,122 @@ func setupLogout(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		defer ts.close()
 		res, err := ts.lc.Logout(ctx, profile.LogoutOptions{SkipRevoke: *noRevoke, Verify: !*noVerify})
-		w := env.stdout
-		if res != nil && res.Corrupt != nil {
-			fmt.Fprintf(w, "profile %s: %s\n", ts.profileName, res.Corrupt.Error())
-		}
 		if err != nil {
 			return fmt.Errorf("profile %s: %s", ts.profileName, ts.redact(err.Error()))
 		}
-		if !res.Stored && res.Corrupt == nil {
-			fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", ts.profileName, res.Where)
+		out := logoutOutcome{Profile: ts.profileName, Session: ts.rec.sessionID(), Stored: res.Stored, Where: res.Where,
+			Deleted: res.Deleted && res.Stored, Revocations: []logoutRevocation{}}
+		if res.Corrupt != nil {
+			out.Corrupt = res.Corrupt.Error()
 		}
-		var failed []string
 		for _, r := range res.Revocations {
+			rv := logoutRevocation{Token: r.Token, Attempted: r.Attempted, Skipped: r.Skipped}
 			switch {
-			case !r.Attempted:
-				fmt.Fprintf(w, "%s: not revoked at the provider: %s\n", r.Token, r.Skipped)
-			case r.Err != nil:
-				failed = append(failed, r.Token)
-				fmt.Fprintf(w, "%s: revocation FAILED: %s\n", r.Token, ts.redact(r.Err.Error()))
-			default:
-				fmt.Fprintf(w, "%s: revoked at the provider\n", r.Token)
+			case r.Attempted && r.Err != nil:
+				rv.Error = ts.redact(r.Err.Error())
+				out.Failed = append(out.Failed, r.Token)
+			case r.Attempted:
+				rv.Revoked = true
 			}
 			switch in := r.Introspection; {
 			case r.IntrospectErr != nil:
-				fmt.Fprintf(w, "%s: could not check it afterwards: %s\n", r.Token, ts.redact(r.IntrospectErr.Error()))
-			case in != nil && in.Active:
-				failed = append(failed, r.Token+" (still active)")
-				fmt.Fprintf(w, "%s: the provider still reports it ACTIVE\n", r.Token)
+				rv.CheckError = ts.redact(r.IntrospectErr.Error())
 			case in != nil:
-				status := "inactive"
-				if in.Status != "" {
-					status += ", status " + in.Status
+				rv.Checked, rv.StillActive, rv.Status = true, in.Active, in.Status
+				if in.Active {
+					out.Failed = append(out.Failed, r.Token+" (still active)")
 				}
-				fmt.Fprintf(w, "%s: the provider now reports it %s\n", r.Token, status)
 			}
-		}
-		if res.Deleted && res.Stored {
-			fmt.Fprintf(w, "deleted the local copy (%s)\n", res.Where)
+			out.Revocations = append(out.Revocations, rv)
 		}
 		// Unreadable entries set aside earlier may hold tokens too: logout means none stay.
 		if fstore := profile.FileFallback(ts.store); fstore != nil {
 			for _, p := range fstore.Aside(ts.profileName) {
 				if err := os.Remove(p); err != nil {
-					fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier: %v\n", p, err)
+					out.AsideKept = append(out.AsideKept, p+": "+err.Error())
 					continue
 				}
-				fmt.Fprintf(w, "deleted %s, an unreadable entry set aside earlier\n", p)
+				out.AsideDeleted = append(out.AsideDeleted, p)
 			}
 		}
-		if len(failed) > 0 {
-			return &exitError{code: 1, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(failed, ", "))}
+		if *jsonOut {
+			if err := writeJSON(env.stdout, out); err != nil {
+				return err
+			}
+		} else {
+			out.print(env.stdout)
+		}
+		if len(out.Failed) > 0 {
+			return &exitError{code: exitFailed, err: fmt.Errorf("the tokens were deleted here, but the provider did not confirm the revocation of: %s", strings.Join(out.Failed, ", "))}
 		}
 		return nil
+	}
+}
+
+// logoutOutcome is what logout did, for the text and the JSON output.
+type logoutOutcome struct {
+	Profile      string             `json:"profile"`
+	Session      string             `json:"session,omitempty"`
+	Stored       bool               `json:"stored"`
+	Where        string             `json:"where"`
+	Corrupt      string             `json:"corrupt,omitempty"`
+	Revocations  []logoutRevocation `json:"revocations"`
+	Deleted      bool               `json:"deleted"`
+	AsideDeleted []string           `json:"aside_deleted,omitempty"`
+	AsideKept    []string           `json:"aside_kept,omitempty"`
+	Failed       []string           `json:"failed,omitempty"`
+}
+
+// logoutRevocation is the revocation of one token and the check that followed it.
+type logoutRevocation struct {
+	Token       string `json:"token"` // which token: access_token or refresh_token
+	Attempted   bool   `json:"attempted"`
+	Skipped     string `json:"skipped,omitempty"`
+	Revoked     bool   `json:"revoked"`
+	Error       string `json:"error,omitempty"`
+	Checked     bool   `json:"checked"`
+	StillActive bool   `json:"still_active"`
+	Status      string `json:"status,omitempty"`
+	CheckError  string `json:"check_error,omitempty"`
+}
+
+func (o logoutOutcome) print(w io.Writer) {
+	if o.Corrupt != "" {
+		fmt.Fprintf(w, "profile %s: %s\n", o.Profile, o.Corrupt)
+	}
+	if !o.Stored && o.Corrupt == "" {
+		fmt.Fprintf(w, "profile %s: no token is stored (%s): nothing to do\n", o.Profile, o.Where)
+	}
+	for _, r := range o.Revocations {
+		switch {
+		case !r.Attempted:
+			fmt.Fprintf(w, "%s: not revoked at the provider: %s\n", r.Token, r.Skipped)
+		case r.Error != "":
+			fmt.Fprintf(w, "%s: revocation FAILED: %s\n", r.Token, r.Error)
+		default:
+			fmt.Fprintf(w, "%s: revoked at the provider\n", r.Token)
+		}
+		switch {
+		case r.CheckError != "":
+			fmt.Fprintf(w, "%s: could not check it afterwards: %s\n", r.Token, r.CheckError)
+		case r.Checked && r.StillActive:
+			fmt.Fprintf(w, "%s: the provider still reports it ACTIVE\n", r.Token)
+		case r.Checked:
+			status := "inactive"
+			if r.Status != "" {
+				status += ", status " + r.Status
+			}
+			fmt.Fprintf(w, "%s: the provider now reports it %s\n", r.Token, status)
+		}
+	}
+	if o.Deleted {
+		fmt.Fprintf(w, "deleted the local copy (%s)\n", o.Where)
+	}
+	for _, p := range o.AsideDeleted {
+		fmt.Fprintf(w, "deleted %s, an unreadable entry set aside earlier\n", p)
+	}
+	for _, p := range o.AsideKept {
+		fmt.Fprintf(w, "could not delete %s, an unreadable entry set aside earlier\n", p)
 	}
 }
 

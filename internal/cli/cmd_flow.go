@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -481,9 +480,7 @@ func writeFlowJSON(w io.Writer, fr *oauthflow.FlowResult, cfg oauthflow.Config, 
 		}
 		doc.Steps = append(doc.Steps, js)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return writeJSON(w, doc)
 }
 
 // diagnosisView is a diagnosis as the CLI shows it.

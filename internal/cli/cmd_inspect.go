@@ -182,7 +182,7 @@ func setupInspect(env *cliEnv, fs *pflag.FlagSet) runFunc {
 				doc.Token = raw
 			}
 			var buf strings.Builder
-			if err := writeJSONTo(&buf, doc); err != nil {
+			if err := writeJSON(&buf, doc); err != nil {
 				return err
 			}
 			out := buf.String()

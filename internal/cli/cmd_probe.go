@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -26,8 +25,9 @@ headless browser: --browser-cmd runs a command that prints the redirect URL, suc
 
 The probe revokes the tokens it obtains. Secrets, codes and tokens never appear in its output.
 
-Exit status: 0 the probe ran (deviations are findings, not failures); 1 the probe could not run
-(configuration, unreachable provider) or some checks could not run; 2 bad flags.`
+Exit status: 0 the probe ran (deviations are findings, not failures, unless --fail-on-deviation);
+1 the probe could not run (configuration, unreachable provider), some checks could not run, or a
+check found a deviation with --fail-on-deviation; 2 bad flags.`
 
 func probeCommand() command {
 	return command{
@@ -49,6 +49,7 @@ func setupProbe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	fs.StringVar(&sandboxMode, "sandbox", "", "probe the embedded sandbox in this compliance mode: linkedin, strict or lenient")
 	fs.Var(&params, "param", "extra authorization request parameter K=V (repeatable)")
 	fs.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	failOnDeviation := fs.Bool("fail-on-deviation", false, "exit 1 when any check finds a deviation (for CI gates)")
 	return func(ctx context.Context, args []string) error {
 		extra, err := parseParams(params)
 		if err != nil {
@@ -108,9 +109,7 @@ func setupProbe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		if jsonOut {
-			enc := json.NewEncoder(env.stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(struct {
+			if err := writeJSON(env.stdout, struct {
 				*probe.Report
 				Session string `json:"session,omitempty"`
 			}{report, rec.sessionID()}); err != nil {
@@ -121,7 +120,10 @@ func setupProbe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			fmt.Fprintf(env.stdout, "Recorded as session %s (oauthdiag calls --session %s)\n", rec.sessionID(), rec.sessionID())
 		}
 		if report.Errors > 0 {
-			return &exitError{code: 1, err: fmt.Errorf("%d of %d checks could not run (their evidence says why)", report.Errors, len(report.Checks))}
+			return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d checks could not run (their evidence says why)", report.Errors, len(report.Checks))}
+		}
+		if *failOnDeviation && report.Deviations > 0 {
+			return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d checks found a deviation", report.Deviations, len(report.Checks))}
 		}
 		return nil
 	}

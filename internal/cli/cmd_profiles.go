@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -147,9 +146,7 @@ func setupProfiles(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		if *jsonOut {
-			enc := json.NewEncoder(env.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
+			return writeJSON(env.stdout, struct {
 				Config   string       `json:"config"`
 				Profiles []profileRow `json:"profiles"`
 			}{f.Path, rows})

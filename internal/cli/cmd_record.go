@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,13 +71,6 @@ func loadSession(env *cliEnv, id string) (*recorder.Session, error) {
 	return s, nil
 }
 
-func writeJSONTo(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 const listTime = "2006-01-02 15:04:05"
 
 func sessionsCommand() command {
@@ -101,7 +93,9 @@ func sessionsCommand() command {
 					if infos == nil {
 						infos = []recorder.SessionInfo{}
 					}
-					return writeJSONTo(env.stdout, infos)
+					return writeJSON(env.stdout, struct {
+						Sessions []recorder.SessionInfo `json:"sessions"`
+					}{infos})
 				}
 				if len(infos) == 0 {
 					fmt.Fprintf(env.stdout, "No recorded sessions in %s yet: run `oauthdiag flow` to record one.\n", st.Dir())
@@ -145,7 +139,7 @@ func callsCommand() command {
 					}
 				}
 				if *asJSON {
-					return writeJSONTo(env.stdout, struct {
+					return writeJSON(env.stdout, struct {
 						Session string               `json:"session"`
 						Meta    recorder.SessionMeta `json:"meta"`
 						Calls   []recorder.Summary   `json:"calls"`
@@ -316,9 +310,17 @@ func replayCommandWith(secretsFor func(env *cliEnv) replaySecrets) command {
 					return fmt.Errorf("recording the replay: %w", err)
 				}
 				if *asJSON {
-					return writeJSONTo(env.stdout, res)
+					if err := writeJSON(env.stdout, res); err != nil {
+						return err
+					}
+				} else {
+					printReplay(env.stdout, res)
 				}
-				printReplay(env.stdout, res)
+				// The replay's answer is what a script asks about: a last attempt that failed
+				// (an error status or no answer at all) fails the command.
+				if last := res.Last(); last.Failed() {
+					return &exitError{code: exitFailed, err: fmt.Errorf("the last of %d attempts failed: %s", len(res.Attempts), replayOutcome(last))}
+				}
 				return nil
 			}
 		},
@@ -458,6 +460,7 @@ func countHTTP(es []recorder.Entry) int {
 
 func setupExportCurl(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	session := fs.String("session", "latest", "session id, unique prefix, or latest")
+	jsonOut := fs.Bool("json", false, "print one JSON document: the session, the call and the command")
 	return func(ctx context.Context, rest []string) error {
 		if _, err := recorder.ParseCallID(rest[0]); err != nil {
 			return usagef("%v", err)
@@ -474,6 +477,13 @@ func setupExportCurl(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if *jsonOut {
+			return writeJSON(env.stdout, struct {
+				Session string `json:"session"`
+				Call    string `json:"call"`
+				Curl    string `json:"curl"`
+			}{s.ID(), e.ID, recorder.Curl(e)})
+		}
 		_, err = io.WriteString(env.stdout, recorder.Curl(e))
 		return err
 	}
@@ -486,26 +496,36 @@ func bundleCommand() command {
 		example: "  oauthdiag bundle\n  oauthdiag bundle --session latest -o ticket.zip\n  oauthdiag bundle -o - > ticket.zip",
 		setup: func(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			session := fs.String("session", "latest", "session id, unique prefix, or latest")
-			out := fs.StringP("output", "o", "", "write the bundle to this file (default oauthdiag-bundle-SESSION.zip here)")
-			asJSON := fs.Bool("json", false, "print the summary as JSON")
+			out := fs.StringP("output", "o", "", "write the bundle to this file, - for standard output (default oauthdiag-bundle-SESSION.zip here)")
+			asJSON := fs.Bool("json", false, "print the summary as JSON (on standard error with -o -)")
 			return func(ctx context.Context, args []string) error {
 				s, err := loadSession(env, *session)
 				if err != nil {
 					return err
 				}
 				defer s.Close()
-				path := *out
-				if path == "" {
-					path = "oauthdiag-bundle-" + s.ID() + ".zip"
+				opts := bundle.Options{ToolVersion: toolVersion()}
+				var sum bundle.Summary
+				// With -o - the zip is standard output, so the summary goes to standard error.
+				report := env.stdout
+				if *out == "-" {
+					report = env.stderr
+					sum, err = bundle.WriteTo(env.stdout, s, opts)
+					sum.Path = "-"
+				} else {
+					path := *out
+					if path == "" {
+						path = "oauthdiag-bundle-" + s.ID() + ".zip"
+					}
+					sum, err = bundle.Write(path, s, opts)
 				}
-				sum, err := bundle.Write(path, s, bundle.Options{ToolVersion: toolVersion()})
 				if err != nil {
 					return err
 				}
 				if *asJSON {
-					return writeJSONTo(env.stdout, sum)
+					return writeJSON(report, sum)
 				}
-				printBundle(env.stdout, sum)
+				printBundle(report, sum)
 				return nil
 			}
 		},
@@ -513,7 +533,11 @@ func bundleCommand() command {
 }
 
 func printBundle(w io.Writer, sum bundle.Summary) {
-	fmt.Fprintf(w, "Wrote %s: %d calls, %d failed.\n", sum.Path, sum.Calls, len(sum.Failed))
+	where := sum.Path
+	if where == "-" {
+		where = "the bundle to standard output"
+	}
+	fmt.Fprintf(w, "Wrote %s: %d calls, %d failed.\n", where, sum.Calls, len(sum.Failed))
 	for _, f := range sum.Files {
 		fmt.Fprintf(w, "  %-17s %8d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
 	}
@@ -527,4 +551,12 @@ func printBundle(w io.Writer, sum bundle.Summary) {
 	if len(sum.Redactions) > 0 {
 		fmt.Fprintf(w, "Redacted: %s. Review report.md before attaching it to a ticket.\n", strings.Join(bundle.RedactionList(sum.Redactions), ", "))
 	}
+}
+
+// replayOutcome says in a few words how an attempt ended.
+func replayOutcome(e recorder.Entry) string {
+	if e.Error != "" {
+		return "no answer (" + e.Error + ")"
+	}
+	return statusLabel(e.Summary()) + " from " + e.Request.URL
 }

@@ -148,11 +148,14 @@ func TestRecordCommands(t *testing.T) {
 		t.Fatalf("sessions: %v\n%s", r.err, r.stdout.String())
 	}
 	r = run(sessionsCommand(), "--json")
-	var infos []recorder.SessionInfo
-	if err := json.Unmarshal(r.stdout.Bytes(), &infos); err != nil || len(infos) != 1 || infos[0].Calls != 4 {
-		t.Fatalf("sessions --json: %v %+v", err, infos)
+	var sessionList struct {
+		SchemaVersion int                    `json:"schema_version"`
+		Sessions      []recorder.SessionInfo `json:"sessions"`
 	}
-	sessionID := infos[0].ID
+	if err := json.Unmarshal(r.stdout.Bytes(), &sessionList); err != nil || sessionList.SchemaVersion != 1 || len(sessionList.Sessions) != 1 || sessionList.Sessions[0].Calls != 4 {
+		t.Fatalf("sessions --json: %v %v %+v\n%s", r.err, err, sessionList, r.stdout.String())
+	}
+	sessionID := sessionList.Sessions[0].ID
 
 	r = run(callsCommand(), "--session", sessionID[:10])
 	for _, want := range []string{"Session " + sessionID, "c4", "/v2/userinfo", "browser", "302"} {

@@ -115,6 +115,7 @@ func (f *sandboxFlags) options(stderr io.Writer) ([]sandbox.Option, error) {
 func setupSandbox(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var f sandboxFlags
 	f.register(fs)
+	jsonOut := fs.Bool("json", false, "print the base URL, clients, scenario and endpoints as one JSON document")
 	return func(ctx context.Context, args []string) error {
 		opts, err := f.options(env.stderr)
 		if err != nil {
@@ -127,26 +128,27 @@ func setupSandbox(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		defer srv.Close()
 
-		out := env.stdout
-		fmt.Fprintln(out, base)
-		fmt.Fprintf(out, "issuer:         %s\n", srv.Issuer())
-		fmt.Fprintf(out, "client_id:      %s\n", f.clientID)
-		if f.clientSecret == "" {
-			fmt.Fprintln(out, "client_secret:  none (public client: PKCE required)")
+		info := sandboxInfo{BaseURL: base, Issuer: srv.Issuer(),
+			Clients:    []sandboxClientInfo{{ClientID: f.clientID, Public: f.clientSecret == "", RedirectURIs: srv.RedirectURIs(f.clientID)}},
+			Scenario:   sandboxScenario{Name: string(srv.Scenario()), Description: srv.Scenario().Description()},
+			Compliance: string(srv.Compliance()),
+			Endpoints: map[string]string{
+				"discovery":     base + "/oauth/.well-known/openid-configuration",
+				"authorization": base + "/oauth/v2/authorization",
+				"token":         base + "/oauth/v2/accessToken",
+				"introspection": base + "/oauth/v2/introspectToken",
+				"revocation":    base + "/oauth/v2/revoke",
+				"jwks":          base + "/oauth/openid/jwks",
+				"userinfo":      base + "/v2/userinfo",
+				"profile":       base + "/v2/me",
+			}}
+		if *jsonOut {
+			if err := writeJSON(env.stdout, info); err != nil {
+				return err
+			}
 		} else {
-			fmt.Fprintln(out, "client_secret:  set (not shown; see --client-secret)")
+			info.print(env.stdout)
 		}
-		fmt.Fprintf(out, "redirect_uri:   %s\n", strings.Join(srv.RedirectURIs(f.clientID), ", "))
-		fmt.Fprintf(out, "scenario:       %s (%s)\n", srv.Scenario(), srv.Scenario().Description())
-		fmt.Fprintf(out, "compliance:     %s\n", srv.Compliance())
-		fmt.Fprintf(out, "discovery:      %s/oauth/.well-known/openid-configuration\n", base)
-		fmt.Fprintf(out, "authorization:  %s/oauth/v2/authorization\n", base)
-		fmt.Fprintf(out, "token:          %s/oauth/v2/accessToken\n", base)
-		fmt.Fprintf(out, "introspection:  %s/oauth/v2/introspectToken\n", base)
-		fmt.Fprintf(out, "revocation:     %s/oauth/v2/revoke\n", base)
-		fmt.Fprintf(out, "jwks:           %s/oauth/openid/jwks\n", base)
-		fmt.Fprintf(out, "userinfo:       %s/v2/userinfo\n", base)
-		fmt.Fprintf(out, "profile:        %s/v2/me\n", base)
 		fmt.Fprintln(env.stderr, "sandbox running; press Ctrl+C to stop")
 
 		<-ctx.Done()
@@ -164,4 +166,46 @@ func startError(addr string, err error) error {
 		return fmt.Errorf("port %s on %s is already in use (another sandbox?); choose another port, or --addr 127.0.0.1:0 for any free one: %w", port, host, err)
 	}
 	return fmt.Errorf("starting the sandbox on %s: %w", addr, err)
+}
+
+// sandboxInfo is what a running sandbox tells its user: where it is and how to use it.
+type sandboxInfo struct {
+	BaseURL    string              `json:"base_url"`
+	Issuer     string              `json:"issuer"`
+	Clients    []sandboxClientInfo `json:"clients"`
+	Scenario   sandboxScenario     `json:"scenario"`
+	Compliance string              `json:"compliance"`
+	Endpoints  map[string]string   `json:"endpoints"`
+}
+
+// sandboxClientInfo is a registered client; its secret is the one given with --client-secret and is
+// never printed.
+type sandboxClientInfo struct {
+	ClientID     string   `json:"client_id"`
+	Public       bool     `json:"public"`
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+type sandboxScenario struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (in sandboxInfo) print(out io.Writer) {
+	fmt.Fprintln(out, in.BaseURL)
+	fmt.Fprintf(out, "issuer:         %s\n", in.Issuer)
+	for _, c := range in.Clients {
+		fmt.Fprintf(out, "client_id:      %s\n", c.ClientID)
+		if c.Public {
+			fmt.Fprintln(out, "client_secret:  none (public client: PKCE required)")
+		} else {
+			fmt.Fprintln(out, "client_secret:  set (not shown; see --client-secret)")
+		}
+		fmt.Fprintf(out, "redirect_uri:   %s\n", strings.Join(c.RedirectURIs, ", "))
+	}
+	fmt.Fprintf(out, "scenario:       %s (%s)\n", in.Scenario.Name, in.Scenario.Description)
+	fmt.Fprintf(out, "compliance:     %s\n", in.Compliance)
+	for _, k := range []string{"discovery", "authorization", "token", "introspection", "revocation", "jwks", "userinfo", "profile"} {
+		fmt.Fprintf(out, "%-15s %s\n", k+":", in.Endpoints[k])
+	}
 }

@@ -16,19 +16,18 @@ import (
 // toolchain stamps into the binary: `go install …@v1.2.3` gives the module version, a build in
 // a clone gives the VCS revision and time.
 type versionInfo struct {
-	SchemaVersion int    `json:"schema_version"`
-	Module        string `json:"module"`
-	Version       string `json:"version"`
-	Revision      string `json:"revision,omitempty"`
-	Time          string `json:"time,omitempty"`
-	Modified      bool   `json:"modified,omitempty"`
-	GoVersion     string `json:"go_version"`
-	Platform      string `json:"platform"`
+	Module    string `json:"module"`
+	Version   string `json:"version"`
+	Revision  string `json:"revision,omitempty"`
+	Time      string `json:"time,omitempty"`
+	Modified  bool   `json:"modified,omitempty"`
+	GoVersion string `json:"go_version"`
+	Platform  string `json:"platform"`
 }
 
 // buildVersion reads the version of this binary.
 func buildVersion() versionInfo {
-	v := versionInfo{SchemaVersion: schemaVersion, Module: "github.com/oauthdiag/oauthdiag", Version: "(devel)",
+	v := versionInfo{Module: "github.com/oauthdiag/oauthdiag", Version: "(devel)",
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -90,7 +89,7 @@ func versionCommand() command {
 			return func(ctx context.Context, args []string) error {
 				v := buildVersion()
 				if *jsonOut {
-					return writeJSONTo(env.stdout, v)
+					return writeJSON(env.stdout, v)
 				}
 				fmt.Fprintf(env.stdout, "oauthdiag %s\n  module   %s\n", v.Version, v.Module)
 				if v.Revision != "" {
