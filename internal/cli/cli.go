@@ -46,6 +46,7 @@ type cliEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	goos   string // the platform whose directory conventions apply; runtime.GOOS when empty
 }
 
 func commands() []command {

@@ -16,20 +16,6 @@ import (
 	"github.com/oauthdiag/oauthdiag/oauthflow"
 )
 
-// configPath is the config file: <OAUTHDIAG_HOME>/config/config.toml, else
-// $XDG_CONFIG_HOME/oauthdiag/config.toml, else ~/.config/oauthdiag/config.toml.
-func configPath(env *cliEnv) (string, error) {
-	switch home, xdg := env.getenv("OAUTHDIAG_HOME"), env.getenv("XDG_CONFIG_HOME"); {
-	case home != "":
-		return filepath.Join(home, "config", "config.toml"), nil
-	case filepath.IsAbs(xdg): // the XDG spec says to ignore a relative path
-		return filepath.Join(xdg, "oauthdiag", "config.toml"), nil
-	case env.getenv("HOME") != "":
-		return filepath.Join(env.getenv("HOME"), ".config", "oauthdiag", "config.toml"), nil
-	}
-	return "", errors.New("cannot tell where the config file is: set OAUTHDIAG_HOME (or HOME or XDG_CONFIG_HOME)")
-}
-
 // loadProfileFile reads the config file, printing its warnings once.
 func loadProfileFile(env *cliEnv) (*profile.ProfileFile, error) {
 	path, err := configPath(env)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -19,26 +18,6 @@ import (
 
 	"github.com/oauthdiag/oauthdiag/recorder"
 )
-
-// stateDir is where oauthdiag keeps its on-disk state: <OAUTHDIAG_HOME>/state, else
-// $XDG_STATE_HOME/oauthdiag, else ~/.local/state/oauthdiag. It is created with mode 0700.
-func stateDir(env *cliEnv) (string, error) {
-	var dir string
-	switch home, xdg := env.getenv("OAUTHDIAG_HOME"), env.getenv("XDG_STATE_HOME"); {
-	case home != "":
-		dir = filepath.Join(home, "state")
-	case filepath.IsAbs(xdg): // the XDG spec says to ignore a relative path
-		dir = filepath.Join(xdg, "oauthdiag")
-	case env.getenv("HOME") != "":
-		dir = filepath.Join(env.getenv("HOME"), ".local", "state", "oauthdiag")
-	default:
-		return "", errors.New("cannot tell where to keep state: set OAUTHDIAG_HOME (or HOME or XDG_STATE_HOME)")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating the state directory: %w (set OAUTHDIAG_HOME to a writable directory)", err)
-	}
-	return dir, nil
-}
 
 // sessionStore opens the recorded sessions under the state directory.
 func sessionStore(env *cliEnv) (*recorder.Store, error) {
