@@ -534,8 +534,8 @@ func (p *prober) stoppedOnPage(err error) (string, bool) {
 	}
 	var ce *browser.CommandError
 	var ee *exec.ExitError
-	if errors.As(err, &ce) && errors.As(err, &ee) && ee.ExitCode() == 2 {
-		return "the browser command stopped on a page (exit status 2)", true
+	if errors.As(err, &ce) && errors.As(err, &ee) && ee.ExitCode() == browser.ExitStoppedOnPage {
+		return fmt.Sprintf("the browser command stopped on a page (exit status %d)", browser.ExitStoppedOnPage), true
 	}
 	return "", false
 }

@@ -500,7 +500,7 @@ const helperBrowserEnv = "OAUTHDIAG_PROBE_HELPER_BROWSER"
 
 // helperBrowser, the browse helper, is a stand-in for `oauthdiag browse` (package main cannot be
 // imported): the same HeadlessBrowser on the URL given last, the same exit statuses (0 and the
-// redirect on stdout; 2 stopped on a page; 1 anything else).
+// redirect on stdout; browser.ExitStoppedOnPage stopped on a page; 1 anything else).
 func helperBrowser() int {
 	authURL := os.Args[len(os.Args)-1]
 	user, password, _ := strings.Cut(os.Getenv(helperBrowserEnv), ":")
@@ -512,14 +512,14 @@ func helperBrowser() int {
 		return 0
 	case errors.As(err, &pe):
 		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return browser.ExitStoppedOnPage
 	}
 	fmt.Fprintln(os.Stderr, err)
 	return 1
 }
 
 // TestProbeBrowserCommand probes zitadel through --browser-cmd: each authorization is a separate
-// process, and the unregistered redirect_uri shows up as exit status 2 with no URL printed.
+// process, and the unregistered redirect_uri shows up as exit status 4 with no URL printed.
 func TestProbeBrowserCommand(t *testing.T) {
 	p := peertest.Zitadel(t)
 	t.Setenv(helperBrowserEnv, p.Username+":"+p.Password)
@@ -527,7 +527,7 @@ func TestProbeBrowserCommand(t *testing.T) {
 	opts.Browser = browser.Command{Command: testkit.ChildCommandLine(t, "browse")}
 	rep := runProbe(t, opts)
 	c, _ := rep.Check(probe.UnregisteredRedirectURI)
-	if c.Verdict != pass || !strings.Contains(c.Evidence, "exit status 2") {
+	if c.Verdict != pass || !strings.Contains(c.Evidence, "exit status 4") {
 		t.Errorf("unregistered-redirect-uri through a browser command: %s: %s", c.Verdict, c.Evidence)
 	}
 	if rep.Errors != 0 || rep.Deviations != 0 {

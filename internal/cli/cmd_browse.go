@@ -18,8 +18,8 @@ URI itself. Use it as the browser of a flow:
 
   oauthdiag flow ... --browser-cmd 'oauthdiag browse --user alice'
 
-Exit status: 0 the redirect carries a code (or tokens), 3 it carries error=..., 2 it stopped on a page
-it cannot complete (the page's status and text go to stderr), 1 any other failure.
+Exit status: 0 the redirect carries a code (or tokens), 3 it carries error=..., 4 it stopped on a page
+it cannot complete (the page's status and text go to stderr), 1 any other failure, 2 bad usage.
 
 Credentials: --user and --password, else OAUTHDIAG_BROWSE_USER and OAUTHDIAG_BROWSE_PASSWORD, else
 alice / any, which the sandbox and the oidc-provider peer accept. The zitadel/oidc peer wants
@@ -45,8 +45,7 @@ func setupBrowse(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	cancel := fs.Bool("cancel", false, "press deny/cancel instead of allow, to see the provider's access_denied answer")
 	maxHops := fs.Int("max-hops", 20, "give up after this many HTTP requests")
 	verbose := fs.BoolP("verbose", "v", false, "trace every request on stderr (secrets redacted)")
-
-	// Flags may come before or after the URL: a flow appends the URL after the configured flags.
+	jsonOut := fs.Bool("json", false, "print the redirect URL as one JSON document")
 	return func(ctx context.Context, args []string) error {
 		positional := args
 		if len(positional) != 1 {
@@ -69,11 +68,19 @@ func setupBrowse(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			var pe *browser.PageError
 			if errors.As(err, &pe) {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: browser.ExitStoppedOnPage, err: err}
 			}
 			return err
 		}
-		fmt.Fprintln(env.stdout, redirect)
+		if *jsonOut {
+			if err := writeJSON(env.stdout, struct {
+				RedirectURL string `json:"redirect_url"`
+			}{redirect}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintln(env.stdout, redirect)
+		}
 		return browseOutcome(redirect)
 	}
 }
@@ -83,7 +90,7 @@ func setupBrowse(env *cliEnv, fs *pflag.FlagSet) runFunc {
 func browseOutcome(redirect string) error {
 	u, err := url.Parse(redirect)
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("the redirect URL is not parsable: %w", err)}
+		return &exitError{code: browser.ExitStoppedOnPage, err: fmt.Errorf("the redirect URL is not parsable: %w", err)}
 	}
 	params := u.Query()
 	if frag, err := url.ParseQuery(u.Fragment); err == nil {
@@ -97,11 +104,11 @@ func browseOutcome(redirect string) error {
 		if d := params.Get("error_description"); d != "" {
 			msg += ": " + d
 		}
-		return &exitError{code: 3, err: errors.New(msg)}
+		return &exitError{code: browser.ExitErrorRedirect, err: errors.New(msg)}
 	case params.Get("code") != "" || params.Get("access_token") != "" || params.Get("id_token") != "":
 		return nil
 	}
-	return &exitError{code: 2, err: errors.New("the redirect carries neither a code nor an error")}
+	return &exitError{code: browser.ExitStoppedOnPage, err: errors.New("the redirect carries neither a code nor an error")}
 }
 
 // browseDefault returns the first value that is not blank.

@@ -49,19 +49,19 @@ func TestBrowseCommand(t *testing.T) {
 			wantStderr: "code=REDACTED",
 		},
 		{
-			name: "error page: exit 2, page text on stderr",
+			name: "error page: exit 4, page text on stderr",
 			args: func() []string {
 				return []string{"--user", p.Username, browseAuthURL(p, "http://127.0.0.1:8765/unregistered")}
 			},
-			wantCode:   2,
+			wantCode:   4,
 			wantStderr: "redirect_uri is missing in the client configuration",
 		},
 		{
-			name: "rejected password: exit 2, never echoed",
+			name: "rejected password: exit 4, never echoed",
 			args: func() []string {
 				return []string{"-v", "--user", p.Username, "--password", canary, browseAuthURL(p, p.RedirectURI)}
 			},
-			wantCode:   2,
+			wantCode:   4,
 			wantStderr: "username or password wrong",
 		},
 		{
@@ -102,7 +102,7 @@ func TestBrowseOutcome(t *testing.T) {
 		{"http://127.0.0.1:8765/callback#access_token=t&state=s", 0},
 		{"http://127.0.0.1:8765/callback?error=access_denied&error_description=no&state=s", 3},
 		{"http://127.0.0.1:8765/callback#error=invalid_scope", 3},
-		{"http://127.0.0.1:8765/callback?state=s", 2},
+		{"http://127.0.0.1:8765/callback?state=s", 4},
 	} {
 		got := 0
 		if err := browseOutcome(tc.redirect); err != nil {
