@@ -111,7 +111,9 @@ func runCLI(ctx context.Context, env *cliEnv, args []string) int {
 		args = defaultArgs(env)
 	}
 	root := newRoot(env)
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && !isCommand(root, args[0]) {
+	// Shell completion scripts call cobra's hidden __complete command, which cobra adds itself.
+	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
+	if len(args) > 0 && !completing && !strings.HasPrefix(args[0], "-") && !isCommand(root, args[0]) {
 		fmt.Fprintln(env.stderr, "oauthdiag: "+unknownCommand(root, args[0]))
 		return exitUsage
 	}
