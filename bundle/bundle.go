@@ -106,7 +106,7 @@ func WriteTo(w io.Writer, s *recorder.Session, info Options) (Summary, error) {
 	if diagnoses == nil {
 		diagnoses = Diagnoses(s, generated)
 	}
-	sum := Summary{Redactions: map[string]int{}}
+	sum := Summary{Failed: []recorder.Summary{}, Redactions: map[string]int{}}
 	red := s.Redactor()
 	err := func() error {
 		zw := zip.NewWriter(w)

@@ -206,6 +206,11 @@ func TestEveryJSONOutputHasASchemaVersion(t *testing.T) {
 		"profiles add": "prints one confirmation line", "profiles set-secret": "prints one confirmation line",
 		"completion bash": "a script", "completion zsh": "a script", "completion fish": "a script", "completion powershell": "a script",
 	}
+	docsFile, err := os.ReadFile(filepath.Join("..", "..", "docs", "json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := string(docsFile)
 	tested := map[string]bool{}
 	for _, r := range runs {
 		ctx := r.ctx
@@ -226,6 +231,12 @@ func TestEveryJSONOutputHasASchemaVersion(t *testing.T) {
 		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
 			t.Errorf("%s --json is not one JSON object: %v\n%s", r.command, err, res.stdout)
 			continue
+		}
+		section := docSection(t, docs, r.command)
+		for key := range doc {
+			if !strings.Contains(section, "`"+key+"`") {
+				t.Errorf("docs/json.md does not describe %s's field %q", r.command, key)
+			}
 		}
 		if string(doc["schema_version"]) != "1" || !strings.HasPrefix(res.stdout, "{\n  \"schema_version\": 1,") {
 			t.Errorf("%s --json does not start with schema_version 1:\n%.200s", r.command, res.stdout)
@@ -320,4 +331,29 @@ func TestManPagesComeFromTheCommandTree(t *testing.T) {
 	if err != nil || !strings.Contains(string(flow), `--sandbox`) {
 		t.Errorf("oauthdiag-flow.1 lacks the --sandbox flag (%v)", err)
 	}
+}
+
+// docSection is the part of docs/json.md about a command: from its heading to the next, plus the
+// contract at the top (schema_version).
+func docSection(t *testing.T, docs, command string) string {
+	t.Helper()
+	contract, _, _ := strings.Cut(docs, "\n## `oauthdiag ")
+	for _, part := range strings.Split(docs, "\n## ")[1:] {
+		heading, _, _ := strings.Cut(part, "\n")
+		for _, h := range strings.Split(heading, ", ") {
+			fields := strings.Fields(strings.Trim(h, "`"))
+			if len(fields) < 2 || fields[0] != "oauthdiag" {
+				continue
+			}
+			name := fields[1]
+			if len(fields) > 2 && fields[2] == strings.ToLower(fields[2]) && !strings.HasPrefix(fields[2], "-") {
+				name += " " + fields[2]
+			}
+			if name == command {
+				return contract + part
+			}
+		}
+	}
+	t.Errorf("docs/json.md has no section for %s", command)
+	return ""
 }
