@@ -74,10 +74,12 @@ func commands() []command {
 
 // Exit statuses, documented in the root help and the README.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the thing tried failed: a flow step, a replay's last attempt, a probe deviation
-	exitUsage   = 2 // the command line was wrong: unknown command or flag, bad value, missing argument
-	exitsHelpOn = "Exit status: 0 success; 1 the thing tried failed (a flow step, a call, a replay's last\n" +
+	exitOK     = 0
+	exitFailed = 1 // the thing tried failed: a flow step, a replay's last attempt, a probe deviation
+	exitUsage  = 2 // the command line was wrong: unknown command or flag, bad value, missing argument
+	// exitInterrupted is the shells' 128+SIGINT.
+	exitInterrupted = 130
+	exitsHelpOn     = "Exit status: 0 success; 1 the thing tried failed (a flow step, a call, a replay's last\n" +
 		"attempt, a probe deviation with --fail-on-deviation, an inactive token); 2 usage (an unknown\n" +
 		"command or flag, a bad value, a profile or session that does not exist); 130 interrupted."
 )
@@ -132,6 +134,8 @@ func runCLI(ctx context.Context, env *cliEnv, args []string) int {
 	var ee *exitError
 	var ue *usageError
 	switch {
+	case ctx.Err() != nil: // Ctrl+C or SIGTERM ended what was running
+		return exitInterrupted
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
