@@ -9,6 +9,7 @@
 package hostile
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -86,8 +87,15 @@ func Start(t testing.TB, h http.Handler) *Server {
 	if err != nil {
 		t.Fatalf("hostile provider: %v", err)
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.TimeoutHandler(h, MaxHandlerTime, "hostile provider: handler timed out"),
-		ReadHeaderTimeout: MaxHandlerTime}}
+	// A deadline on the request's context rather than http.TimeoutHandler, which would buffer
+	// the answer and so hide a slow drip or a stream; WriteTimeout ends a handler that ignores it.
+	bounded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), MaxHandlerTime)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: bounded,
+		ReadHeaderTimeout: MaxHandlerTime, WriteTimeout: MaxHandlerTime + time.Second}}
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &Server{Server: srv}
