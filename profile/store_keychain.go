@@ -370,10 +370,19 @@ func (s *autoStore) Where(profile string) string {
 
 func (s *autoStore) Load(profile string) (*StoredToken, error) {
 	t, err := s.kc.Load(profile)
-	if !errors.Is(err, ErrNotStored) {
-		return t, err
+	if errors.Is(err, ErrNotStored) {
+		return s.file.Load(profile)
 	}
-	return s.file.Load(profile)
+	if err != nil {
+		return nil, err
+	}
+	// A save that moved the token between the keychain and the file but could not remove the
+	// other copy leaves two; the one saved later is the token in use (a refresh may have
+	// rotated the other's refresh token away).
+	if f, ferr := s.file.Load(profile); ferr == nil && f.SavedAt.After(t.SavedAt) {
+		return f, nil
+	}
+	return t, nil
 }
 
 func (s *autoStore) Save(profile string, t *StoredToken) error {

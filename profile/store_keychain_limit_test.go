@@ -291,3 +291,25 @@ func TestForcedKeychainStoreRefusesATokenTooLargeForIt(t *testing.T) {
 		t.Errorf("the keychain was asked to take it")
 	}
 }
+
+func TestAutoStoreWhoseKeychainKeepsAStaleCopyLoadsTheNewerToken(t *testing.T) {
+	backend := &memoryKeyring{}
+	store, _, err := OpenStore(StoreAuto, t.TempDir(), keychainOf("windows", backend), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := tokenWithIDToken("at-1", 900)
+	if err := store.Save("li", older); err != nil {
+		t.Fatal(err)
+	}
+	backend.deleteErr = errors.New("access denied")
+	newer := tokenWithIDToken("at-2", 6<<10)
+	newer.SavedAt = older.SavedAt.Add(time.Hour)
+	err = store.Save("li", newer)
+	if err == nil || !strings.Contains(err.Error(), "earlier keychain copy remains") {
+		t.Fatalf("Save = %v, want an error saying the old keychain copy remains", err)
+	}
+	if got, err := store.Load("li"); err != nil || got.Token.AccessToken != "at-2" {
+		t.Fatalf("Load = %+v, %v; want the newer token from the file, not the stale keychain copy", got, err)
+	}
+}
