@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -18,21 +19,94 @@ type Browser interface {
 	Authorize(ctx context.Context, authURL, redirectURI string) (string, error)
 }
 
-// System opens the URL in the desktop browser. Its output is discarded so that nothing it prints
-// reaches a terminal UI.
-type System struct{}
+// BrowserEnv is the environment variable that names the user's browser: a list of commands
+// separated by the system's list separator (':', ';' on Windows), each tried in turn until one
+// starts. "%s" in a command stands for the URL; a command without it gets the URL as its last
+// argument.
+const BrowserEnv = "BROWSER"
+
+// System opens the URL with the commands of $BROWSER when it names any, otherwise in the desktop
+// browser. Output is discarded so that nothing the browser prints reaches a terminal UI.
+type System struct {
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(key string) string
+}
 
 // Authorize opens authURL and returns "" (the redirect comes to the listener).
-func (System) Authorize(ctx context.Context, authURL, _ string) (string, error) {
+func (s System) Authorize(ctx context.Context, authURL, _ string) (string, error) {
+	getenv := s.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if cmds := envCommands(getenv(BrowserEnv)); len(cmds) > 0 {
+		return "", startFirst(cmds, authURL)
+	}
 	name, args := systemOpener(runtime.GOOS)
-	cmd := exec.Command(name, append(args, authURL)...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
+	if err := startOpener(name, append(args, authURL)); err != nil {
 		return "", &LaunchError{Command: name, Err: err}
 	}
-	// Reap the opener in the background: it exits as soon as it has handed the URL over.
-	go cmd.Wait()
 	return "", nil
+}
+
+// envCommands splits a $BROWSER value into its commands, leaving out empty ones.
+func envCommands(v string) []string {
+	var cmds []string
+	for c := range strings.SplitSeq(v, string(os.PathListSeparator)) {
+		if strings.TrimSpace(c) != "" {
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
+}
+
+// startFirst starts the first of the $BROWSER commands that can be started.
+func startFirst(cmds []string, authURL string) error {
+	var tried []string
+	for i, c := range cmds {
+		words, err := SplitCommand(c)
+		name := c
+		if err == nil {
+			name = words[0]
+			err = startOpener(name, withURL(words[1:], authURL))
+		}
+		if err == nil {
+			return nil
+		}
+		if i == len(cmds)-1 {
+			return &LaunchError{Command: name, Env: BrowserEnv, Tried: tried, Err: err}
+		}
+		tried = append(tried, name)
+	}
+	return nil
+}
+
+// withURL puts the URL where "%s" is, or after the last argument. The command is split before
+// the URL goes in, so nothing in the URL is read as quoting.
+func withURL(args []string, url string) []string {
+	out := make([]string, 0, len(args)+1)
+	placed := false
+	for _, a := range args {
+		if strings.Contains(a, "%s") {
+			a, placed = strings.ReplaceAll(a, "%s", url), true
+		}
+		out = append(out, a)
+	}
+	if !placed {
+		out = append(out, url)
+	}
+	return out
+}
+
+// startOpener starts a program that hands the URL to a browser and reaps it in the background:
+// it exits as soon as it has handed the URL over.
+func startOpener(name string, args []string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
 }
 
 // systemOpener is the program that opens a URL in the desktop browser on goos.

@@ -13,11 +13,28 @@ const fixOpenYourself = "open the authorization URL yourself and paste the redir
 // executable), so the authorization URL never reached a browser.
 type LaunchError struct {
 	Command string // the program that was to be started
-	Err     error
+	// Env is the environment variable the command came from ("BROWSER"); "" for the platform's
+	// opener and for --browser-cmd.
+	Env string
+	// Tried are the programs of the same variable tried before Command; none of them started.
+	Tried []string
+	Err   error
 }
 
 func (e *LaunchError) Error() string {
-	return fmt.Sprintf("cannot start the browser %q: %v; %s", e.Command, e.Err, fixOpenYourself)
+	if e.Env == "" {
+		return fmt.Sprintf("cannot start the browser %q: %v; %s", e.Command, e.Err, fixOpenYourself)
+	}
+	from := "$" + e.Env
+	if len(e.Tried) > 0 {
+		q := make([]string, len(e.Tried))
+		for i, t := range e.Tried {
+			q[i] = fmt.Sprintf("%q", t)
+		}
+		from += ", after " + strings.Join(q, ", ")
+	}
+	return fmt.Sprintf("cannot start the browser %q (from %s): %v; unset %s or make it name an installed browser, or pass --browser-cmd with a program that is installed, or --paste to open the URL yourself",
+		e.Command, from, e.Err, e.Env)
 }
 
 func (e *LaunchError) Unwrap() error { return e.Err }
