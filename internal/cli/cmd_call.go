@@ -129,7 +129,9 @@ func openProfileStore(env *cliEnv, res *resolved, storeFlag string) (profileName
 	if state, err = stateDir(env); err != nil {
 		return "", nil, "", err
 	}
-	store, reason, err := profile.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now)
+	// A token set too large for the platform's keychain goes to the 0600 file, said once.
+	store, reason, err := profile.OpenStore(pref, filepath.Join(state, "tokens"), nil, time.Now,
+		profile.WithNotice(func(n string) { noteFallbackOnce(env, state, n) }))
 	if err != nil {
 		return "", nil, "", err
 	}
