@@ -26,13 +26,14 @@ var layout = map[string][]string{
 	"browser":             {},
 	"sandbox":             {},
 	"internal/atomicfile": {},
+	"internal/termsafe":   {},
 	"oauthflow":           {"httplog", "browser"},
 	"recorder":            {"httplog", "internal/atomicfile"},
 	"inspector":           {"oauthflow", "httplog", "browser", "recorder"},
 	"profile":             {"oauthflow", "httplog", "internal/atomicfile"},
 	"probe":               {"oauthflow", "httplog", "browser"},
 	"bundle":              {"recorder", "inspector", "oauthflow", "httplog", "internal/atomicfile"},
-	"ui":                  {"oauthflow", "httplog", "browser", "recorder", "inspector", "bundle"},
+	"ui":                  {"oauthflow", "httplog", "browser", "recorder", "inspector", "bundle", "internal/termsafe"},
 	"internal/testkit":    {"sandbox"},
 }
 

@@ -41,7 +41,7 @@ func bundleCmd(s *recorder.Session, dir, toolVersion string, now time.Time) tea.
 func bundleView(st *Styles, sum bundle.Summary, w int) string {
 	var b strings.Builder
 	row := func(k, v string) {
-		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-10s", k))+" "+st.Table.Value.Render(v), w) + "\n")
+		b.WriteString(wrapLines(st.Table.Key.Render(fmt.Sprintf("%-10s", k))+" "+st.Table.Value.Render(safe(v)), w) + "\n")
 	}
 	b.WriteString(st.Success.Render("✓ Support bundle written") + "\n\n")
 	row("path", sum.Path)

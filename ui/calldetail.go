@@ -248,7 +248,7 @@ func (d callDetail) content(w int) string {
 	case d.loading:
 		return st.Muted.Render("reading the call from the session log…")
 	case d.err != nil:
-		return st.Error.Render(d.err.Error())
+		return st.Error.Render(safe(d.err.Error()))
 	case d.entry == nil:
 		return ""
 	}
@@ -258,14 +258,14 @@ func (d callDetail) content(w int) string {
 	}
 	if d.replayErr != nil {
 		section("Replay failed")
-		b.WriteString(wrapLines(st.Error.Render(d.replayErr.Error()), w) + "\n")
+		b.WriteString(wrapLines(st.Error.Render(safe(d.replayErr.Error())), w) + "\n")
 	}
 	if d.replay != nil {
 		b.WriteString(renderComparison(st, d.replay, d.mask, d.replayEdited, w))
 	}
 	if d.curl != "" {
 		section("As curl (copied to the clipboard)")
-		b.WriteString(wrapLines(highlightPlaceholders(d.curl, st.Redacted), w) + "\n")
+		b.WriteString(wrapLines(highlightPlaceholders(safe(d.curl), st.Redacted), w) + "\n")
 	}
 	if len(d.diagnoses) > 0 {
 		section("Diagnosis")
@@ -287,7 +287,7 @@ func (d callDetail) content(w int) string {
 		b.WriteString(renderResponse(st, t, w))
 	}
 	if e.Note != "" {
-		b.WriteString(st.Muted.Render("note: "+e.Note) + "\n")
+		b.WriteString(st.Muted.Render("note: "+safe(e.Note)) + "\n")
 	}
 	return strings.TrimLeft(strings.TrimRight(b.String(), "\n"), "\n")
 }
@@ -308,11 +308,12 @@ func renderComparison(st *Styles, r *recorder.ReplayResult, mk masker, edited bo
 		}
 		b.WriteString(wrapLines(st.Muted.Render(fmt.Sprintf("%d attempts: %s", len(r.Attempts), strings.Join(parts, ", "))), w) + "\n")
 		for _, wt := range r.Waits {
-			b.WriteString(st.Muted.Render(fmt.Sprintf("  waited %s after %s (%s)", shortDuration(wt.Delay), wt.After, wt.Reason)) + "\n")
+			// The reason can quote the server's Retry-After.
+			b.WriteString(st.Muted.Render(fmt.Sprintf("  waited %s after %s (%s)", shortDuration(wt.Delay), wt.After, safe(wt.Reason))) + "\n")
 		}
 	}
 	for _, n := range r.Notes {
-		b.WriteString(wrapLines(st.Muted.Render("• "+n), w) + "\n")
+		b.WriteString(wrapLines(st.Muted.Render("• "+safe(n)), w) + "\n")
 	}
 	col := max(10, (w-3)/2)
 	left := st.Muted.Render("original "+r.Original.ID) + "\n" + renderResponse(st, mk.recorded(r.Original.Exchange), col)

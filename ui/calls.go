@@ -554,7 +554,7 @@ func (m callsModel) listView(spin string) string {
 	if m.query != "" || m.failedOnly {
 		f := []string{}
 		if m.query != "" {
-			f = append(f, "“"+m.query+"”")
+			f = append(f, "“"+safe(m.query)+"”")
 		}
 		if m.failedOnly {
 			f = append(f, "failed only")
@@ -616,7 +616,7 @@ func (m callsModel) row(c recorder.Summary, selected bool, w int, spin string) s
 	if c.ReplayOf != "" {
 		step = "replay " + c.ReplayOf
 	}
-	url := m.mask.unmask(c.URL)
+	url := safe(m.mask.unmask(c.URL))
 	line := marker + fit(c.ID, colID) + fit(step, colStep) + fit(method, colMethod) + fit(status, colStatus) + fit(shortDuration(c.Duration), colDur) + url
 	line = fit(line, w)
 	switch {

@@ -36,7 +36,7 @@ func diagnoseEntry(e recorder.Entry, ctx inspector.Context) []inspector.Diagnosi
 func renderDiagnosis(st *Styles, d inspector.Diagnosis, mk masker, w int) string {
 	var b strings.Builder
 	inner := max(10, w-2)
-	head := st.Diagnosis.Code.Render("✗ "+d.Code) + "  " + st.Diagnosis.Title.Render(d.Title)
+	head := st.Diagnosis.Code.Render("✗ "+safe(d.Code)) + "  " + st.Diagnosis.Title.Render(safe(d.Title))
 	if d.BestGuess {
 		head += st.Muted.Render(" (best guess)")
 	}

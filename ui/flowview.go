@@ -148,9 +148,9 @@ func (m flowModel) detailContent(w int) string {
 			section("What will happen")
 			p := m.state.Provider
 			if o := m.backend.opts; o.Discover {
-				b.WriteString(wrapLines("GET the discovery document of "+firstNonEmpty(o.DiscoveryURL, o.Issuer), w) + "\n")
+				b.WriteString(wrapLines("GET the discovery document of "+safe(firstNonEmpty(o.DiscoveryURL, o.Issuer)), w) + "\n")
 			}
-			b.WriteString(wrapLines(st.Muted.Render("provider ")+p.Name+st.Muted.Render("  client_id ")+m.backend.runner.Config().Client.ID, w) + "\n")
+			b.WriteString(wrapLines(st.Muted.Render("provider ")+safe(p.Name)+st.Muted.Render("  client_id ")+safe(m.backend.runner.Config().Client.ID), w) + "\n")
 		}
 		if rec.state == stateOK || rec.state == stateSkipped {
 			section("Endpoints")
@@ -199,7 +199,8 @@ func (m flowModel) detailContent(w int) string {
 	if rec.state == statePending && s != stepDiscovery {
 		if what := m.preview(s); what != "" {
 			section("What will happen")
-			b.WriteString(wrapLines(what, w) + "\n")
+			// It names the endpoints discovery found.
+			b.WriteString(wrapLines(safe(what), w) + "\n")
 		}
 		if ok, why := m.ready(s); !ok {
 			b.WriteString("\n" + st.Muted.Render("Not ready: "+why) + "\n")
@@ -245,7 +246,7 @@ func endpointTable(st *Styles, p oauthflow.Provider, w int) string {
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		v := r[1]
+		v := safe(r[1]) // the discovery document's values
 		if v == "" {
 			v = st.Muted.Render("(none)")
 		}

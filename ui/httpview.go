@@ -12,7 +12,8 @@ import (
 )
 
 // masker puts every value shown on screen through the session's redactor, unless the user
-// asked to see secrets. It is the one door between raw exchanges and the screen.
+// asked to see secrets. It is the one door between raw exchanges and the screen: the text it
+// returns is also terminal-safe (see safe).
 type masker struct {
 	red    *recorder.Redactor
 	reveal bool
@@ -20,16 +21,16 @@ type masker struct {
 
 func (m masker) url(s string) string {
 	if m.reveal {
-		return s
+		return safe(s)
 	}
-	return m.red.RedactURL(s)
+	return safe(m.red.RedactURL(s))
 }
 
 func (m masker) text(s string) string {
 	if m.reveal {
-		return s
+		return safe(s)
 	}
-	return m.red.RedactString(s)
+	return safe(m.red.RedactString(s))
 }
 
 // unmask replaces redaction placeholders in already-redacted text (recorded entries) with
@@ -91,10 +92,11 @@ func (m masker) unmaskHeader(h http.Header) http.Header {
 }
 
 // renderLines styles lines of an exchange's HTTP text (httplog's layout, shared with the CLI and
-// report.md).
+// report.md). Every name and value came off the wire, so each is made safe before it is styled.
 func renderLines(st *Styles, lines []httplog.Line, width int) string {
 	var b strings.Builder
 	for _, l := range lines {
+		l.Name, l.Value = safe(l.Name), safe(l.Value)
 		switch l.Kind {
 		case httplog.LineRequest:
 			b.WriteString(st.HTTP.Method.Render(l.Name) + " " + st.HTTP.URL.Render(l.Value))
@@ -143,7 +145,9 @@ func renderURLParams(st *Styles, raw string, mk masker, width int) string {
 	var b strings.Builder
 	base := *u
 	base.RawQuery, base.Fragment = "", ""
-	b.WriteString(st.HTTP.Method.Render("GET") + " " + st.HTTP.URL.Render(base.String()) + "\n")
+	b.WriteString(st.HTTP.Method.Render("GET") + " " + st.HTTP.URL.Render(safe(base.String())) + "\n")
+	// Decoding brings back what percent-encoding kept harmless (error_description=%1B%5D0%3B…):
+	// names and values are made safe again.
 	q := u.Query()
 	if len(q) == 0 && u.Fragment != "" {
 		q, _ = url.ParseQuery(u.Fragment)
@@ -152,12 +156,12 @@ func renderURLParams(st *Styles, raw string, mk masker, width int) string {
 	pad := 0
 	for k := range q {
 		names = append(names, k)
-		pad = max(pad, len(k))
+		pad = max(pad, len(safe(k)))
 	}
 	sort.Strings(names)
 	for _, k := range names {
 		for _, v := range q[k] {
-			b.WriteString("  " + st.HTTP.HeaderName.Render(fmt.Sprintf("%-*s", pad, k)) + "  " + st.HTTP.HeaderValue.Render(v) + "\n")
+			b.WriteString("  " + st.HTTP.HeaderName.Render(fmt.Sprintf("%-*s", pad, safe(k))) + "  " + st.HTTP.HeaderValue.Render(safe(v)) + "\n")
 		}
 	}
 	return wrapLines(highlightPlaceholders(b.String(), st.Redacted), width)

@@ -134,6 +134,8 @@ func (m *inspectModel) render() {
 	m.view.SetContent(m.content(max(20, m.width)))
 }
 
+// content lays the inspection out. What the server said (introspection fields, the claims of the
+// tokens it issued, its errors) goes through safe before it is styled.
 func (m inspectModel) content(w int) string {
 	st := m.styles
 	if m.result == nil {
@@ -159,14 +161,14 @@ func (m inspectModel) content(w int) string {
 		cmp := func(field, l, s string) {
 			b.WriteString(truncate(st.Table.Key.Render(fmt.Sprintf("%-8s ", field))+st.Table.Value.Render(fmt.Sprintf("%-32s ", l))+st.Table.Value.Render(s), w) + "\n")
 		}
-		cmp("status", string(local.Status), r.introspection.Status)
+		cmp("status", string(local.Status), safe(r.introspection.Status))
 		cmp("expiry", shortUTC(local.Expiry), shortUTC(r.introspection.Expiry))
-		cmp("scopes", strings.Join(r.local.GrantedScopes, " "), strings.Join(r.introspection.Scopes, " "))
+		cmp("scopes", safe(strings.Join(r.local.GrantedScopes, " ")), safe(strings.Join(r.introspection.Scopes, " ")))
 		if len(r.mismatches) == 0 {
 			b.WriteString(st.Verdict.Pass.Render("✓ the client and the server agree on status, expiry and scopes") + "\n")
 		}
 		for _, mm := range r.mismatches {
-			b.WriteString(wrapLines(st.Verdict.Fail.Render("✗ "+mm.Field+": ")+st.Table.Value.Render(mm.Detail), w) + "\n")
+			b.WriteString(wrapLines(st.Verdict.Fail.Render("✗ "+mm.Field+": ")+st.Table.Value.Render(safe(mm.Detail)), w) + "\n")
 		}
 	}
 	section("Introspection (what the server says)")
@@ -177,17 +179,17 @@ func (m inspectModel) content(w int) string {
 		b.WriteString(st.Muted.Render("not introspected yet (r introspects), or no introspection endpoint is known for this provider") + "\n")
 	default:
 		v := r.introspection
-		mark := st.Verdict.Pass.Render("● " + v.Status)
+		mark := st.Verdict.Pass.Render("● " + safe(v.Status))
 		if !v.Active {
-			mark = st.Verdict.Fail.Render("✗ " + v.Status)
+			mark = st.Verdict.Fail.Render("✗ " + safe(v.Status))
 		}
 		row("status", mark+st.Muted.Render(fmt.Sprintf("  (active=%t, %s shape)", v.Active, v.Shape)))
 		for _, ir := range v.Rows(func(t time.Time) string { return when(t, r.at) }) {
-			val := ir.Value
+			val := safe(ir.Value)
 			if ir.Note != "" {
-				val += st.Muted.Render("  " + ir.Note)
+				val += st.Muted.Render("  " + safe(ir.Note))
 			}
-			row(ir.Label, val)
+			row(safe(ir.Label), val)
 		}
 	}
 
@@ -196,7 +198,7 @@ func (m inspectModel) content(w int) string {
 	case r.token.IDToken == "":
 		b.WriteString(st.Muted.Render("no ID token was issued (request the openid scope for one)") + "\n")
 	case r.idTokenErr != nil:
-		b.WriteString(wrapLines(st.Error.Render("cannot decode the ID token: "+r.idTokenErr.Error()), w) + "\n")
+		b.WriteString(wrapLines(st.Error.Render("cannot decode the ID token: "+safe(r.idTokenErr.Error())), w) + "\n")
 	case r.idToken == nil:
 		b.WriteString(st.Muted.Render("the ID token could not be verified: no JWKS is known for this provider") + "\n")
 	case r.idToken != nil:
@@ -214,7 +216,7 @@ func (m inspectModel) content(w int) string {
 			case !c.OK:
 				sym, style = "✗", st.Verdict.Fail
 			}
-			b.WriteString(wrapLines(style.Render(fmt.Sprintf("%s %-10s", sym, c.Name))+" "+st.Table.Value.Render(c.Detail), w) + "\n")
+			b.WriteString(wrapLines(style.Render(fmt.Sprintf("%s %-10s", sym, c.Name))+" "+st.Table.Value.Render(safe(c.Detail)), w) + "\n")
 		}
 		if v.JWT != nil {
 			b.WriteString(st.HTTP.Section.Render("header") + "\n")
@@ -230,7 +232,7 @@ func (m inspectModel) content(w int) string {
 	row("format", format.Describe())
 	row("fingerprint", fp)
 	if m.mask.reveal {
-		row("value", r.token.AccessToken)
+		row("value", safe(r.token.AccessToken))
 	}
 	if r.access != nil {
 		claimRows(&b, st, r.access.Claims, r.at, w, true)
@@ -254,7 +256,8 @@ func shortUTC(t time.Time) string {
 	return oauthflow.FormatUTC(t)
 }
 
-// claimRows lays out JWT header fields or claims, registered claims first, times decoded.
+// claimRows lays out JWT header fields or claims, registered claims first, times decoded. The
+// issuer wrote every name and value.
 func claimRows(b *strings.Builder, st *Styles, m map[string]any, now time.Time, w int, times bool) {
 	order := []string{"alg", "kid", "typ", "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "auth_time", "nonce"}
 	rank := func(k string) int {
@@ -276,13 +279,13 @@ func claimRows(b *strings.Builder, st *Styles, m map[string]any, now time.Time, 
 		return keys[i] < keys[j]
 	})
 	for _, k := range keys {
-		text := claimValue(m[k])
+		text := safe(claimValue(m[k]))
 		if times && (k == "exp" || k == "iat" || k == "nbf" || k == "auth_time" || k == "updated_at") {
 			if f, err := strconv.ParseFloat(text, 64); err == nil {
 				text += "  " + when(time.Unix(int64(f), 0), now)
 			}
 		}
-		b.WriteString(wrapLines("  "+st.Table.Key.Render(fmt.Sprintf("%-12s", k))+" "+st.Table.Value.Render(text), w) + "\n")
+		b.WriteString(wrapLines("  "+st.Table.Key.Render(fmt.Sprintf("%-12s", safe(k)))+" "+st.Table.Value.Render(text), w) + "\n")
 	}
 }
 

@@ -36,7 +36,8 @@ type statusBar struct {
 }
 
 func (s statusBar) show(msg statusMsg, now time.Time) statusBar {
-	s.text, s.isErr = msg.text, msg.isErr
+	// Messages quote errors, and errors quote servers.
+	s.text, s.isErr = safe(msg.text), msg.isErr
 	life := messageLifetime
 	if msg.isErr {
 		life *= 2
@@ -61,7 +62,7 @@ func (s statusBar) View(reveal bool) string {
 	}
 	field := func(k, v string) {
 		if v != "" {
-			parts = append(parts, st.Status.Key.Render(k+" ")+st.Status.Value.Render(v))
+			parts = append(parts, st.Status.Key.Render(k+" ")+st.Status.Value.Render(safe(v)))
 		}
 	}
 	field("profile", s.profile)

@@ -9,7 +9,16 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/oauthdiag/oauthdiag/internal/termsafe"
 )
+
+// safe is text from outside (a server's answer, a page, a browser command, a file) as the screen
+// may show it: every character a terminal would act on (an escape sequence that writes the
+// clipboard or retitles the window, a carriage return that overwrites the line) is shown as a
+// visible escape such as \x1b. It goes on the text before any style: the styles' own escapes
+// must reach the terminal, and lipgloss measures the text between them.
+func safe(s string) string { return termsafe.String(s) }
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(strings.TrimSpace(s)) }
 

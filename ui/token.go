@@ -125,7 +125,7 @@ func (p tokenPanel) tokenLine(label string, ti inspector.TokenInfo, value, token
 	sym, render := p.statusStyle(ti.Status)
 	out := st.Token.Label.Render(fit(label, tokColLabel)) + render(fit(sym+" "+string(ti.Status), tokColState))
 	if !ti.Present {
-		return truncate(out+st.Token.Muted.Render(ti.Reason), width)
+		return truncate(out+st.Token.Muted.Render(safe(ti.Reason)), width)
 	}
 	var when string
 	switch {
@@ -141,10 +141,10 @@ func (p tokenPanel) tokenLine(label string, ti inspector.TokenInfo, value, token
 	out += render(fit(when, tokColWhen))
 	tail := "fp " + shortFingerprint(ti.Fingerprint)
 	if tokenType != "" {
-		tail = tokenType + " · " + tail
+		tail = safe(tokenType) + " · " + tail // token_type is the server's
 	}
 	if p.mask.reveal {
-		tail = value
+		tail = safe(value)
 	}
 	barWidth := width - tokColLabel - tokColState - tokColWhen - 6 - tokColTail
 	if barWidth >= 6 && ti.Lifetime > 0 && ti.Status != inspector.StatusRevoked {
@@ -179,11 +179,11 @@ func (p tokenPanel) autoLine(refreshing bool, spin string) string {
 func (p tokenPanel) footLine(refreshing bool, spin string, width int) string {
 	st := p.styles
 	if p.needsReauthorization() {
-		return truncate(st.Token.Action.Render("Re-authorization needed: ")+st.Token.Value.Render(p.action.Reason)+st.Token.Muted.Render(" · N starts a new flow"), width)
+		return truncate(st.Token.Action.Render("Re-authorization needed: ")+st.Token.Value.Render(safe(p.action.Reason))+st.Token.Muted.Render(" · N starts a new flow"), width)
 	}
 	parts := []string{p.autoLine(refreshing, spin)}
 	if scopes := p.state.GrantedScopes; len(scopes) > 0 {
-		parts = append(parts, st.Token.Muted.Render("scopes ")+st.Token.Value.Render(strings.Join(scopes, " ")))
+		parts = append(parts, st.Token.Muted.Render("scopes ")+st.Token.Value.Render(safe(strings.Join(scopes, " "))))
 	}
 	if !refreshing {
 		parts = append(parts, st.Token.Muted.Render("next: ")+st.Token.Value.Render(string(p.action.Kind)))

@@ -42,9 +42,14 @@ type command struct {
 
 // cliEnv carries the process's standard streams and environment so commands can be tested in-process.
 type cliEnv struct {
-	stdin  io.Reader
+	stdin io.Reader
+	// stdout and stderr are text for a terminal: once runCLI has wrapped them, they show every
+	// control character a server (or any other outside source) sent as a visible escape.
 	stdout io.Writer
 	stderr io.Writer
+	// raw is standard output as it is, for the outputs that must stay byte-exact (a zip, a HAR
+	// document); nil means stdout. Use it through rawStdout, and for nothing else.
+	raw    io.Writer
 	getenv func(string) string
 	goos   string // the platform whose directory conventions apply; runtime.GOOS when empty
 }
@@ -112,6 +117,8 @@ func runCLI(ctx context.Context, env *cliEnv, args []string) int {
 	if len(args) == 0 {
 		args = defaultArgs(env)
 	}
+	// After defaultArgs, which asks whether the streams are terminals.
+	env = env.terminalSafe()
 	root := newRoot(env)
 	// Shell completion scripts call cobra's hidden __complete command, which cobra adds itself.
 	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)

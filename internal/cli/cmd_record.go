@@ -415,7 +415,8 @@ func setupExportHAR(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		creator := recorder.Creator{Name: "oauthdiag", Version: toolVersion()}
 		if *out == "-" {
-			return recorder.WriteHAR(env.stdout, entries, creator)
+			// A JSON document of the recorder's own: byte for byte, not reformatted for a terminal.
+			return recorder.WriteHAR(env.rawStdout(), entries, creator)
 		}
 		if err := recorder.WriteFileAtomic(*out, 0o600, func(w io.Writer) error {
 			return recorder.WriteHAR(w, entries, creator)
@@ -489,7 +490,7 @@ func bundleCommand() command {
 				report := env.stdout
 				if *out == "-" {
 					report = env.stderr
-					sum, err = bundle.WriteTo(env.stdout, s, opts)
+					sum, err = bundle.WriteTo(env.rawStdout(), s, opts)
 					sum.Path = "-"
 				} else {
 					path := *out

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"unicode/utf8"
+
+	"github.com/oauthdiag/oauthdiag/internal/termsafe"
 )
 
 // schemaVersion is the version of every JSON document oauthdiag prints (docs/json.md). It
@@ -34,6 +37,58 @@ func writeJSON(w io.Writer, v any) error {
 		return err
 	}
 	out.WriteByte('\n')
-	_, err := w.Write(out.Bytes())
+	_, err := w.Write(escapeControls(out.Bytes()))
 	return err
+}
+
+// escapeControls escapes, inside the strings of a JSON document, what encoding/json leaves raw
+// but a terminal acts on (DEL, C1 controls, bidirectional overrides; it escapes C0 controls
+// itself), and replaces bytes that are not UTF-8 (a raw body can hold them) as a JSON decoder
+// would, with U+FFFD. The
+// document decodes to the same values, and printed on a terminal it can no longer drive it.
+func escapeControls(doc []byte) []byte {
+	var out []byte // nil until something needs escaping
+	inString, escaped := false, false
+	for i := 0; i < len(doc); {
+		c := doc[i]
+		if !inString || c >= 0x20 && c < 0x7f {
+			switch {
+			case !inString:
+				inString = c == '"'
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			if out != nil {
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(doc[i:])
+		invalid := r == utf8.RuneError && size == 1
+		if !invalid && !termsafe.Unsafe(r) {
+			if out != nil {
+				out = append(out, doc[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		if out == nil {
+			out = append(make([]byte, 0, len(doc)+16), doc[:i]...)
+		}
+		if invalid {
+			r = utf8.RuneError
+		}
+		out = fmt.Appendf(out, `\u%04x`, r)
+		escaped = false
+		i += size
+	}
+	if out == nil {
+		return doc
+	}
+	return out
 }
