@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/oauthdiag/oauthdiag/internal/testkit"
@@ -34,24 +33,7 @@ func startServerProcess(b *testing.B) string { return startServerHelper(b, "benc
 
 func startServerHelper(b *testing.B, helper string) string {
 	b.Helper()
-	cmd := testkit.Child(b, helper)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the server process said nothing: %v", err)
-	}
-	return strings.TrimSpace(line) + "/v2/userinfo"
+	return testkit.ChildServer(b, helper) + "/v2/userinfo"
 }
 
 // BenchmarkServerProcessPlain and BenchmarkServerProcessRecorded are the loopback call of

@@ -45,24 +45,7 @@ func serveBenchSandbox() int {
 // startSandboxProcess runs the sandbox in a child process and returns its base URL and issuer.
 func startSandboxProcess(b *testing.B) (base, issuer string) {
 	b.Helper()
-	cmd := testkit.Child(b, "bench-sandbox")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the sandbox process said nothing: %v", err)
-	}
-	base, issuer, _ = strings.Cut(strings.TrimSpace(line), " ")
+	base, issuer, _ = strings.Cut(testkit.ChildServer(b, "bench-sandbox"), " ")
 	return base, issuer
 }
 

@@ -84,7 +84,7 @@ const (
 	exitUsage  = 2 // the command line was wrong: unknown command or flag, bad value, missing argument
 	// exitInterrupted is the shells' 128+SIGINT.
 	exitInterrupted = 130
-	exitsHelpOn     = "Exit status: 0 success; 1 the thing tried failed (a flow step, a call, a replay's last\n" +
+	exitStatusHelp  = "Exit status: 0 success; 1 the thing tried failed (a flow step, a call, a replay's last\n" +
 		"attempt, a probe deviation with --fail-on-deviation, an inactive token); 2 usage (an unknown\n" +
 		"command or flag, a bad value, a profile or session that does not exist); 130 interrupted."
 )
@@ -162,7 +162,7 @@ func newRootOf(env *cliEnv, cmds []command) *cobra.Command {
 		Long: "oauthdiag walks OAuth 2.0 and OpenID Connect flows step by step, records every call, and says\n" +
 			"why one failed. New here? `oauthdiag demo` walks the whole flow offline against the embedded\n" +
 			"sandbox. With exactly one profile in the config file, a bare `oauthdiag` opens the TUI on it.\n\n" +
-			exitsHelpOn,
+			exitStatusHelp,
 		Version:       buildVersion().String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -105,13 +105,7 @@ func buildBinary(t *testing.T) string {
 // (in tmux) that sourced the generated script, presses TAB twice, and reads the offers.
 func TestBashCompletesRecordedSessions(t *testing.T) {
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
-	_, noTmux := exec.LookPath("tmux")
-	if _, err := os.Stat(bashCompletion); err != nil || noTmux != nil {
-		if os.Getenv("OAUTHDIAG_REQUIRE_TMUX") != "" {
-			t.Fatalf("tmux and the bash-completion package are needed (apt-get install tmux bash-completion)")
-		}
-		t.Skip("tmux or the bash-completion package is missing (apt-get install tmux bash-completion; .ci/run installs them)")
-	}
+	requireTmux(t, bashCompletion)
 	bin := buildBinary(t)
 	vars, session := recordedHome(t)
 	tm := startTmux(t, filepath.Dir(bin), vars["OAUTHDIAG_HOME"])

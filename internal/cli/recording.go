@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/oauthdiag/oauthdiag/httplog"
@@ -21,13 +20,9 @@ type recording struct {
 // openRecording starts a session under the state directory. Every HTTP call made through
 // rec.client is written to it as it completes.
 func openRecording(env *cliEnv, cfg oauthflow.Config, labels map[string]string) (*recording, error) {
-	dir, err := stateDir(env)
+	store, err := sessionStore(env)
 	if err != nil {
 		return nil, err
-	}
-	store, err := recorder.Open(filepath.Join(dir, "sessions"))
-	if err != nil {
-		return nil, fmt.Errorf("opening the session log: %w (set OAUTHDIAG_HOME to a writable directory)", err)
 	}
 	sess, err := store.NewSession(sessionMeta(cfg, labels))
 	if err != nil {

@@ -16,15 +16,7 @@ import (
 // Callback step shows the error, the pane's title is still the one the TUI set, no clipboard
 // buffer was written, and the screen shows the escapes as text.
 func TestTUIKeepsAHostileServerOffTheTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end terminal test skipped in -short mode")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("OAUTHDIAG_REQUIRE_TMUX") != "" {
-			t.Fatal("tmux is needed (apt-get install tmux)")
-		}
-		t.Skip("tmux is not installed: this end-to-end test drives the TUI through tmux (apt-get install tmux; .ci/run installs it)")
-	}
+	requireTmux(t)
 	bin := buildBinary(t)
 	c := hostile.NewCanaries(t.Name())
 	srv := hostile.StartTerm(t, c, hostile.TermOptions{Authorize: hostile.AuthorizeError})

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,4 +76,29 @@ func executable(t testing.TB) string {
 // quote inside the word is closed, given in double quotes, and reopened.
 func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
+// ChildServer starts the helper registered as name, a server that prints one line (where it
+// listens) and then serves until its stdin closes, and returns that line. The child stops when
+// the test ends.
+func ChildServer(t testing.TB, name string) string {
+	t.Helper()
+	cmd := Child(t, name)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the %s process said nothing: %v", name, err)
+	}
+	return strings.TrimSpace(line)
 }
