@@ -178,7 +178,10 @@ func TestRequestsNameOauthdiag(t *testing.T) {
 	if err := json.Unmarshal([]byte(har.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := "oauthdiag/" + buildVersion().Version
+	want := userAgent()
+	if strings.ContainsAny(want, "() ") {
+		t.Fatalf("User-Agent %q is not a product token", want)
+	}
 	if doc.Log.Creator.Version != toolVersion() || doc.Log.Creator.Version == "0.1.0" {
 		t.Errorf("HAR creator version %q, want %q", doc.Log.Creator.Version, toolVersion())
 	}

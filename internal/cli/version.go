@@ -74,7 +74,10 @@ func (v versionInfo) String() string {
 }
 
 // userAgent is what every request oauthdiag sends says it comes from.
-func userAgent() string { return "oauthdiag/" + buildVersion().Version }
+func userAgent() string {
+	// A product version is an HTTP token (RFC 9110 §10.1.5), which "(devel)" is not.
+	return "oauthdiag/" + strings.Trim(buildVersion().Version, "()")
+}
 
 // toolVersion is the version stamped into sessions, HAR files and bundles.
 func toolVersion() string { return buildVersion().String() }
